@@ -1,0 +1,4 @@
+//! sea-orm entities of yizhan: the shape of the tables, nothing else.
+//! GraphQL types live in the server crate and are built from these models.
+
+pub mod place;

@@ -1,0 +1,139 @@
+//! A place of the network: a station, a partner merchant, a canteen, a clinic.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "places")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub kind: PlaceKind,
+    pub name: String,
+    pub address: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub description: Option<String>,
+    /// WGS-84 latitude in degrees.
+    pub latitude: f64,
+    /// WGS-84 longitude in degrees.
+    pub longitude: f64,
+    /// OpenStreetMap `opening_hours` syntax.
+    pub opening_hours: String,
+    /// IANA time zone the opening hours are evaluated in.
+    pub time_zone: String,
+    #[sea_orm(nullable)]
+    pub phone: Option<String>,
+    pub amenities: Amenities,
+    pub serves_groups: WorkerGroups,
+    /// The `sub` claim of the account that owns the listing.
+    pub owner_subject: String,
+    pub publication: Publication,
+    /// Bumped on every change; writers send it back as `expectedVersion`.
+    pub version: i32,
+    pub created_at: ChronoDateTimeUtc,
+    pub updated_at: ChronoDateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum PlaceKind {
+    #[sea_orm(string_value = "PARTY_SERVICE_CENTER")]
+    PartyServiceCenter,
+    #[sea_orm(string_value = "GRID_STATION")]
+    GridStation,
+    #[sea_orm(string_value = "UNION_STATION")]
+    UnionStation,
+    #[sea_orm(string_value = "RIDER_STATION")]
+    RiderStation,
+    #[sea_orm(string_value = "CITY_STATION")]
+    CityStation,
+    #[sea_orm(string_value = "SANITATION_REST_ROOM")]
+    SanitationRestRoom,
+    #[sea_orm(string_value = "DRIVER_STATION")]
+    DriverStation,
+    #[sea_orm(string_value = "FRIENDLY_MERCHANT")]
+    FriendlyMerchant,
+    #[sea_orm(string_value = "RIDER_CANTEEN")]
+    RiderCanteen,
+    #[sea_orm(string_value = "RIDER_PHARMACY")]
+    RiderPharmacy,
+    #[sea_orm(string_value = "RIDER_CLINIC")]
+    RiderClinic,
+    #[sea_orm(string_value = "VOLUNTEER_HOME")]
+    VolunteerHome,
+}
+
+impl PlaceKind {
+    /// Merchant kinds are run by partner businesses; every other kind is a station
+    /// run by an operator (community, trade union, enterprise or city).
+    pub fn is_merchant_kind(self) -> bool {
+        matches!(
+            self,
+            Self::FriendlyMerchant | Self::RiderCanteen | Self::RiderPharmacy | Self::RiderClinic
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Publication {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "PENDING_REVIEW")]
+    PendingReview,
+    #[sea_orm(string_value = "PUBLISHED")]
+    Published,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+    #[sea_orm(string_value = "SUSPENDED")]
+    Suspended,
+}
+
+/// What a place offers a worker who stops by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Amenity {
+    DrinkingWater,
+    HotWater,
+    Microwave,
+    AirConditioning,
+    Heating,
+    Wifi,
+    PhoneCharging,
+    EbikeCharging,
+    BatterySwap,
+    Toilet,
+    Seating,
+    MassageChair,
+    FirstAidKit,
+    ReadingGlasses,
+    Umbrellas,
+    RepairTools,
+    NewspapersAndBooks,
+    TruckParking,
+    Lockers,
+}
+
+/// The groups of new-form and outdoor workers the network serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WorkerGroup {
+    DeliveryRider,
+    Courier,
+    TruckDriver,
+    RideHailingDriver,
+    SanitationWorker,
+    LandscapingWorker,
+    OtherOutdoorWorker,
+}
+
+/// Stored as a JSON array of amenity names.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct Amenities(pub Vec<Amenity>);
+
+/// Stored as a JSON array of worker group names.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct WorkerGroups(pub Vec<WorkerGroup>);

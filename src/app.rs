@@ -1,0 +1,130 @@
+//! The application shell: connect, migrate, load the directory, build the schema and the
+//! router, bind. Tests go through exactly this path on `127.0.0.1:0`.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context as _;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use tokio::net::TcpListener;
+
+use crate::{
+    auth::Authenticator,
+    config::{Config, DatabaseKind},
+    domain::{Services, directory::Directory},
+    graphql::schema_builder,
+    http::{AppState, router},
+    seed,
+};
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    services: Services,
+}
+
+impl App {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let auth = Authenticator::from_config(&config)?;
+        if let Some(path) = auth.development_secret() {
+            tracing::warn!(
+                secret = %path.display(),
+                "DEVELOPMENT MODE: tokens are signed with a development secret kept beside the database. \
+                 Anyone who can read that file can sign in as anyone. Configure YIZHAN_JWT_SECRET, \
+                 YIZHAN_JWT_PUBLIC_KEY_FILE or YIZHAN_JWT_JWKS_FILE for real use."
+            );
+        }
+        let db = connect(&config).await?;
+        migrate(&db).await?;
+        if config.load_demo && seed::load_demo_if_empty(&db).await? {
+            tracing::info!("loaded the Feicheng demo network");
+        }
+        let directory = Directory::load(&db).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+        tracing::info!(published = directory.len(), "directory loaded");
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("YIZHAN_LISTEN: cannot listen on {}", config.listen))?;
+        let services = Services {
+            db,
+            directory: Arc::new(directory),
+            auth: Arc::new(auth),
+            config: Arc::new(config),
+        };
+        let schema = schema_builder().data(services.clone()).finish();
+        let router = router(AppState { schema, services: services.clone() });
+        Ok(Self { listener, router, services })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until the process receives Ctrl-C or SIGTERM.
+    pub async fn run(self) -> anyhow::Result<()> {
+        tracing::info!(address = %self.local_addr(), "yizhan is serving GraphQL at /graphql");
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await?;
+        Ok(())
+    }
+
+    /// Serves until `stop` resolves; for tests that start and stop servers.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await?;
+        Ok(())
+    }
+}
+
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(config.database_url.clone());
+    options.max_connections(config.db_max_connections).sqlx_logging(false);
+    if config.database_kind() == DatabaseKind::Sqlite {
+        // One writer at a time is SQLite's rule; waiting for the lock beats failing.
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.busy_timeout(std::time::Duration::from_secs(10))
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .foreign_keys(true)
+        });
+    }
+    Database::connect(options)
+        .await
+        .with_context(|| format!("YIZHAN_DATABASE_URL: cannot connect to {}", redact(&config.database_url)))
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("running database migrations")
+}
+
+/// A database URL fit for logs: without its password.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,94 @@
+//! Who may do what: the one place yizhan decides it. Domain functions load the rows a
+//! decision needs and ask here; resolvers never decide.
+
+use entity::place::{self, PlaceKind, Publication};
+
+use super::viewer::{Role, Viewer};
+use crate::error::{AppError, AppResult};
+
+fn require_login(viewer: &Viewer) -> AppResult<Role> {
+    viewer
+        .role()
+        .ok_or_else(|| AppError::Unauthenticated("sign in: send an Authorization: Bearer token".to_owned()))
+}
+
+fn owns(viewer: &Viewer, place: &place::Model) -> bool {
+    viewer.subject() == Some(place.owner_subject.as_str())
+}
+
+/// Published places are public; the rest only reach their owner and admins.
+pub fn can_see(viewer: &Viewer, place: &place::Model) -> bool {
+    place.publication == Publication::Published || viewer.is_admin() || owns(viewer, place)
+}
+
+/// Merchants create the four merchant kinds, operators the station kinds, admins any kind.
+pub fn may_create(viewer: &Viewer, kind: PlaceKind) -> AppResult<()> {
+    match require_login(viewer)? {
+        Role::Admin => Ok(()),
+        Role::Merchant if kind.is_merchant_kind() => Ok(()),
+        Role::Operator if !kind.is_merchant_kind() => Ok(()),
+        Role::Merchant => Err(AppError::Forbidden(
+            "merchants create FRIENDLY_MERCHANT, RIDER_CANTEEN, RIDER_PHARMACY or RIDER_CLINIC places".to_owned(),
+        )),
+        Role::Operator => Err(AppError::Forbidden(
+            "operators create station kinds; merchant kinds belong to merchants".to_owned(),
+        )),
+        Role::Worker => Err(AppError::Forbidden("workers cannot create places".to_owned())),
+    }
+}
+
+/// An owner edits its own places, within the kinds its role may hold; admins edit any.
+pub fn may_edit(viewer: &Viewer, place: &place::Model, new_kind: PlaceKind) -> AppResult<()> {
+    let role = require_login(viewer)?;
+    if role == Role::Admin {
+        return Ok(());
+    }
+    if !owns(viewer, place) {
+        return Err(AppError::Forbidden("only the place's owner or an admin may change it".to_owned()));
+    }
+    may_create(viewer, new_kind)
+}
+
+/// Only admins move a place to another owner.
+pub fn may_transfer(viewer: &Viewer) -> AppResult<()> {
+    match require_login(viewer)? {
+        Role::Admin => Ok(()),
+        _ => Err(AppError::Forbidden("only admins transfer places".to_owned())),
+    }
+}
+
+/// Who owns a listing is for its owner and admins.
+pub fn may_see_owner(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
+    require_login(viewer)?;
+    if viewer.is_admin() || owns(viewer, place) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("only the place's owner or an admin may read this".to_owned()))
+    }
+}
+
+/// Merchants and operators see the places they own in `me`.
+pub fn may_own_places(viewer: &Viewer) -> bool {
+    matches!(viewer.role(), Some(Role::Merchant | Role::Operator | Role::Admin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::viewer::Identity;
+
+    fn viewer(role: Role) -> Viewer {
+        Viewer::authenticated(Identity { subject: "s".into(), role, group: None })
+    }
+
+    #[test]
+    fn each_role_creates_only_its_own_kinds() {
+        assert!(may_create(&viewer(Role::Merchant), PlaceKind::RiderCanteen).is_ok());
+        assert!(may_create(&viewer(Role::Merchant), PlaceKind::GridStation).is_err());
+        assert!(may_create(&viewer(Role::Operator), PlaceKind::GridStation).is_ok());
+        assert!(may_create(&viewer(Role::Operator), PlaceKind::RiderCanteen).is_err());
+        assert!(may_create(&viewer(Role::Admin), PlaceKind::RiderClinic).is_ok());
+        assert!(may_create(&viewer(Role::Worker), PlaceKind::RiderClinic).is_err());
+        assert!(matches!(may_create(&Viewer::anonymous(), PlaceKind::RiderClinic), Err(AppError::Unauthenticated(_))));
+    }
+}

@@ -1,0 +1,176 @@
+//! Every `YIZHAN_*` variable, read once at start-up. A bad value stops the process with a
+//! message naming the variable and the form it expects.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use crate::domain::geo::TravelSpeeds;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://yizhan.db?mode=rwc";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub environment: Environment,
+    /// Load the Feicheng demo network into an empty database at start-up.
+    pub load_demo: bool,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub db_max_connections: u32,
+    pub travel: TravelSpeeds,
+    pub jwt: JwtConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct JwtConfig {
+    pub secret: Option<String>,
+    pub public_key_file: Option<PathBuf>,
+    pub jwks_file: Option<PathBuf>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub leeway: Duration,
+}
+
+impl fmt::Debug for JwtConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtConfig")
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("public_key_file", &self.public_key_file)
+            .field("jwks_file", &self.jwks_file)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway", &self.leeway)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    variable: &'static str,
+    problem: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can configure a server without touching
+    /// the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(&lookup);
+        let defaults = TravelSpeeds::default();
+        Ok(Self {
+            listen: vars.parsed("YIZHAN_LISTEN", "a socket address such as 127.0.0.1:8080")?
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database_url: vars
+                .text("YIZHAN_DATABASE_URL")
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            environment: match vars.text("YIZHAN_ENV").as_deref() {
+                None | Some("development") => Environment::Development,
+                Some("production") => Environment::Production,
+                Some(_) => return Err(vars.error("YIZHAN_ENV", "expected development or production")),
+            },
+            load_demo: vars.flag("YIZHAN_LOAD_DEMO")?.unwrap_or(true),
+            request_timeout: vars.seconds("YIZHAN_REQUEST_TIMEOUT_SECS")?.unwrap_or(Duration::from_secs(10)),
+            max_body_bytes: vars.parsed("YIZHAN_MAX_BODY_BYTES", "a number of bytes")?.unwrap_or(64 * 1024),
+            db_max_connections: vars
+                .parsed("YIZHAN_DB_MAX_CONNECTIONS", "a number of connections")?
+                .unwrap_or(10),
+            travel: TravelSpeeds {
+                walk_kmh: vars.parsed("YIZHAN_WALK_KMH", "a speed in km/h")?.unwrap_or(defaults.walk_kmh),
+                ebike_kmh: vars.parsed("YIZHAN_EBIKE_KMH", "a speed in km/h")?.unwrap_or(defaults.ebike_kmh),
+                car_kmh: vars.parsed("YIZHAN_CAR_KMH", "a speed in km/h")?.unwrap_or(defaults.car_kmh),
+                detour_factor: vars
+                    .parsed("YIZHAN_DETOUR_FACTOR", "a factor of at least 1.0")?
+                    .unwrap_or(defaults.detour_factor),
+            }
+            .validated()
+            .map_err(|problem| vars.error("YIZHAN_*_KMH / YIZHAN_DETOUR_FACTOR", problem))?,
+            jwt: JwtConfig {
+                secret: vars.text("YIZHAN_JWT_SECRET"),
+                public_key_file: vars.text("YIZHAN_JWT_PUBLIC_KEY_FILE").map(PathBuf::from),
+                jwks_file: vars.text("YIZHAN_JWT_JWKS_FILE").map(PathBuf::from),
+                issuer: vars.text("YIZHAN_JWT_ISSUER"),
+                audience: vars.text("YIZHAN_JWT_AUDIENCE"),
+                leeway: vars.seconds("YIZHAN_JWT_LEEWAY_SECS")?.unwrap_or(Duration::from_secs(30)),
+            },
+        })
+    }
+
+    pub fn database_kind(&self) -> DatabaseKind {
+        if self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://") {
+            DatabaseKind::Postgres
+        } else {
+            DatabaseKind::Sqlite
+        }
+    }
+
+    /// Where the development signing secret lives when no key is configured: beside the
+    /// SQLite file, or in the working folder for PostgreSQL.
+    pub fn dev_secret_path(&self) -> PathBuf {
+        match self.database_kind() {
+            DatabaseKind::Postgres => PathBuf::from("yizhan-dev.jwt-secret"),
+            DatabaseKind::Sqlite => {
+                let path = self
+                    .database_url
+                    .trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:")
+                    .split('?')
+                    .next()
+                    .unwrap_or_default();
+                PathBuf::from(format!("{path}.jwt-secret"))
+            }
+        }
+    }
+}
+
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    fn text(&self, name: &str) -> Option<String> {
+        (self.0)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    fn error(&self, variable: &'static str, problem: impl Into<String>) -> ConfigError {
+        ConfigError { variable, problem: problem.into() }
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, name: &'static str, expected: &str) -> Result<Option<T>, ConfigError> {
+        self.text(name)
+            .map(|value| {
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| self.error(name, format!("expected {expected}, got {value:?}")))
+            })
+            .transpose()
+    }
+
+    fn seconds(&self, name: &'static str) -> Result<Option<Duration>, ConfigError> {
+        Ok(self.parsed::<u64>(name, "a whole number of seconds")?.map(Duration::from_secs))
+    }
+
+    fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
+        match self.text(name).as_deref() {
+            None => Ok(None),
+            Some("1" | "true" | "yes") => Ok(Some(true)),
+            Some("0" | "false" | "no") => Ok(Some(false)),
+            Some(other) => Err(self.error(name, format!("expected true or false, got {other:?}"))),
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The GraphQL schema. One builder serves the server and `yizhan schema`, so the two
+//! cannot drift; exporting the SDL needs no database.
+
+pub mod connection;
+pub mod enums;
+pub mod limits;
+pub mod node;
+pub mod places;
+pub mod viewer;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::{auth::Viewer, domain::Services};
+
+/// Every query of the API.
+#[derive(MergedObject, Default)]
+pub struct Query(node::NodeQuery, places::PlaceQuery, viewer::ViewerQuery);
+
+/// Every mutation of the API. Each takes one `input` and returns a payload object.
+#[derive(MergedObject, Default)]
+pub struct Mutation(places::PlaceMutation);
+
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema with its limits, without request-time data.
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .register_output_type::<node::Node>()
+        .limit_depth(limits::MAX_DEPTH)
+        .limit_complexity(limits::MAX_COMPLEXITY)
+        .limit_directives(limits::MAX_DIRECTIVES)
+        .extension(limits::Limits)
+}
+
+/// The SDL that `yizhan schema` prints and `schema.graphql` holds.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+/// Typed access to what every resolver may use.
+pub trait ContextExt {
+    fn services(&self) -> &Services;
+    fn viewer(&self) -> &Viewer;
+}
+
+impl ContextExt for Context<'_> {
+    fn services(&self) -> &Services {
+        self.data_unchecked::<Services>()
+    }
+
+    fn viewer(&self) -> &Viewer {
+        self.data_unchecked::<Viewer>()
+    }
+}

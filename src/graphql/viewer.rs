@@ -1,0 +1,61 @@
+//! `me`: the caller as their token describes them.
+
+use async_graphql::{Context, Object, ResultExt, Result};
+
+use super::{
+    ContextExt,
+    connection::decode_id_cursor,
+    enums::{Role, WorkerGroup},
+    places::PlaceConnection,
+};
+use crate::{
+    auth::Identity,
+    domain::{page_size, places},
+};
+
+/// The signed-in account.
+pub struct Me {
+    identity: Identity,
+}
+
+#[Object]
+impl Me {
+    /// The token's `sub`: the account's id at its issuer.
+    async fn subject(&self) -> &str {
+        &self.identity.subject
+    }
+
+    /// What kind of account this is.
+    async fn role(&self) -> Role {
+        self.identity.role.into()
+    }
+
+    /// A worker's group, when the token names one.
+    async fn group(&self) -> Option<WorkerGroup> {
+        self.identity.group.map(Into::into)
+    }
+
+    /// The places this account owns, whatever their publication state, oldest first.
+    async fn places(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<PlaceConnection> {
+        let first = page_size(first).extend()?;
+        let after = decode_id_cursor(after.as_deref()).extend()?;
+        let page = places::owned_by(ctx.services(), &self.identity.subject, after, first).await.extend()?;
+        Ok(PlaceConnection::from_page(page))
+    }
+}
+
+#[derive(Default)]
+pub struct ViewerQuery;
+
+#[Object]
+impl ViewerQuery {
+    /// The caller, from the bearer token; null when the request carries none.
+    async fn me(&self, ctx: &Context<'_>) -> Option<Me> {
+        ctx.viewer().identity().cloned().map(|identity| Me { identity })
+    }
+}

@@ -1,0 +1,338 @@
+//! The HTTP face of yizhan: GraphQL over HTTP on `/graphql` (POST, and GET for queries),
+//! GraphiQL for browsers, graphql-transport-ws on `/graphql/ws`, and the health probes.
+//!
+//! The stock async-graphql-axum handler answers 200 to everything; this one follows the
+//! GraphQL-over-HTTP spec: `application/graphql-response+json` (or `application/json` for
+//! older clients), 4xx for requests refused before execution, 405 for a mutation sent by
+//! GET, 415 for a body that is not JSON, 413 past the body limit.
+
+use std::time::Duration;
+
+use async_graphql::{
+    BatchRequest, Data, ErrorExtensionValues, ServerError,
+    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+    parser::types::OperationType,
+};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::{RawQuery, State, WebSocketUpgrade},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use serde_json::json;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{
+    auth::Viewer,
+    domain::Services,
+    error::AppError,
+    graphql::{AppSchema, limits::ExecutionStarted},
+};
+
+/// The most operations one batched request may carry.
+pub const MAX_BATCH: usize = 10;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub services: Services,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(graphql_ws))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .fallback(|| async { refusal(MediaType::Json, &AppError::NotFound("no such endpoint; GraphQL lives at /graphql".into())) })
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<Body>| {
+            let request_id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The response media type a client asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponse,
+    Json,
+}
+
+impl MediaType {
+    fn negotiate(headers: &HeaderMap) -> Result<Self, Response> {
+        let Some(accept) = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()) else {
+            return Ok(Self::Json);
+        };
+        let types: Vec<&str> = accept
+            .split(',')
+            .map(|part| part.split(';').next().unwrap_or_default().trim())
+            .collect();
+        if types.contains(&"application/graphql-response+json") {
+            Ok(Self::GraphqlResponse)
+        } else if types.iter().any(|t| matches!(*t, "application/json" | "application/*" | "*/*")) {
+            Ok(Self::Json)
+        } else {
+            Err(error_response(
+                StatusCode::NOT_ACCEPTABLE,
+                Self::Json,
+                "BAD_USER_INPUT",
+                "yizhan answers application/graphql-response+json or application/json; set Accept accordingly",
+            ))
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::GraphqlResponse => GRAPHQL_RESPONSE,
+            Self::Json => JSON,
+        })
+    }
+}
+
+fn error_response(status: StatusCode, media: MediaType, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+fn refusal(media: MediaType, error: &AppError) -> Response {
+    error_response(error.http_status(), media, error.code(), &error.public_message())
+}
+
+/// The caller, from `Authorization: Bearer …`. A present but bad token is refused, never
+/// treated as anonymous.
+fn viewer_from(services: &Services, authorization: Option<&str>) -> Result<Viewer, AppError> {
+    let Some(value) = authorization else { return Ok(Viewer::anonymous()) };
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| AppError::Unauthenticated("the Authorization header must be `Bearer <token>`".to_owned()))?;
+    services.auth.verify(token).map(Viewer::authenticated)
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let media = match MediaType::negotiate(&headers) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "BAD_USER_INPUT",
+            "send the request as JSON with Content-Type: application/json, for example {\"query\": \"{ me { role } }\"}",
+        );
+    }
+    let viewer = match viewer_from(&state.services, header_text(&headers, header::AUTHORIZATION)) {
+        Ok(viewer) => viewer,
+        Err(error) => return refusal(media, &error),
+    };
+    let limit = state.services.config.max_body_bytes;
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                media,
+                "BAD_USER_INPUT",
+                &format!("the request body is larger than {limit} bytes"),
+            );
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(error) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                "BAD_USER_INPUT",
+                &format!("the body is not a GraphQL request (a JSON object with a `query` string): {error}"),
+            );
+        }
+    };
+    execute(&state, media, viewer, batch, Method::POST).await
+}
+
+async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let wants_html = header_text(&headers, header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
+    if query.as_deref().is_none_or(str::is_empty) && wants_html {
+        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").title("yizhan").finish())
+            .into_response();
+    }
+    let media = match MediaType::negotiate(&headers) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    let viewer = match viewer_from(&state.services, header_text(&headers, header::AUTHORIZATION)) {
+        Ok(viewer) => viewer,
+        Err(error) => return refusal(media, &error),
+    };
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+        Ok(request) => request,
+        Err(error) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                "BAD_USER_INPUT",
+                &format!("the query string is not a GraphQL request (?query=…&variables=…): {error}"),
+            );
+        }
+    };
+    execute(&state, media, viewer, BatchRequest::Single(request), Method::GET).await
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// Runs each operation of the request and shapes the HTTP response.
+async fn execute(state: &AppState, media: MediaType, viewer: Viewer, batch: BatchRequest, method: Method) -> Response {
+    let mut requests = match batch {
+        BatchRequest::Single(request) => vec![request],
+        BatchRequest::Batch(requests) if requests.is_empty() || requests.len() > MAX_BATCH => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                media,
+                "BAD_USER_INPUT",
+                &format!("a batch carries 1 to {MAX_BATCH} operations"),
+            );
+        }
+        BatchRequest::Batch(requests) => requests,
+    };
+    let batched = requests.len() > 1;
+    if method == Method::GET && requests.iter_mut().any(is_mutation) {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            "BAD_USER_INPUT",
+            "mutations must be sent with POST",
+        );
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let timeout = state.services.config.request_timeout;
+    let mut outcomes = Vec::with_capacity(requests.len());
+    for request in requests {
+        let started = ExecutionStarted::default();
+        let request = request.data(viewer.clone()).data(started.clone());
+        match tokio::time::timeout(timeout, state.schema.execute(request)).await {
+            Ok(response) => outcomes.push((response, started.get())),
+            Err(_) => return timed_out(media, timeout),
+        }
+    }
+    let mut status = StatusCode::OK;
+    let bodies: Vec<serde_json::Value> = outcomes
+        .into_iter()
+        .map(|(mut response, executed)| {
+            for error in &mut response.errors {
+                default_code(error);
+            }
+            if executed {
+                serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error" }] }))
+            } else {
+                // Refused before execution: there is no data entry at all.
+                status = StatusCode::BAD_REQUEST;
+                json!({ "errors": response.errors })
+            }
+        })
+        .collect();
+    let body = if batched { serde_json::Value::Array(bodies) } else { bodies.into_iter().next().unwrap_or_default() };
+    let status = if batched { StatusCode::OK } else { status };
+    let mut http = (status, body.to_string()).into_response();
+    http.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    http
+}
+
+/// Whether the operation a request would run is a mutation. A document that does not
+/// parse is left for execution to report.
+fn is_mutation(request: &mut async_graphql::Request) -> bool {
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else { return false };
+    document.operations.iter().any(|(name, operation)| {
+        let selected = match (&operation_name, name) {
+            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        selected && operation.node.ty == OperationType::Mutation
+    })
+}
+
+/// Every error leaves with a code. Resolvers set theirs; what remains comes from
+/// async-graphql's own checks of the document and its arguments: the caller's input.
+fn default_code(error: &mut ServerError) {
+    let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", "BAD_USER_INPUT");
+    }
+}
+
+fn timed_out(media: MediaType, timeout: Duration) -> Response {
+    error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        media,
+        "INTERNAL",
+        &format!("the request took longer than {} s and was stopped; ask for fewer places or fields", timeout.as_secs()),
+    )
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), state.services.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+    }
+}
+
+/// graphql-transport-ws. The token travels in `connection_init`'s payload as
+/// `{"Authorization": "Bearer …"}` (or `{"token": "…"}`); a bad one closes the connection.
+async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+    let schema = state.schema.clone();
+    let services = state.services.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let authorization = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|value| value.as_str())
+                        .map(str::to_owned)
+                        .or_else(|| payload.get("token").and_then(|t| t.as_str()).map(|token| format!("Bearer {token}")));
+                    let viewer = viewer_from(&services, authorization.as_deref())
+                        .map_err(|error| async_graphql::Error::new(error.public_message()))?;
+                    let mut data = Data::default();
+                    data.insert(viewer);
+                    Ok(data)
+                })
+                .serve()
+        })
+        .into_response()
+}

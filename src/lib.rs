@@ -1,0 +1,20 @@
+//! yizhan (驿站): the GraphQL backend of a city's new-worker friendly network.
+
+/// The HTTP application: connect, migrate, load, bind and serve.
+pub mod app;
+/// Who is calling: viewers, token verification and the authorization policy.
+pub mod auth;
+/// The command line: serve, migrate, seed, token, schema.
+pub mod cli;
+/// Every `YIZHAN_*` setting, read once at start-up.
+pub mod config;
+/// The rules of the network, free of GraphQL and HTTP.
+pub mod domain;
+/// The one error type and its mapping to GraphQL codes and HTTP statuses.
+pub mod error;
+/// The GraphQL schema: roots, types and thin resolvers.
+pub mod graphql;
+/// The axum router: GraphQL over HTTP, GraphiQL, WebSocket, health.
+pub mod http;
+/// The Feicheng demo network and synthetic benchmark cities.
+pub mod seed;
