@@ -39,7 +39,9 @@ impl App {
         if config.load_demo && seed::load_demo_if_empty(&db).await? {
             tracing::info!("loaded the Feicheng demo network");
         }
-        let directory = Directory::load(&db).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+        let directory = Directory::load(&db)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
         tracing::info!(published = directory.len(), "directory loaded");
         let listener = TcpListener::bind(config.listen)
             .await
@@ -51,12 +53,21 @@ impl App {
             config: Arc::new(config),
         };
         let schema = schema_builder().data(services.clone()).finish();
-        let router = router(AppState { schema, services: services.clone() });
-        Ok(Self { listener, router, services })
+        let router = router(AppState {
+            schema,
+            services: services.clone(),
+        });
+        Ok(Self {
+            listener,
+            router,
+            services,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn services(&self) -> &Services {
@@ -66,20 +77,29 @@ impl App {
     /// Serves until the process receives Ctrl-C or SIGTERM.
     pub async fn run(self) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "yizhan is serving GraphQL at /graphql");
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         Ok(())
     }
 
     /// Serves until `stop` resolves; for tests that start and stop servers.
-    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await?;
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await?;
         Ok(())
     }
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(config.database_url.clone());
-    options.max_connections(config.db_max_connections).sqlx_logging(false);
+    options
+        .max_connections(config.db_max_connections)
+        .sqlx_logging(false);
     if config.database_kind() == DatabaseKind::Sqlite {
         // One writer at a time is SQLite's rule; waiting for the lock beats failing.
         options.map_sqlx_sqlite_opts(|opts| {
@@ -88,13 +108,18 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
                 .foreign_keys(true)
         });
     }
-    Database::connect(options)
-        .await
-        .with_context(|| format!("YIZHAN_DATABASE_URL: cannot connect to {}", redact(&config.database_url)))
+    Database::connect(options).await.with_context(|| {
+        format!(
+            "YIZHAN_DATABASE_URL: cannot connect to {}",
+            redact(&config.database_url)
+        )
+    })
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("running database migrations")
+    Migrator::up(db, None)
+        .await
+        .context("running database migrations")
 }
 
 /// A database URL fit for logs: without its password.

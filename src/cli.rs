@@ -7,7 +7,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use entity::place::WorkerGroup;
 use tracing_subscriber::EnvFilter;
 
-use crate::{app, auth::{Authenticator, Role}, config::Config, graphql, seed};
+use crate::{
+    app,
+    auth::{Authenticator, Role},
+    config::Config,
+    graphql, seed,
+};
 
 /// yizhan (驿站): the GraphQL backend of a city's new-worker friendly network.
 #[derive(Parser)]
@@ -72,7 +77,8 @@ fn parse_group(value: &str) -> Result<WorkerGroup, String> {
 }
 
 fn parse_ttl(value: &str) -> Result<Duration, String> {
-    humantime::parse_duration(value).map_err(|error| format!("{value:?} is not a duration such as 30m or 1h: {error}"))
+    humantime::parse_duration(value)
+        .map_err(|error| format!("{value:?} is not a duration such as 30m or 1h: {error}"))
 }
 
 impl Cli {
@@ -91,19 +97,31 @@ impl Cli {
                 app::migrate(&db).await?;
                 match synthetic {
                     Some(count) => {
-                        seed::synthetic::insert(&db, count).await.context("adding synthetic places")?;
+                        seed::synthetic::insert(&db, count)
+                            .await
+                            .context("adding synthetic places")?;
                         println!("added {count} synthetic places");
                     }
-                    None if seed::load_demo_if_empty(&db).await? => println!("loaded the Feicheng demo network"),
+                    None if seed::load_demo_if_empty(&db).await? => {
+                        println!("loaded the Feicheng demo network")
+                    }
                     None => println!("the database already holds places; nothing loaded"),
                 }
                 Ok(())
             }
-            Command::Token { role, sub, group, ttl } => {
+            Command::Token {
+                role,
+                sub,
+                group,
+                ttl,
+            } => {
                 let config = Config::from_env()?;
                 let auth = Authenticator::from_config(&config)?;
                 if let Some(path) = auth.development_secret() {
-                    eprintln!("warning: signing with the DEVELOPMENT secret in {}", path.display());
+                    eprintln!(
+                        "warning: signing with the DEVELOPMENT secret in {}",
+                        path.display()
+                    );
                 }
                 println!("{}", auth.mint(&sub, role.into(), group, ttl)?);
                 Ok(())
@@ -120,7 +138,9 @@ impl Cli {
 /// machine-read logs.
 pub fn init_tracing() {
     let filter = EnvFilter::try_from_env("YIZHAN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::env::var("YIZHAN_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {

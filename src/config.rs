@@ -75,7 +75,8 @@ impl Config {
         let vars = Vars(&lookup);
         let defaults = TravelSpeeds::default();
         Ok(Self {
-            listen: vars.parsed("YIZHAN_LISTEN", "a socket address such as 127.0.0.1:8080")?
+            listen: vars
+                .parsed("YIZHAN_LISTEN", "a socket address such as 127.0.0.1:8080")?
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             database_url: vars
                 .text("YIZHAN_DATABASE_URL")
@@ -86,15 +87,25 @@ impl Config {
                 Some(_) => return Err(vars.error("YIZHAN_ENV", "expected development or production")),
             },
             load_demo: vars.flag("YIZHAN_LOAD_DEMO")?.unwrap_or(true),
-            request_timeout: vars.seconds("YIZHAN_REQUEST_TIMEOUT_SECS")?.unwrap_or(Duration::from_secs(10)),
-            max_body_bytes: vars.parsed("YIZHAN_MAX_BODY_BYTES", "a number of bytes")?.unwrap_or(64 * 1024),
+            request_timeout: vars
+                .seconds("YIZHAN_REQUEST_TIMEOUT_SECS")?
+                .unwrap_or(Duration::from_secs(10)),
+            max_body_bytes: vars
+                .parsed("YIZHAN_MAX_BODY_BYTES", "a number of bytes")?
+                .unwrap_or(64 * 1024),
             db_max_connections: vars
                 .parsed("YIZHAN_DB_MAX_CONNECTIONS", "a number of connections")?
                 .unwrap_or(10),
             travel: TravelSpeeds {
-                walk_kmh: vars.parsed("YIZHAN_WALK_KMH", "a speed in km/h")?.unwrap_or(defaults.walk_kmh),
-                ebike_kmh: vars.parsed("YIZHAN_EBIKE_KMH", "a speed in km/h")?.unwrap_or(defaults.ebike_kmh),
-                car_kmh: vars.parsed("YIZHAN_CAR_KMH", "a speed in km/h")?.unwrap_or(defaults.car_kmh),
+                walk_kmh: vars
+                    .parsed("YIZHAN_WALK_KMH", "a speed in km/h")?
+                    .unwrap_or(defaults.walk_kmh),
+                ebike_kmh: vars
+                    .parsed("YIZHAN_EBIKE_KMH", "a speed in km/h")?
+                    .unwrap_or(defaults.ebike_kmh),
+                car_kmh: vars
+                    .parsed("YIZHAN_CAR_KMH", "a speed in km/h")?
+                    .unwrap_or(defaults.car_kmh),
                 detour_factor: vars
                     .parsed("YIZHAN_DETOUR_FACTOR", "a factor of at least 1.0")?
                     .unwrap_or(defaults.detour_factor),
@@ -107,7 +118,9 @@ impl Config {
                 jwks_file: vars.text("YIZHAN_JWT_JWKS_FILE").map(PathBuf::from),
                 issuer: vars.text("YIZHAN_JWT_ISSUER"),
                 audience: vars.text("YIZHAN_JWT_AUDIENCE"),
-                leeway: vars.seconds("YIZHAN_JWT_LEEWAY_SECS")?.unwrap_or(Duration::from_secs(30)),
+                leeway: vars
+                    .seconds("YIZHAN_JWT_LEEWAY_SECS")?
+                    .unwrap_or(Duration::from_secs(30)),
             },
         })
     }
@@ -147,10 +160,17 @@ impl Vars<'_> {
     }
 
     fn error(&self, variable: &'static str, problem: impl Into<String>) -> ConfigError {
-        ConfigError { variable, problem: problem.into() }
+        ConfigError {
+            variable,
+            problem: problem.into(),
+        }
     }
 
-    fn parsed<T: std::str::FromStr>(&self, name: &'static str, expected: &str) -> Result<Option<T>, ConfigError> {
+    fn parsed<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        expected: &str,
+    ) -> Result<Option<T>, ConfigError> {
         self.text(name)
             .map(|value| {
                 value
@@ -162,7 +182,9 @@ impl Vars<'_> {
     }
 
     fn seconds(&self, name: &'static str) -> Result<Option<Duration>, ConfigError> {
-        Ok(self.parsed::<u64>(name, "a whole number of seconds")?.map(Duration::from_secs))
+        Ok(self
+            .parsed::<u64>(name, "a whole number of seconds")?
+            .map(Duration::from_secs))
     }
 
     fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {

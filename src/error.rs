@@ -76,7 +76,8 @@ impl AppError {
 impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
         let code = self.code();
-        async_graphql::Error::new(self.public_message()).extend_with(|_, extensions| extensions.set("code", code))
+        async_graphql::Error::new(self.public_message())
+            .extend_with(|_, extensions| extensions.set("code", code))
     }
 }
 

@@ -75,25 +75,24 @@ enum MediaType {
 }
 
 impl MediaType {
-    fn negotiate(headers: &HeaderMap) -> Result<Self, Response> {
+    /// The type to answer in; `None` when the client accepts neither.
+    fn negotiate(headers: &HeaderMap) -> Option<Self> {
         let Some(accept) = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()) else {
-            return Ok(Self::Json);
+            return Some(Self::Json);
         };
         let types: Vec<&str> = accept
             .split(',')
             .map(|part| part.split(';').next().unwrap_or_default().trim())
             .collect();
         if types.contains(&"application/graphql-response+json") {
-            Ok(Self::GraphqlResponse)
-        } else if types.iter().any(|t| matches!(*t, "application/json" | "application/*" | "*/*")) {
-            Ok(Self::Json)
+            Some(Self::GraphqlResponse)
+        } else if types
+            .iter()
+            .any(|t| matches!(*t, "application/json" | "application/*" | "*/*"))
+        {
+            Some(Self::Json)
         } else {
-            Err(error_response(
-                StatusCode::NOT_ACCEPTABLE,
-                Self::Json,
-                "BAD_USER_INPUT",
-                "yizhan answers application/graphql-response+json or application/json; set Accept accordingly",
-            ))
+            None
         }
     }
 
@@ -108,11 +107,24 @@ impl MediaType {
 fn error_response(status: StatusCode, media: MediaType, code: &str, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media.content_type());
     if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     response
+}
+
+fn not_acceptable() -> Response {
+    error_response(
+        StatusCode::NOT_ACCEPTABLE,
+        MediaType::Json,
+        "BAD_USER_INPUT",
+        "yizhan answers application/graphql-response+json or application/json; set Accept accordingly",
+    )
 }
 
 fn refusal(media: MediaType, error: &AppError) -> Response {
@@ -122,20 +134,23 @@ fn refusal(media: MediaType, error: &AppError) -> Response {
 /// The caller, from `Authorization: Bearer …`. A present but bad token is refused, never
 /// treated as anonymous.
 fn viewer_from(services: &Services, authorization: Option<&str>) -> Result<Viewer, AppError> {
-    let Some(value) = authorization else { return Ok(Viewer::anonymous()) };
+    let Some(value) = authorization else {
+        return Ok(Viewer::anonymous());
+    };
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .filter(|token| !token.is_empty())
-        .ok_or_else(|| AppError::Unauthenticated("the Authorization header must be `Bearer <token>`".to_owned()))?;
+        .ok_or_else(|| {
+            AppError::Unauthenticated("the Authorization header must be `Bearer <token>`".to_owned())
+        })?;
     services.auth.verify(token).map(Viewer::authenticated)
 }
 
 async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let media = match MediaType::negotiate(&headers) {
-        Ok(media) => media,
-        Err(response) => return response,
+    let Some(media) = MediaType::negotiate(&headers) else {
+        return not_acceptable();
     };
     let is_json = headers
         .get(header::CONTENT_TYPE)
@@ -180,15 +195,24 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     execute(&state, media, viewer, batch, Method::POST).await
 }
 
-async fn graphql_get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let wants_html = header_text(&headers, header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
     if query.as_deref().is_none_or(str::is_empty) && wants_html {
-        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").title("yizhan").finish())
-            .into_response();
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .title("yizhan")
+                .finish(),
+        )
+        .into_response();
     }
-    let media = match MediaType::negotiate(&headers) {
-        Ok(media) => media,
-        Err(response) => return response,
+    let Some(media) = MediaType::negotiate(&headers) else {
+        return not_acceptable();
     };
     let viewer = match viewer_from(&state.services, header_text(&headers, header::AUTHORIZATION)) {
         Ok(viewer) => viewer,
@@ -213,7 +237,13 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 }
 
 /// Runs each operation of the request and shapes the HTTP response.
-async fn execute(state: &AppState, media: MediaType, viewer: Viewer, batch: BatchRequest, method: Method) -> Response {
+async fn execute(
+    state: &AppState,
+    media: MediaType,
+    viewer: Viewer,
+    batch: BatchRequest,
+    method: Method,
+) -> Response {
     let mut requests = match batch {
         BatchRequest::Single(request) => vec![request],
         BatchRequest::Batch(requests) if requests.is_empty() || requests.len() > MAX_BATCH => {
@@ -234,7 +264,9 @@ async fn execute(state: &AppState, media: MediaType, viewer: Viewer, batch: Batc
             "BAD_USER_INPUT",
             "mutations must be sent with POST",
         );
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
     let timeout = state.services.config.request_timeout;
@@ -255,7 +287,8 @@ async fn execute(state: &AppState, media: MediaType, viewer: Viewer, batch: Batc
                 default_code(error);
             }
             if executed {
-                serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error" }] }))
+                serde_json::to_value(&response)
+                    .unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error" }] }))
             } else {
                 // Refused before execution: there is no data entry at all.
                 status = StatusCode::BAD_REQUEST;
@@ -263,10 +296,15 @@ async fn execute(state: &AppState, media: MediaType, viewer: Viewer, batch: Batc
             }
         })
         .collect();
-    let body = if batched { serde_json::Value::Array(bodies) } else { bodies.into_iter().next().unwrap_or_default() };
+    let body = if batched {
+        serde_json::Value::Array(bodies)
+    } else {
+        bodies.into_iter().next().unwrap_or_default()
+    };
     let status = if batched { StatusCode::OK } else { status };
     let mut http = (status, body.to_string()).into_response();
-    http.headers_mut().insert(header::CONTENT_TYPE, media.content_type());
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, media.content_type());
     http
 }
 
@@ -274,7 +312,9 @@ async fn execute(state: &AppState, media: MediaType, viewer: Viewer, batch: Batc
 /// parse is left for execution to report.
 fn is_mutation(request: &mut async_graphql::Request) -> bool {
     let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else { return false };
+    let Ok(document) = request.parsed_query() else {
+        return false;
+    };
     document.operations.iter().any(|(name, operation)| {
         let selected = match (&operation_name, name) {
             (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
@@ -299,7 +339,10 @@ fn timed_out(media: MediaType, timeout: Duration) -> Response {
         StatusCode::SERVICE_UNAVAILABLE,
         media,
         "INTERNAL",
-        &format!("the request took longer than {} s and was stopped; ask for fewer places or fields", timeout.as_secs()),
+        &format!(
+            "the request took longer than {} s and was stopped; ask for fewer places or fields",
+            timeout.as_secs()
+        ),
     )
 }
 
@@ -312,7 +355,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// graphql-transport-ws. The token travels in `connection_init`'s payload as
 /// `{"Authorization": "Bearer …"}` (or `{"token": "…"}`); a bad one closes the connection.
-async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let schema = state.schema.clone();
     let services = state.services.clone();
     upgrade
@@ -325,7 +372,12 @@ async fn graphql_ws(State(state): State<AppState>, protocol: GraphQLProtocol, up
                         .or_else(|| payload.get("authorization"))
                         .and_then(|value| value.as_str())
                         .map(str::to_owned)
-                        .or_else(|| payload.get("token").and_then(|t| t.as_str()).map(|token| format!("Bearer {token}")));
+                        .or_else(|| {
+                            payload
+                                .get("token")
+                                .and_then(|t| t.as_str())
+                                .map(|token| format!("Bearer {token}"))
+                        });
                     let viewer = viewer_from(&services, authorization.as_deref())
                         .map_err(|error| async_graphql::Error::new(error.public_message()))?;
                     let mut data = Data::default();

@@ -36,7 +36,9 @@ pub struct Claims {
     pub role: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    pub exp: u64,
+    /// Required; optional here only so its absence is reported as such.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,8 +46,14 @@ pub struct Claims {
 }
 
 enum Keys {
-    Shared { decoding: DecodingKey, encoding: EncodingKey },
-    Public { decoding: DecodingKey, algorithm: Algorithm },
+    Shared {
+        decoding: DecodingKey,
+        encoding: EncodingKey,
+    },
+    Public {
+        decoding: DecodingKey,
+        algorithm: Algorithm,
+    },
     Jwks(Jwks),
 }
 
@@ -65,7 +73,11 @@ impl Authenticator {
     /// environment is production.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         let jwt = &config.jwt;
-        let configured = [jwt.secret.is_some(), jwt.public_key_file.is_some(), jwt.jwks_file.is_some()];
+        let configured = [
+            jwt.secret.is_some(),
+            jwt.public_key_file.is_some(),
+            jwt.jwks_file.is_some(),
+        ];
         if configured.iter().filter(|set| **set).count() > 1 {
             bail!("set only one of YIZHAN_JWT_SECRET, YIZHAN_JWT_PUBLIC_KEY_FILE and YIZHAN_JWT_JWKS_FILE");
         }
@@ -115,7 +127,10 @@ impl Authenticator {
             Keys::Shared { decoding, .. } => (decoding.clone(), Algorithm::HS256),
             Keys::Public { decoding, algorithm } => (decoding.clone(), *algorithm),
             Keys::Jwks(jwks) => {
-                let kid = header.kid.as_deref().ok_or_else(|| refuse("the token names no key (kid)"))?;
+                let kid = header
+                    .kid
+                    .as_deref()
+                    .ok_or_else(|| refuse("the token names no key (kid)"))?;
                 jwks.key(kid).ok_or_else(|| refuse("unknown signing key (kid)"))?
             }
         };
@@ -153,19 +168,30 @@ impl Authenticator {
 
     /// Signs a token for `subject`, as `yizhan token` prints. Only possible with a shared
     /// secret: with public keys, tokens come from the identity provider.
-    pub fn mint(&self, subject: &str, role: Role, group: Option<WorkerGroup>, ttl: Duration) -> anyhow::Result<String> {
+    pub fn mint(
+        &self,
+        subject: &str,
+        role: Role,
+        group: Option<WorkerGroup>,
+        ttl: Duration,
+    ) -> anyhow::Result<String> {
         let Keys::Shared { encoding, .. } = &self.keys else {
-            bail!("yizhan token signs with YIZHAN_JWT_SECRET or the development secret; with public keys, tokens come from your identity provider");
+            bail!(
+                "yizhan token signs with YIZHAN_JWT_SECRET or the development secret; with public keys, tokens come from your identity provider"
+            );
         };
         if subject.trim().is_empty() {
             bail!("--sub must not be empty");
         }
-        let exp = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH)?.as_secs() + ttl.as_secs();
+        let exp = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)?
+            .as_secs()
+            + ttl.as_secs();
         let claims = Claims {
             sub: subject.to_owned(),
             role: role.claim().to_owned(),
             group: group.map(group_claim),
-            exp,
+            exp: Some(exp),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
         };
@@ -174,27 +200,42 @@ impl Authenticator {
 }
 
 fn shared(secret: &[u8]) -> Keys {
-    Keys::Shared { decoding: DecodingKey::from_secret(secret), encoding: EncodingKey::from_secret(secret) }
+    Keys::Shared {
+        decoding: DecodingKey::from_secret(secret),
+        encoding: EncodingKey::from_secret(secret),
+    }
 }
 
 fn group_claim(group: WorkerGroup) -> String {
-    serde_json::to_value(group).ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(group)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn identity_from(claims: Claims) -> Result<Identity, String> {
     if claims.sub.trim().is_empty() || claims.sub.len() > 200 {
         return Err("sub must be 1 to 200 characters".to_owned());
     }
-    let role = Role::from_claim(&claims.role)
-        .ok_or_else(|| format!("unknown role {:?} (expected worker, merchant, operator or admin)", claims.role))?;
+    let role = Role::from_claim(&claims.role).ok_or_else(|| {
+        format!(
+            "unknown role {:?} (expected worker, merchant, operator or admin)",
+            claims.role
+        )
+    })?;
     let group = claims
         .group
         .map(|group| {
-            serde_json::from_value::<WorkerGroup>(serde_json::Value::String(group.clone()))
-                .map_err(|_| format!("unknown group {group:?} (expected a WorkerGroup such as DELIVERY_RIDER)"))
+            serde_json::from_value::<WorkerGroup>(serde_json::Value::String(group.clone())).map_err(|_| {
+                format!("unknown group {group:?} (expected a WorkerGroup such as DELIVERY_RIDER)")
+            })
         })
         .transpose()?;
-    Ok(Identity { subject: claims.sub, role, group })
+    Ok(Identity {
+        subject: claims.sub,
+        role,
+        group,
+    })
 }
 
 fn read_or_create_dev_secret(path: &Path) -> anyhow::Result<String> {
@@ -204,20 +245,27 @@ fn read_or_create_dev_secret(path: &Path) -> anyhow::Result<String> {
             return Ok(secret);
         }
     }
-    let secret: String = (0..48).map(|_| format!("{:x}", rand::random::<u8>() & 0xf)).collect();
-    std::fs::write(path, &secret).with_context(|| format!("writing the development secret to {}", path.display()))?;
+    let secret: String = (0..48)
+        .map(|_| format!("{:x}", rand::random::<u8>() & 0xf))
+        .collect();
+    std::fs::write(path, &secret)
+        .with_context(|| format!("writing the development secret to {}", path.display()))?;
     Ok(secret)
 }
 
 fn read_public_key(path: &Path) -> anyhow::Result<(DecodingKey, Algorithm)> {
-    let pem = std::fs::read(path).with_context(|| format!("YIZHAN_JWT_PUBLIC_KEY_FILE: cannot read {}", path.display()))?;
+    let pem = std::fs::read(path)
+        .with_context(|| format!("YIZHAN_JWT_PUBLIC_KEY_FILE: cannot read {}", path.display()))?;
     if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
         return Ok((key, Algorithm::RS256));
     }
     if let Ok(key) = DecodingKey::from_ec_pem(&pem) {
         return Ok((key, Algorithm::ES256));
     }
-    bail!("YIZHAN_JWT_PUBLIC_KEY_FILE: {} is neither an RSA nor a P-256 EC public key in PEM form", path.display())
+    bail!(
+        "YIZHAN_JWT_PUBLIC_KEY_FILE: {} is neither an RSA nor a P-256 EC public key in PEM form",
+        path.display()
+    )
 }
 
 /// A JWKS file whose keys are re-read within a second of the file changing, so keys
@@ -230,13 +278,22 @@ struct Jwks {
 struct JwksState {
     modified: Option<SystemTime>,
     checked: Instant,
-    keys: HashMap<String, (DecodingKey, Algorithm)>,
+    keys: KeysByKid,
 }
+
+type KeysByKid = HashMap<String, (DecodingKey, Algorithm)>;
 
 impl Jwks {
     fn load(path: PathBuf) -> anyhow::Result<Self> {
         let (keys, modified) = read_jwks(&path)?;
-        Ok(Self { path, state: RwLock::new(JwksState { modified, checked: Instant::now(), keys }) })
+        Ok(Self {
+            path,
+            state: RwLock::new(JwksState {
+                modified,
+                checked: Instant::now(),
+                keys,
+            }),
+        })
     }
 
     fn key(&self, kid: &str) -> Option<(DecodingKey, Algorithm)> {
@@ -252,9 +309,14 @@ impl Jwks {
                 return;
             }
         }
-        let mut state = self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = self
+            .state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         state.checked = Instant::now();
-        let modified = std::fs::metadata(&self.path).and_then(|meta| meta.modified()).ok();
+        let modified = std::fs::metadata(&self.path)
+            .and_then(|meta| meta.modified())
+            .ok();
         if modified == state.modified {
             return;
         }
@@ -270,10 +332,12 @@ impl Jwks {
     }
 }
 
-fn read_jwks(path: &Path) -> anyhow::Result<(HashMap<String, (DecodingKey, Algorithm)>, Option<SystemTime>)> {
+fn read_jwks(path: &Path) -> anyhow::Result<(KeysByKid, Option<SystemTime>)> {
     let modified = std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
-    let text = std::fs::read_to_string(path).with_context(|| format!("YIZHAN_JWT_JWKS_FILE: cannot read {}", path.display()))?;
-    let set: JwkSet = serde_json::from_str(&text).with_context(|| format!("YIZHAN_JWT_JWKS_FILE: {} is not a JWKS document", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("YIZHAN_JWT_JWKS_FILE: cannot read {}", path.display()))?;
+    let set: JwkSet = serde_json::from_str(&text)
+        .with_context(|| format!("YIZHAN_JWT_JWKS_FILE: {} is not a JWKS document", path.display()))?;
     let mut keys = HashMap::new();
     for jwk in &set.keys {
         let Some(kid) = jwk.common.key_id.clone() else {
@@ -284,7 +348,8 @@ fn read_jwks(path: &Path) -> anyhow::Result<(HashMap<String, (DecodingKey, Algor
             (AlgorithmParameters::EllipticCurve(_), None | Some(KeyAlgorithm::ES256)) => Algorithm::ES256,
             _ => bail!("YIZHAN_JWT_JWKS_FILE: key {kid} must be an RS256 or ES256 key"),
         };
-        let key = DecodingKey::from_jwk(jwk).with_context(|| format!("YIZHAN_JWT_JWKS_FILE: key {kid} is malformed"))?;
+        let key = DecodingKey::from_jwk(jwk)
+            .with_context(|| format!("YIZHAN_JWT_JWKS_FILE: key {kid} is malformed"))?;
         keys.insert(kid, (key, algorithm));
     }
     Ok((keys, modified))

@@ -28,7 +28,8 @@ pub fn may_create(viewer: &Viewer, kind: PlaceKind) -> AppResult<()> {
         Role::Merchant if kind.is_merchant_kind() => Ok(()),
         Role::Operator if !kind.is_merchant_kind() => Ok(()),
         Role::Merchant => Err(AppError::Forbidden(
-            "merchants create FRIENDLY_MERCHANT, RIDER_CANTEEN, RIDER_PHARMACY or RIDER_CLINIC places".to_owned(),
+            "merchants create FRIENDLY_MERCHANT, RIDER_CANTEEN, RIDER_PHARMACY or RIDER_CLINIC places"
+                .to_owned(),
         )),
         Role::Operator => Err(AppError::Forbidden(
             "operators create station kinds; merchant kinds belong to merchants".to_owned(),
@@ -44,7 +45,9 @@ pub fn may_edit(viewer: &Viewer, place: &place::Model, new_kind: PlaceKind) -> A
         return Ok(());
     }
     if !owns(viewer, place) {
-        return Err(AppError::Forbidden("only the place's owner or an admin may change it".to_owned()));
+        return Err(AppError::Forbidden(
+            "only the place's owner or an admin may change it".to_owned(),
+        ));
     }
     may_create(viewer, new_kind)
 }
@@ -63,7 +66,9 @@ pub fn may_see_owner(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
     if viewer.is_admin() || owns(viewer, place) {
         Ok(())
     } else {
-        Err(AppError::Forbidden("only the place's owner or an admin may read this".to_owned()))
+        Err(AppError::Forbidden(
+            "only the place's owner or an admin may read this".to_owned(),
+        ))
     }
 }
 
@@ -78,7 +83,11 @@ mod tests {
     use crate::auth::viewer::Identity;
 
     fn viewer(role: Role) -> Viewer {
-        Viewer::authenticated(Identity { subject: "s".into(), role, group: None })
+        Viewer::authenticated(Identity {
+            subject: "s".into(),
+            role,
+            group: None,
+        })
     }
 
     #[test]
@@ -89,6 +98,9 @@ mod tests {
         assert!(may_create(&viewer(Role::Operator), PlaceKind::RiderCanteen).is_err());
         assert!(may_create(&viewer(Role::Admin), PlaceKind::RiderClinic).is_ok());
         assert!(may_create(&viewer(Role::Worker), PlaceKind::RiderClinic).is_err());
-        assert!(matches!(may_create(&Viewer::anonymous(), PlaceKind::RiderClinic), Err(AppError::Unauthenticated(_))));
+        assert!(matches!(
+            may_create(&Viewer::anonymous(), PlaceKind::RiderClinic),
+            Err(AppError::Unauthenticated(_))
+        ));
     }
 }

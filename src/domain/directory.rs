@@ -37,11 +37,19 @@ impl Listing {
         let hours = Hours::parse(&place.opening_hours, &place.time_zone).ok();
         let amenity_bits = bits(place.amenities.0.iter().map(|&a| a as u32));
         let group_bits = bits(place.serves_groups.0.iter().map(|&g| g as u32));
-        Self { place, hours, amenity_bits, group_bits }
+        Self {
+            place,
+            hours,
+            amenity_bits,
+            group_bits,
+        }
     }
 
     pub fn point(&self) -> Point {
-        Point { lat: self.place.latitude, lng: self.place.longitude }
+        Point {
+            lat: self.place.latitude,
+            lng: self.place.longitude,
+        }
     }
 
     pub fn is_open_at(&self, at: DateTime<Utc>) -> Option<bool> {
@@ -120,7 +128,10 @@ pub struct NearbyKey {
 type Cell = (i32, i32);
 
 fn cell_of(point: Point) -> Cell {
-    ((point.lat * CELLS_PER_DEGREE).floor() as i32, (point.lng * CELLS_PER_DEGREE).floor() as i32)
+    (
+        (point.lat * CELLS_PER_DEGREE).floor() as i32,
+        (point.lng * CELLS_PER_DEGREE).floor() as i32,
+    )
 }
 
 #[derive(Default)]
@@ -132,7 +143,10 @@ struct Index {
 impl Index {
     fn insert(&mut self, listing: Arc<Listing>) {
         self.remove(listing.place.id);
-        self.grid.entry(cell_of(listing.point())).or_default().push(listing.clone());
+        self.grid
+            .entry(cell_of(listing.point()))
+            .or_default()
+            .push(listing.clone());
         self.by_id.insert(listing.place.id, listing);
     }
 
@@ -162,9 +176,8 @@ impl Index {
             return Box::new(self.by_id.values());
         }
         Box::new(rows.flat_map(move |row| {
-            cols.clone().flat_map(move |col| {
-                self.grid.get(&(row as i32, col as i32)).into_iter().flatten()
-            })
+            cols.clone()
+                .flat_map(move |col| self.grid.get(&(row as i32, col as i32)).into_iter().flatten())
         }))
     }
 }
@@ -206,7 +219,9 @@ impl Directory {
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
-        self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Records the current state of a place: listed while published, gone otherwise.
@@ -232,7 +247,13 @@ impl Directory {
     }
 
     /// Published places matching `filter`, by id, starting after `after`.
-    pub fn list(&self, filter: &PlaceFilter, now: DateTime<Utc>, after: Option<i32>, first: usize) -> Page<Arc<Listing>> {
+    pub fn list(
+        &self,
+        filter: &PlaceFilter,
+        now: DateTime<Utc>,
+        after: Option<i32>,
+        first: usize,
+    ) -> Page<Arc<Listing>> {
         let matcher = Matcher::new(filter, now);
         let index = self.read();
         let mut total_count = 0;
@@ -249,7 +270,11 @@ impl Directory {
                 has_next_page = true;
             }
         }
-        Page { items, total_count, has_next_page }
+        Page {
+            items,
+            total_count,
+            has_next_page,
+        }
     }
 
     /// Published places within `radius` metres of `center` matching `filter`, nearest first
@@ -270,8 +295,10 @@ impl Directory {
                 .candidates(center, radius)
                 .filter_map(|listing| {
                     let distance_meters = center.distance_to(listing.point());
-                    (distance_meters <= radius && matcher.matches(listing))
-                        .then(|| Nearby { listing: listing.clone(), distance_meters })
+                    (distance_meters <= radius && matcher.matches(listing)).then(|| Nearby {
+                        listing: listing.clone(),
+                        distance_meters,
+                    })
                 })
                 .collect()
         };
@@ -282,10 +309,16 @@ impl Directory {
         }
         let has_next_page = found.len() > first;
         if has_next_page {
-            found.select_nth_unstable_by(first, |a, b| key(a).partial_cmp(&key(b)).expect("distances are finite"));
+            found.select_nth_unstable_by(first, |a, b| {
+                key(a).partial_cmp(&key(b)).expect("distances are finite")
+            });
             found.truncate(first);
         }
         found.sort_unstable_by(|a, b| key(a).partial_cmp(&key(b)).expect("distances are finite"));
-        Page { items: found, total_count, has_next_page }
+        Page {
+            items: found,
+            total_count,
+            has_next_page,
+        }
     }
 }

@@ -91,7 +91,12 @@ pub struct TravelSpeeds {
 
 impl Default for TravelSpeeds {
     fn default() -> Self {
-        Self { walk_kmh: 4.5, ebike_kmh: 15.0, car_kmh: 30.0, detour_factor: 1.4 }
+        Self {
+            walk_kmh: 4.5,
+            ebike_kmh: 15.0,
+            car_kmh: 30.0,
+            detour_factor: 1.4,
+        }
     }
 }
 
@@ -136,7 +141,11 @@ pub enum Within {
 
 impl Within {
     /// Builds the radius from the loose GraphQL input, where exactly one form must be given.
-    pub fn from_parts(meters: Option<f64>, minutes: Option<f64>, mode: Option<TravelMode>) -> AppResult<Self> {
+    pub fn from_parts(
+        meters: Option<f64>,
+        minutes: Option<f64>,
+        mode: Option<TravelMode>,
+    ) -> AppResult<Self> {
         match (meters, minutes, mode) {
             (Some(meters), None, None) => {
                 if !meters.is_finite() || meters <= 0.0 || meters > MAX_RADIUS_METERS {
@@ -183,8 +192,14 @@ mod tests {
 
     #[test]
     fn one_degree_of_latitude_is_about_111_km() {
-        let a = Point { lat: 36.0, lng: 116.0 };
-        let b = Point { lat: 37.0, lng: 116.0 };
+        let a = Point {
+            lat: 36.0,
+            lng: 116.0,
+        };
+        let b = Point {
+            lat: 37.0,
+            lng: 116.0,
+        };
         assert!((a.distance_to(b) - 111_195.0).abs() < 10.0);
     }
 
@@ -198,7 +213,10 @@ mod tests {
 
     #[test]
     fn gcj02_round_trips_within_a_metre_and_is_offset_by_hundreds_of_metres_in_feicheng() {
-        let hexi = Point { lat: 36.1842, lng: 116.7682 };
+        let hexi = Point {
+            lat: 36.1842,
+            lng: 116.7682,
+        };
         let gcj = hexi.in_system(CoordinateSystem::Gcj02);
         let offset = hexi.distance_to(gcj);
         assert!((300.0..=700.0).contains(&offset), "offset {offset}");

@@ -20,7 +20,9 @@ pub struct Hours {
 
 impl std::fmt::Debug for Hours {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hours").field("zone", &self.zone).finish_non_exhaustive()
+        f.debug_struct("Hours")
+            .field("zone", &self.zone)
+            .finish_non_exhaustive()
     }
 }
 
@@ -34,7 +36,10 @@ impl Hours {
                  (for example \"Mo-Fr 08:00-20:00; Sa 10:00-14:00\" or \"24/7\"): {error}"
             ))
         })?;
-        Ok(Self { rules: Arc::new(rules), zone })
+        Ok(Self {
+            rules: Arc::new(rules),
+            zone,
+        })
     }
 
     /// Open (`Some(true)`), closed (`Some(false)`) or unknown (`None`) at `at`.
@@ -48,9 +53,14 @@ impl Hours {
 
     /// When the state next changes after `at`, if it ever does.
     pub fn next_change(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let local = self.rules.next_change(at.with_timezone(&self.zone).naive_local())?;
+        let local = self
+            .rules
+            .next_change(at.with_timezone(&self.zone).naive_local())?;
         // A change inside a daylight-saving gap has no local instant; take the earliest.
-        self.zone.from_local_datetime(&local).earliest().map(|moment| moment.with_timezone(&Utc))
+        self.zone
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|moment| moment.with_timezone(&Utc))
     }
 }
 
@@ -67,7 +77,10 @@ mod tests {
     use super::*;
 
     fn shanghai(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-        DEFAULT_TIME_ZONE.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
+        DEFAULT_TIME_ZONE
+            .with_ymd_and_hms(y, m, d, h, min, 0)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -77,7 +90,10 @@ mod tests {
         assert_eq!(hours.is_open_at(shanghai(2026, 11, 30, 8, 30)), Some(true));
         assert_eq!(hours.is_open_at(shanghai(2026, 11, 30, 7, 59)), Some(false));
         assert_eq!(hours.is_open_at(shanghai(2026, 11, 29, 12, 0)), Some(false));
-        assert_eq!(hours.next_change(shanghai(2026, 11, 30, 8, 30)), Some(shanghai(2026, 11, 30, 20, 0)));
+        assert_eq!(
+            hours.next_change(shanghai(2026, 11, 30, 8, 30)),
+            Some(shanghai(2026, 11, 30, 20, 0))
+        );
     }
 
     #[test]

@@ -33,7 +33,12 @@ pub async fn find(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Op
 }
 
 /// Published places matching `filter`, in id order.
-pub fn list(services: &Services, filter: &PlaceFilter, after: Option<i32>, first: usize) -> Page<Arc<Listing>> {
+pub fn list(
+    services: &Services,
+    filter: &PlaceFilter,
+    after: Option<i32>,
+    first: usize,
+) -> Page<Arc<Listing>> {
     services.directory.list(filter, Utc::now(), after, first)
 }
 
@@ -47,11 +52,18 @@ pub fn nearby(
     first: usize,
 ) -> Page<Nearby> {
     let radius = within.radius_meters(&services.config.travel);
-    services.directory.nearby(near, radius, filter, Utc::now(), after, first)
+    services
+        .directory
+        .nearby(near, radius, filter, Utc::now(), after, first)
 }
 
 /// The places an account owns, whatever their publication, in id order.
-pub async fn owned_by(services: &Services, subject: &str, after: Option<i32>, first: usize) -> AppResult<Page<Arc<Listing>>> {
+pub async fn owned_by(
+    services: &Services,
+    subject: &str,
+    after: Option<i32>,
+    first: usize,
+) -> AppResult<Page<Arc<Listing>>> {
     let owned = place::Entity::find().filter(place::Column::OwnerSubject.eq(subject));
     let total_count = owned.clone().count(&services.db).await? as usize;
     let rows = owned
@@ -61,8 +73,16 @@ pub async fn owned_by(services: &Services, subject: &str, after: Option<i32>, fi
         .all(&services.db)
         .await?;
     let has_next_page = rows.len() > first;
-    let items = rows.into_iter().take(first).map(|row| Arc::new(Listing::new(row))).collect();
-    Ok(Page { items, total_count, has_next_page })
+    let items = rows
+        .into_iter()
+        .take(first)
+        .map(|row| Arc::new(Listing::new(row)))
+        .collect();
+    Ok(Page {
+        items,
+        total_count,
+        has_next_page,
+    })
 }
 
 /// A new listing as its author describes it.
@@ -99,15 +119,24 @@ pub struct PlaceChanges {
 /// Creates a draft owned by the viewer. Drafts reach only their owner and admins.
 pub async fn create(services: &Services, viewer: &Viewer, new: NewPlace) -> AppResult<Arc<Listing>> {
     policy::may_create(viewer, new.kind)?;
-    let owner = viewer.subject().expect("may_create admits only signed-in viewers").to_owned();
-    let time_zone = new.time_zone.unwrap_or_else(|| DEFAULT_TIME_ZONE.name().to_owned());
+    let owner = viewer
+        .subject()
+        .expect("may_create admits only signed-in viewers")
+        .to_owned();
+    let time_zone = new
+        .time_zone
+        .unwrap_or_else(|| DEFAULT_TIME_ZONE.name().to_owned());
     Hours::parse(&new.opening_hours, &time_zone)?;
     let now = Utc::now();
     let row = place::ActiveModel {
         kind: Set(new.kind),
         name: Set(checked_text("name", &new.name, 2, 100)?),
         address: Set(checked_text("address", &new.address, 4, 200)?),
-        description: Set(new.description.as_deref().map(|text| checked_text("description", text, 1, 2000)).transpose()?),
+        description: Set(new
+            .description
+            .as_deref()
+            .map(|text| checked_text("description", text, 1, 2000))
+            .transpose()?),
         latitude: Set(new.location.lat),
         longitude: Set(new.location.lng),
         opening_hours: Set(checked_text("openingHours", &new.opening_hours, 1, 500)?),
@@ -136,9 +165,8 @@ pub async fn update(
     expected_version: i32,
     changes: PlaceChanges,
 ) -> AppResult<Arc<Listing>> {
-    let txn = services.db.begin().await?;
     let current = place::Entity::find_by_id(id)
-        .one(&txn)
+        .one(&services.db)
         .await?
         .filter(|row| policy::can_see(viewer, row))
         .ok_or_else(|| AppError::NotFound(format!("no place with id {id} is visible to you")))?;
@@ -154,15 +182,20 @@ pub async fn update(
         row.address = Set(checked_text("address", address, 4, 200)?);
     }
     if let Some(description) = &changes.description {
-        row.description =
-            Set(description.as_deref().map(|text| checked_text("description", text, 1, 2000)).transpose()?);
+        row.description = Set(description
+            .as_deref()
+            .map(|text| checked_text("description", text, 1, 2000))
+            .transpose()?);
     }
     if let Some(location) = changes.location {
         row.latitude = Set(location.lat);
         row.longitude = Set(location.lng);
     }
     if changes.opening_hours.is_some() || changes.time_zone.is_some() {
-        let hours = changes.opening_hours.clone().unwrap_or(current.opening_hours.clone());
+        let hours = changes
+            .opening_hours
+            .clone()
+            .unwrap_or(current.opening_hours.clone());
         let zone = changes.time_zone.clone().unwrap_or(current.time_zone.clone());
         Hours::parse(&hours, &zone)?;
         row.opening_hours = Set(checked_text("openingHours", &hours, 1, 500)?);
@@ -180,7 +213,10 @@ pub async fn update(
     row.version = Set(expected_version + 1);
     row.updated_at = Set(Utc::now());
     // The version guard in the WHERE clause makes the check and the write one step, so
-    // of two concurrent edits from the same version exactly one lands.
+    // of two concurrent edits from the same version exactly one lands. The transaction
+    // writes first: a SQLite transaction that read before writing could not wait for
+    // another writer's lock.
+    let txn = services.db.begin().await?;
     let result = place::Entity::update_many()
         .set(row)
         .filter(place::Column::Id.eq(id))
@@ -200,18 +236,23 @@ pub async fn update(
 }
 
 /// Gives a place to another account. Admins only.
-pub async fn transfer(services: &Services, viewer: &Viewer, id: i32, new_owner: &str) -> AppResult<Arc<Listing>> {
+pub async fn transfer(
+    services: &Services,
+    viewer: &Viewer,
+    id: i32,
+    new_owner: &str,
+) -> AppResult<Arc<Listing>> {
     policy::may_transfer(viewer)?;
     let new_owner = checked_text("newOwnerSubject", new_owner, 1, 200)?;
-    let txn = services.db.begin().await?;
     let current = place::Entity::find_by_id(id)
-        .one(&txn)
+        .one(&services.db)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no place with id {id}")))?;
     let mut row: place::ActiveModel = current.clone().into();
     row.owner_subject = Set(new_owner);
     row.version = Set(current.version + 1);
     row.updated_at = Set(Utc::now());
+    let txn = services.db.begin().await?;
     let result = place::Entity::update_many()
         .set(row)
         .filter(place::Column::Id.eq(id))
@@ -246,7 +287,9 @@ fn checked_text(field: &str, value: &str, min: usize, max: usize) -> AppResult<S
         )));
     }
     if trimmed.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(AppError::bad_input(format!("{field} must not contain control characters")));
+        return Err(AppError::bad_input(format!(
+            "{field} must not contain control characters"
+        )));
     }
     Ok(trimmed.to_owned())
 }

@@ -37,10 +37,16 @@ fn encode(text: String) -> String {
 }
 
 fn decode(cursor: &str, connection: &str) -> AppResult<String> {
-    let refuse = || AppError::bad_input(format!("after: {cursor:?} is not a cursor of {connection}; pass an edge's cursor back unchanged"));
+    let refuse = || {
+        AppError::bad_input(format!(
+            "after: {cursor:?} is not a cursor of {connection}; pass an edge's cursor back unchanged"
+        ))
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| refuse())?;
     let text = String::from_utf8(bytes).map_err(|_| refuse())?;
-    text.strip_prefix(&format!("{connection}:")).map(str::to_owned).ok_or_else(refuse)
+    text.strip_prefix(&format!("{connection}:"))
+        .map(str::to_owned)
+        .ok_or_else(refuse)
 }
 
 /// Cursors of id-ordered connections (`places`, `me.places`).
@@ -51,9 +57,9 @@ pub fn id_cursor(id: i32) -> String {
 pub fn decode_id_cursor(cursor: Option<&str>) -> AppResult<Option<i32>> {
     cursor
         .map(|cursor| {
-            decode(cursor, "id")?
-                .parse()
-                .map_err(|_| AppError::bad_input(format!("after: {cursor:?} is not a cursor of this connection")))
+            decode(cursor, "id")?.parse().map_err(|_| {
+                AppError::bad_input(format!("after: {cursor:?} is not a cursor of this connection"))
+            })
         })
         .transpose()
 }

@@ -15,8 +15,16 @@ use async_graphql::{
 
 pub const MAX_ALIASES: usize = 30;
 pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 2_000;
+pub const MAX_COMPLEXITY: usize = 5_000;
 pub const MAX_DIRECTIVES: usize = 10;
+
+/// The complexity of a connection field: its page size times what each edge selects.
+pub fn connection_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let page = first.map_or(crate::domain::DEFAULT_PAGE_SIZE, |first| {
+        first.clamp(0, 100) as usize
+    });
+    1 + page.max(1) * child_complexity
+}
 
 /// Set once an operation passed parsing and validation and began to execute.
 #[derive(Clone, Default)]
@@ -50,7 +58,12 @@ impl Extension for Limits {
             .operations
             .iter()
             .map(|(_, operation)| count_aliases(&operation.node.selection_set.node))
-            .chain(document.fragments.values().map(|fragment| count_aliases(&fragment.node.selection_set.node)))
+            .chain(
+                document
+                    .fragments
+                    .values()
+                    .map(|fragment| count_aliases(&fragment.node.selection_set.node)),
+            )
             .sum::<usize>();
         if aliases > MAX_ALIASES {
             return Err(ServerError::new(
@@ -61,7 +74,12 @@ impl Extension for Limits {
         Ok(document)
     }
 
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         if let Some(started) = ctx.data_opt::<ExecutionStarted>() {
             started.0.store(true, Ordering::Relaxed);
         }

@@ -36,10 +36,19 @@ pub fn global_id(node_type: NodeType, id: i32) -> ID {
 
 /// Reads a global id of any type.
 pub fn decode_any(id: &ID) -> AppResult<(NodeType, i32)> {
-    let refuse = || AppError::bad_input(format!("{:?} is not a yizhan id; use an `id` the API returned", id.as_str()));
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| refuse())?).map_err(|_| refuse())?;
+    let refuse = || {
+        AppError::bad_input(format!(
+            "{:?} is not a yizhan id; use an `id` the API returned",
+            id.as_str()
+        ))
+    };
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| refuse())?)
+        .map_err(|_| refuse())?;
     let (prefix, number) = text.split_once(':').ok_or_else(refuse)?;
-    let node_type = [NodeType::Place].into_iter().find(|t| t.prefix() == prefix).ok_or_else(refuse)?;
+    let node_type = [NodeType::Place]
+        .into_iter()
+        .find(|t| t.prefix() == prefix)
+        .ok_or_else(refuse)?;
     Ok((node_type, number.parse().map_err(|_| refuse())?))
 }
 
@@ -47,7 +56,11 @@ pub fn decode_any(id: &ID) -> AppResult<(NodeType, i32)> {
 pub fn decode(id: &ID, expected: NodeType) -> AppResult<i32> {
     match decode_any(id)? {
         (node_type, number) if node_type == expected => Ok(number),
-        _ => Err(AppError::bad_input(format!("{:?} is not the id of a {}", id.as_str(), expected.prefix()))),
+        _ => Err(AppError::bad_input(format!(
+            "{:?} is not the id of a {}",
+            id.as_str(),
+            expected.prefix()
+        ))),
     }
 }
 

@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, ID, InputObject, MaybeUndefined, Object, Result, ResultExt, SimpleObject,
-};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, ResultExt, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -75,7 +73,10 @@ impl Place {
     /// for AMap and Tencent maps, BD09 for Baidu).
     async fn location(&self, #[graphql(default)] system: CoordinateSystem) -> Location {
         let point = self.listing.point().in_system(system.into());
-        Location { lat: point.lat, lng: point.lng }
+        Location {
+            lat: point.lat,
+            lng: point.lng,
+        }
     }
 
     /// Opening hours in OpenStreetMap `opening_hours` syntax, such as "Mo-Fr 08:00-20:00; Sa 10:00-14:00".
@@ -96,17 +97,32 @@ impl Place {
 
     /// When the place next opens or closes; null when it never changes (such as "24/7").
     async fn next_change(&self) -> Option<DateTime<Utc>> {
-        self.listing.hours.as_ref().and_then(|hours| hours.next_change(Utc::now()))
+        self.listing
+            .hours
+            .as_ref()
+            .and_then(|hours| hours.next_change(Utc::now()))
     }
 
     /// What the place offers a worker who stops by.
     async fn amenities(&self) -> Vec<Amenity> {
-        self.listing.place.amenities.0.iter().map(|&amenity| amenity.into()).collect()
+        self.listing
+            .place
+            .amenities
+            .0
+            .iter()
+            .map(|&amenity| amenity.into())
+            .collect()
     }
 
     /// The worker groups the place welcomes.
     async fn serves_groups(&self) -> Vec<WorkerGroup> {
-        self.listing.place.serves_groups.0.iter().map(|&group| group.into()).collect()
+        self.listing
+            .place
+            .serves_groups
+            .0
+            .iter()
+            .map(|&group| group.into())
+            .collect()
     }
 
     /// A phone number to call the place.
@@ -222,7 +238,10 @@ impl PlaceConnection {
         let edges: Vec<PlaceEdge> = page
             .items
             .into_iter()
-            .map(|listing| PlaceEdge { cursor: id_cursor(listing.place.id), node: Place::new(listing) })
+            .map(|listing| PlaceEdge {
+                cursor: id_cursor(listing.place.id),
+                node: Place::new(listing),
+            })
             .collect();
         let cursors: Vec<String> = edges.iter().map(|edge| edge.cursor.clone()).collect();
         Self {
@@ -275,6 +294,7 @@ impl PlaceQuery {
     }
 
     /// Published places in a stable order, filtered.
+    #[graphql(complexity = "super::limits::connection_complexity(first, child_complexity)")]
     async fn places(
         &self,
         ctx: &Context<'_>,
@@ -285,23 +305,31 @@ impl PlaceQuery {
         let first = page_size(first).extend()?;
         let after = decode_id_cursor(after.as_deref()).extend()?;
         let filter = filter.map(PlaceFilter::from).unwrap_or_default();
-        Ok(PlaceConnection::from_page(places::list(ctx.services(), &filter, after, first)))
+        Ok(PlaceConnection::from_page(places::list(
+            ctx.services(),
+            &filter,
+            after,
+            first,
+        )))
     }
 
     /// Published places within reach of a point, nearest first. Each edge carries the exact
     /// great-circle distance and an estimated travel time.
+    #[graphql(complexity = "super::limits::connection_complexity(first, child_complexity)")]
     async fn nearby(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Where the worker is.")] near: LocationInput,
-        #[graphql(desc = "How far to look: { meters: 800 } or { minutes: 10, mode: EBIKE }.")] within: WithinInput,
+        #[graphql(desc = "How far to look: { meters: 800 } or { minutes: 10, mode: EBIKE }.")]
+        within: WithinInput,
         filter: Option<PlaceFilterInput>,
         #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<NearbyPlaceConnection> {
         let services = ctx.services();
         let near = near.to_point().extend()?;
-        let within = Within::from_parts(within.meters, within.minutes, within.mode.map(Into::into)).extend()?;
+        let within =
+            Within::from_parts(within.meters, within.minutes, within.mode.map(Into::into)).extend()?;
         let first = page_size(first).extend()?;
         let after = decode_nearby_cursor(after.as_deref()).extend()?;
         let filter = filter.map(PlaceFilter::from).unwrap_or_default();
@@ -311,7 +339,10 @@ impl PlaceQuery {
             .items
             .into_iter()
             .map(|found| NearbyPlaceEdge {
-                cursor: nearby_cursor(NearbyKey { distance_meters: found.distance_meters, id: found.listing.place.id }),
+                cursor: nearby_cursor(NearbyKey {
+                    distance_meters: found.distance_meters,
+                    id: found.listing.place.id,
+                }),
                 travel_minutes: speeds.minutes_for(found.distance_meters, within.mode()),
                 distance_meters: found.distance_meters,
                 node: Place::new(found.listing),
@@ -433,7 +464,9 @@ impl PlaceMutation {
             serves_groups: input.serves_groups.into_iter().map(Into::into).collect(),
         };
         let listing = places::create(ctx.services(), ctx.viewer(), new).await.extend()?;
-        Ok(CreatePlacePayload { place: Place::new(listing) })
+        Ok(CreatePlacePayload {
+            place: Place::new(listing),
+        })
     }
 
     /// Changes a listing you own (admins: any listing), if nobody changed it since `expectedVersion`.
@@ -448,21 +481,33 @@ impl PlaceMutation {
             opening_hours: input.opening_hours,
             time_zone: input.time_zone,
             phone: optional(input.phone),
-            amenities: input.amenities.map(|list| list.into_iter().map(Into::into).collect()),
-            serves_groups: input.serves_groups.map(|list| list.into_iter().map(Into::into).collect()),
+            amenities: input
+                .amenities
+                .map(|list| list.into_iter().map(Into::into).collect()),
+            serves_groups: input
+                .serves_groups
+                .map(|list| list.into_iter().map(Into::into).collect()),
         };
         let listing = places::update(ctx.services(), ctx.viewer(), id, input.expected_version, changes)
             .await
             .extend()?;
-        Ok(UpdatePlacePayload { place: Place::new(listing) })
+        Ok(UpdatePlacePayload {
+            place: Place::new(listing),
+        })
     }
 
     /// Moves a place to another owner. Admins only.
-    async fn transfer_place(&self, ctx: &Context<'_>, input: TransferPlaceInput) -> Result<TransferPlacePayload> {
+    async fn transfer_place(
+        &self,
+        ctx: &Context<'_>,
+        input: TransferPlaceInput,
+    ) -> Result<TransferPlacePayload> {
         let id = decode(&input.id, NodeType::Place).extend()?;
         let listing = places::transfer(ctx.services(), ctx.viewer(), id, &input.new_owner_subject)
             .await
             .extend()?;
-        Ok(TransferPlacePayload { place: Place::new(listing) })
+        Ok(TransferPlacePayload {
+            place: Place::new(listing),
+        })
     }
 }

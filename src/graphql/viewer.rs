@@ -1,6 +1,6 @@
 //! `me`: the caller as their token describes them.
 
-use async_graphql::{Context, Object, ResultExt, Result};
+use async_graphql::{Context, Object, Result, ResultExt};
 
 use super::{
     ContextExt,
@@ -36,6 +36,7 @@ impl Me {
     }
 
     /// The places this account owns, whatever their publication state, oldest first.
+    #[graphql(complexity = "super::limits::connection_complexity(first, child_complexity)")]
     async fn places(
         &self,
         ctx: &Context<'_>,
@@ -44,7 +45,9 @@ impl Me {
     ) -> Result<PlaceConnection> {
         let first = page_size(first).extend()?;
         let after = decode_id_cursor(after.as_deref()).extend()?;
-        let page = places::owned_by(ctx.services(), &self.identity.subject, after, first).await.extend()?;
+        let page = places::owned_by(ctx.services(), &self.identity.subject, after, first)
+            .await
+            .extend()?;
         Ok(PlaceConnection::from_page(page))
     }
 }

@@ -22,7 +22,10 @@ use sea_orm::ActiveValue::Set;
 use crate::domain::geo::Point;
 
 /// 河西社区, 新城街道: around the 市委四宿舍 grid station of the article.
-pub const HEXI_COMMUNITY: Point = Point { lat: 36.1842, lng: 116.7618 };
+pub const HEXI_COMMUNITY: Point = Point {
+    lat: 36.1842,
+    lng: 116.7618,
+};
 
 const ALL_GROUPS: [WorkerGroup; 7] = [
     WorkerGroup::DeliveryRider,
@@ -38,27 +41,116 @@ const ALL_GROUPS: [WorkerGroup; 7] = [
 const SUBDISTRICTS: [(&str, Point, &[&str]); 4] = [
     (
         "新城街道",
-        Point { lat: 36.1860, lng: 116.7700 },
-        &["河西社区", "龙山社区", "东坞社区", "西坞社区", "南关社区", "北关社区", "凤山社区", "泰西社区", "长山社区", "向阳社区"],
+        Point {
+            lat: 36.1860,
+            lng: 116.7700,
+        },
+        &[
+            "河西社区",
+            "龙山社区",
+            "东坞社区",
+            "西坞社区",
+            "南关社区",
+            "北关社区",
+            "凤山社区",
+            "泰西社区",
+            "长山社区",
+            "向阳社区",
+        ],
     ),
     (
         "老城街道",
-        Point { lat: 36.1700, lng: 116.7450 },
-        &["老城社区", "文庙社区", "白云山社区", "肥桃社区", "栖幽社区", "康王河社区", "平安社区", "金鼎社区"],
+        Point {
+            lat: 36.1700,
+            lng: 116.7450,
+        },
+        &[
+            "老城社区",
+            "文庙社区",
+            "白云山社区",
+            "肥桃社区",
+            "栖幽社区",
+            "康王河社区",
+            "平安社区",
+            "金鼎社区",
+        ],
     ),
-    ("王瓜店街道", Point { lat: 36.2150, lng: 116.7350 }, &["王瓜店社区", "小王庄社区", "北坦社区", "南栾社区", "罗窑社区", "刘庄社区"]),
-    ("仪阳街道", Point { lat: 36.1420, lng: 116.8100 }, &["仪阳社区", "岈山社区", "孙庄社区", "鱼池社区", "东里社区", "红庙社区"]),
+    (
+        "王瓜店街道",
+        Point {
+            lat: 36.2150,
+            lng: 116.7350,
+        },
+        &[
+            "王瓜店社区",
+            "小王庄社区",
+            "北坦社区",
+            "南栾社区",
+            "罗窑社区",
+            "刘庄社区",
+        ],
+    ),
+    (
+        "仪阳街道",
+        Point {
+            lat: 36.1420,
+            lng: 116.8100,
+        },
+        &[
+            "仪阳社区",
+            "岈山社区",
+            "孙庄社区",
+            "鱼池社区",
+            "东里社区",
+            "红庙社区",
+        ],
+    ),
 ];
 
 const ROADS: [&str; 16] = [
-    "龙山路", "新城路", "泰西大街", "长山街", "向阳街", "文化路", "凤山大街", "仪阳路", "金牛山大街", "康汇大街", "三和路",
-    "春秋路", "站北路", "白云山路", "桃都大街", "建设路",
+    "龙山路",
+    "新城路",
+    "泰西大街",
+    "长山街",
+    "向阳街",
+    "文化路",
+    "凤山大街",
+    "仪阳路",
+    "金牛山大街",
+    "康汇大街",
+    "三和路",
+    "春秋路",
+    "站北路",
+    "白云山路",
+    "桃都大街",
+    "建设路",
 ];
 
 const COMPOUNDS: [&str; 24] = [
-    "教育局宿舍", "供电小区", "新城花园", "桃都花园", "龙山佳苑", "凤山名苑", "泰西小区", "康汇小区", "仪阳新村", "金龙湾",
-    "春秋苑", "书香苑", "阳光家园", "锦绣城", "御景园", "翰林苑", "盛世嘉园", "东方花园", "幸福里", "长山小区", "文化苑",
-    "工商小区", "粮食局宿舍", "银河小区",
+    "教育局宿舍",
+    "供电小区",
+    "新城花园",
+    "桃都花园",
+    "龙山佳苑",
+    "凤山名苑",
+    "泰西小区",
+    "康汇小区",
+    "仪阳新村",
+    "金龙湾",
+    "春秋苑",
+    "书香苑",
+    "阳光家园",
+    "锦绣城",
+    "御景园",
+    "翰林苑",
+    "盛世嘉园",
+    "东方花园",
+    "幸福里",
+    "长山小区",
+    "文化苑",
+    "工商小区",
+    "粮食局宿舍",
+    "银河小区",
 ];
 
 /// The Chinese name of a kind, as used in generated place names.
@@ -149,7 +241,12 @@ impl Builder {
     }
 }
 
-const STATION_BASE: [Amenity; 4] = [Amenity::DrinkingWater, Amenity::HotWater, Amenity::Seating, Amenity::FirstAidKit];
+const STATION_BASE: [Amenity; 4] = [
+    Amenity::DrinkingWater,
+    Amenity::HotWater,
+    Amenity::Seating,
+    Amenity::FirstAidKit,
+];
 const STATION_EXTRAS: [Amenity; 11] = [
     Amenity::Microwave,
     Amenity::AirConditioning,
@@ -175,7 +272,11 @@ const MERCHANT_EXTRAS: [Amenity; 6] = [
 
 /// Every place of the demo network, in a fixed order.
 pub fn network(now: DateTime<Utc>) -> Vec<place::ActiveModel> {
-    let mut b = Builder { rng: StdRng::seed_from_u64(0x0538_2026), now, rows: Vec::new() };
+    let mut b = Builder {
+        rng: StdRng::seed_from_u64(0x0538_2026),
+        now,
+        rows: Vec::new(),
+    };
     community_places(&mut b);
     union_and_rider_stations(&mut b);
     city_stations(&mut b);
@@ -194,10 +295,24 @@ fn community_places(b: &mut Builder) {
         .collect();
     let mut centres = Vec::new();
     for &(number, subdistrict, community, area) in &communities {
-        let centre = if number == 1 { HEXI_COMMUNITY } else { b.near(area, 2_200.0) };
+        let centre = if number == 1 {
+            HEXI_COMMUNITY
+        } else {
+            b.near(area, 2_200.0)
+        };
         centres.push(centre);
         let road = b.road();
-        let amenities = b.amenities(&[Amenity::DrinkingWater, Amenity::HotWater, Amenity::Seating, Amenity::Toilet, Amenity::Wifi, Amenity::AirConditioning], &STATION_EXTRAS);
+        let amenities = b.amenities(
+            &[
+                Amenity::DrinkingWater,
+                Amenity::HotWater,
+                Amenity::Seating,
+                Amenity::Toilet,
+                Amenity::Wifi,
+                Amenity::AirConditioning,
+            ],
+            &STATION_EXTRAS,
+        );
         b.add(Spec {
             kind: PlaceKind::PartyServiceCenter,
             name: format!("{community}党群服务中心"),
@@ -217,7 +332,10 @@ fn community_places(b: &mut Builder) {
         kind: PlaceKind::GridStation,
         name: "市委四宿舍网格驿站".to_owned(),
         address: format!("肥城市{}{}市委四宿舍小区内", hexi.1, hexi.2),
-        location: Point { lat: HEXI_COMMUNITY.lat + 0.0021, lng: HEXI_COMMUNITY.lng - 0.0017 },
+        location: Point {
+            lat: HEXI_COMMUNITY.lat + 0.0021,
+            lng: HEXI_COMMUNITY.lng - 0.0017,
+        },
         hours: "Mo-Su 08:00-20:00",
         amenities: vec![
             Amenity::DrinkingWater,
@@ -229,15 +347,20 @@ fn community_places(b: &mut Builder) {
         ],
         groups: ALL_GROUPS.to_vec(),
         owner: "community-01".to_owned(),
-        description: Some("位于小区人流量集中区域，设休息等候、便民工具存放等功能区，可借用工具、雨伞、老花镜。"),
+        description: Some(
+            "位于小区人流量集中区域，设休息等候、便民工具存放等功能区，可借用工具、雨伞、老花镜。",
+        ),
     });
-    let mut compound = 0;
     for station in 1..71 {
+        let compound = station - 1;
         let community = if station < 7 { 0 } else { 1 + (station - 7) % 29 };
         let (number, subdistrict, name, _) = communities[community];
         let location = b.near(centres[community], 900.0);
-        let compound_name = format!("{}{}", COMPOUNDS[compound % COMPOUNDS.len()], ["", "二期", "三期"][compound / COMPOUNDS.len()]);
-        compound += 1;
+        let compound_name = format!(
+            "{}{}",
+            COMPOUNDS[compound % COMPOUNDS.len()],
+            ["", "二期", "三期"][compound / COMPOUNDS.len()]
+        );
         let amenities = b.amenities(&STATION_BASE, &STATION_EXTRAS);
         let road = b.road();
         b.add(Spec {
@@ -256,15 +379,60 @@ fn community_places(b: &mut Builder) {
 
 fn union_and_rider_stations(b: &mut Builder) {
     for (name, area) in [
-        ("新城工会驿站", Point { lat: 36.1880, lng: 116.7750 }),
-        ("老城工会驿站", Point { lat: 36.1690, lng: 116.7430 }),
-        ("王瓜店工会驿站", Point { lat: 36.2140, lng: 116.7330 }),
-        ("仪阳工会驿站", Point { lat: 36.1430, lng: 116.8080 }),
-        ("石横工会驿站", Point { lat: 36.1050, lng: 116.5850 }),
-        ("高新区工会驿站", Point { lat: 36.1980, lng: 116.7950 }),
+        (
+            "新城工会驿站",
+            Point {
+                lat: 36.1880,
+                lng: 116.7750,
+            },
+        ),
+        (
+            "老城工会驿站",
+            Point {
+                lat: 36.1690,
+                lng: 116.7430,
+            },
+        ),
+        (
+            "王瓜店工会驿站",
+            Point {
+                lat: 36.2140,
+                lng: 116.7330,
+            },
+        ),
+        (
+            "仪阳工会驿站",
+            Point {
+                lat: 36.1430,
+                lng: 116.8080,
+            },
+        ),
+        (
+            "石横工会驿站",
+            Point {
+                lat: 36.1050,
+                lng: 116.5850,
+            },
+        ),
+        (
+            "高新区工会驿站",
+            Point {
+                lat: 36.1980,
+                lng: 116.7950,
+            },
+        ),
     ] {
         let location = b.near(area, 400.0);
-        let amenities = b.amenities(&[Amenity::DrinkingWater, Amenity::HotWater, Amenity::Microwave, Amenity::PhoneCharging, Amenity::Seating], &STATION_EXTRAS);
+        let amenities = b.amenities(
+            &[
+                Amenity::DrinkingWater,
+                Amenity::HotWater,
+                Amenity::Microwave,
+                Amenity::PhoneCharging,
+                Amenity::Seating,
+            ],
+            &STATION_EXTRAS,
+        );
         let road = b.road();
         let address = format!("肥城市{road}{}号", b.rng.random_range(1..300));
         b.add(Spec {
@@ -280,9 +448,27 @@ fn union_and_rider_stations(b: &mut Builder) {
         });
     }
     for (road, area) in [
-        ("龙山路", Point { lat: 36.1900, lng: 116.7720 }),
-        ("泰西大街", Point { lat: 36.1800, lng: 116.7600 }),
-        ("康汇大街", Point { lat: 36.1760, lng: 116.7900 }),
+        (
+            "龙山路",
+            Point {
+                lat: 36.1900,
+                lng: 116.7720,
+            },
+        ),
+        (
+            "泰西大街",
+            Point {
+                lat: 36.1800,
+                lng: 116.7600,
+            },
+        ),
+        (
+            "康汇大街",
+            Point {
+                lat: 36.1760,
+                lng: 116.7900,
+            },
+        ),
     ] {
         let location = b.near(area, 300.0);
         let address = format!("肥城市{road}{}号", b.rng.random_range(1..300));
@@ -313,9 +499,19 @@ fn union_and_rider_stations(b: &mut Builder) {
 /// 21 city stations (巡管服务驿站) and sanitation rest rooms along the main roads.
 fn city_stations(b: &mut Builder) {
     for index in 0..21 {
-        let kind = if index < 9 { PlaceKind::CityStation } else { PlaceKind::SanitationRestRoom };
+        let kind = if index < 9 {
+            PlaceKind::CityStation
+        } else {
+            PlaceKind::SanitationRestRoom
+        };
         let road = ROADS[index % ROADS.len()];
-        let location = b.near(Point { lat: 36.1800, lng: 116.7700 }, 3_500.0);
+        let location = b.near(
+            Point {
+                lat: 36.1800,
+                lng: 116.7700,
+            },
+            3_500.0,
+        );
         let (name, hours, groups) = match kind {
             PlaceKind::CityStation => (
                 format!("{road}城市驿站"),
@@ -325,10 +521,22 @@ fn city_stations(b: &mut Builder) {
             _ => (
                 format!("{road}{}环卫工人休息室", ["", "东段", "西段"][index % 3]),
                 "Mo-Su 04:30-20:00",
-                vec![WorkerGroup::SanitationWorker, WorkerGroup::LandscapingWorker, WorkerGroup::OtherOutdoorWorker],
+                vec![
+                    WorkerGroup::SanitationWorker,
+                    WorkerGroup::LandscapingWorker,
+                    WorkerGroup::OtherOutdoorWorker,
+                ],
             ),
         };
-        let amenities = b.amenities(&[Amenity::DrinkingWater, Amenity::HotWater, Amenity::Microwave, Amenity::Seating], &STATION_EXTRAS);
+        let amenities = b.amenities(
+            &[
+                Amenity::DrinkingWater,
+                Amenity::HotWater,
+                Amenity::Microwave,
+                Amenity::Seating,
+            ],
+            &STATION_EXTRAS,
+        );
         b.add(Spec {
             kind,
             name,
@@ -348,7 +556,10 @@ fn driver_station_and_volunteer_home(b: &mut Builder) {
         kind: PlaceKind::DriverStation,
         name: "山东众成饲料科技有限公司司机驿站".to_owned(),
         address: "肥城市王瓜店街道众成饲料厂区内".to_owned(),
-        location: Point { lat: 36.2066, lng: 116.7198 },
+        location: Point {
+            lat: 36.2066,
+            lng: 116.7198,
+        },
         hours: "Mo-Su 06:00-22:00",
         amenities: vec![
             Amenity::AirConditioning,
@@ -361,17 +572,33 @@ fn driver_station_and_volunteer_home(b: &mut Builder) {
             Amenity::HotWater,
             Amenity::TruckParking,
         ],
-        groups: vec![WorkerGroup::TruckDriver, WorkerGroup::Courier, WorkerGroup::DeliveryRider],
+        groups: vec![
+            WorkerGroup::TruckDriver,
+            WorkerGroup::Courier,
+            WorkerGroup::DeliveryRider,
+        ],
         owner: "enterprise-zhongcheng".to_owned(),
-        description: Some("空调、WIFI、微波炉、沙发、躺椅、按摩椅一应俱全，报纸书刊、应急药箱供大货车司机免费使用。"),
+        description: Some(
+            "空调、WIFI、微波炉、沙发、躺椅、按摩椅一应俱全，报纸书刊、应急药箱供大货车司机免费使用。",
+        ),
     });
     b.add(Spec {
         kind: PlaceKind::VolunteerHome,
         name: "龙山社区志愿者之家".to_owned(),
         address: "肥城市新城街道龙山社区党群服务中心二楼".to_owned(),
-        location: Point { lat: 36.1921, lng: 116.7786 },
+        location: Point {
+            lat: 36.1921,
+            lng: 116.7786,
+        },
         hours: "Mo-Fr 09:00-17:00; Sa 09:00-12:00",
-        amenities: vec![Amenity::DrinkingWater, Amenity::HotWater, Amenity::Seating, Amenity::Wifi, Amenity::AirConditioning, Amenity::Toilet],
+        amenities: vec![
+            Amenity::DrinkingWater,
+            Amenity::HotWater,
+            Amenity::Seating,
+            Amenity::Wifi,
+            Amenity::AirConditioning,
+            Amenity::Toilet,
+        ],
         groups: ALL_GROUPS.to_vec(),
         owner: "volunteer-federation".to_owned(),
         description: Some("依托志愿服务项目孵化基地，为全市志愿者提供服务交流平台。"),
@@ -380,7 +607,18 @@ fn driver_station_and_volunteer_home(b: &mut Builder) {
 
 /// 47 signed partner places: 30 friendly merchants, 8 canteens, 6 pharmacies, 3 clinics.
 fn merchants(b: &mut Builder) {
-    const SHOPS: [&str; 10] = ["惠民便利店", "佳和超市", "鲜果坊", "老街面馆", "修车铺", "手机维修店", "包子铺", "茶饮店", "烧饼店", "五金店"];
+    const SHOPS: [&str; 10] = [
+        "惠民便利店",
+        "佳和超市",
+        "鲜果坊",
+        "老街面馆",
+        "修车铺",
+        "手机维修店",
+        "包子铺",
+        "茶饮店",
+        "烧饼店",
+        "五金店",
+    ];
     const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "赵", "孙", "周", "吴", "郑"];
     let mut number = 0;
     for (kind, count) in [
@@ -392,10 +630,20 @@ fn merchants(b: &mut Builder) {
         for index in 0..count {
             number += 1;
             let road = b.road();
-            let location = b.near(Point { lat: 36.1820, lng: 116.7700 }, 3_000.0);
+            let location = b.near(
+                Point {
+                    lat: 36.1820,
+                    lng: 116.7700,
+                },
+                3_000.0,
+            );
             let (name, hours) = match kind {
                 PlaceKind::FriendlyMerchant => (
-                    format!("{}记{}({road}店)", SURNAMES[index % 10], SHOPS[index % SHOPS.len()]),
+                    format!(
+                        "{}记{}({road}店)",
+                        SURNAMES[index % 10],
+                        SHOPS[index % SHOPS.len()]
+                    ),
                     "Mo-Su 08:00-22:00",
                 ),
                 PlaceKind::RiderCanteen => (format!("骑手食堂·{road}店"), "Mo-Su 10:00-14:00,16:30-21:00"),

@@ -10,12 +10,24 @@ use sea_orm::{ActiveValue::Set, DatabaseConnection, TransactionTrait};
 
 use crate::domain::geo::Point;
 
-pub const CENTER: Point = Point { lat: 36.18, lng: 116.77 };
+pub const CENTER: Point = Point {
+    lat: 36.18,
+    lng: 116.77,
+};
 const HALF_SIDE_METERS: f64 = 15_000.0;
 const TOWNS: [Point; 3] = [
-    Point { lat: 36.245, lng: 116.690 },
-    Point { lat: 36.105, lng: 116.862 },
-    Point { lat: 36.118, lng: 116.655 },
+    Point {
+        lat: 36.245,
+        lng: 116.690,
+    },
+    Point {
+        lat: 36.105,
+        lng: 116.862,
+    },
+    Point {
+        lat: 36.118,
+        lng: 116.655,
+    },
 ];
 const METERS_PER_DEGREE_LAT: f64 = 111_195.0;
 
@@ -41,7 +53,10 @@ pub fn sample_point(rng: &mut impl Rng) -> Point {
     loop {
         let roll: f64 = rng.random();
         let (lat_m, lng_m) = if roll < 0.60 {
-            (rng.random_range(-HALF_SIDE_METERS..HALF_SIDE_METERS), rng.random_range(-HALF_SIDE_METERS..HALF_SIDE_METERS))
+            (
+                rng.random_range(-HALF_SIDE_METERS..HALF_SIDE_METERS),
+                rng.random_range(-HALF_SIDE_METERS..HALF_SIDE_METERS),
+            )
         } else {
             let (centre, sigma) = if roll < 0.85 {
                 (CENTER, 2_500.0)
@@ -92,11 +107,23 @@ fn sample_kind(rng: &mut impl Rng) -> PlaceKind {
 fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) -> place::ActiveModel {
     let kind = sample_kind(rng);
     let point = sample_point(rng);
-    let hours = ["24/7", "Mo-Su 08:00-20:00", "Mo-Fr 08:30-17:30", "Mo-Su 06:00-22:00"][rng.random_range(0..4)];
-    let amenities = [Amenity::DrinkingWater, Amenity::HotWater, Amenity::PhoneCharging, Amenity::Seating, Amenity::Wifi, Amenity::EbikeCharging]
-        .into_iter()
-        .filter(|_| rng.random_bool(0.6))
-        .collect();
+    let hours = [
+        "24/7",
+        "Mo-Su 08:00-20:00",
+        "Mo-Fr 08:30-17:30",
+        "Mo-Su 06:00-22:00",
+    ][rng.random_range(0..4)];
+    let amenities = [
+        Amenity::DrinkingWater,
+        Amenity::HotWater,
+        Amenity::PhoneCharging,
+        Amenity::Seating,
+        Amenity::Wifi,
+        Amenity::EbikeCharging,
+    ]
+    .into_iter()
+    .filter(|_| rng.random_bool(0.6))
+    .collect();
     place::ActiveModel {
         kind: Set(kind),
         name: Set(format!("合成{}{number}号", super::demo::kind_label(kind))),
@@ -108,7 +135,10 @@ fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) 
         time_zone: Set("Asia/Shanghai".to_owned()),
         phone: Set(None),
         amenities: Set(Amenities(amenities)),
-        serves_groups: Set(WorkerGroups(vec![WorkerGroup::DeliveryRider, WorkerGroup::Courier])),
+        serves_groups: Set(WorkerGroups(vec![
+            WorkerGroup::DeliveryRider,
+            WorkerGroup::Courier,
+        ])),
         owner_subject: Set("synthetic".to_owned()),
         publication: Set(Publication::Published),
         version: Set(1),
@@ -126,7 +156,9 @@ pub async fn insert(db: &DatabaseConnection, count: u32) -> anyhow::Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} places ({per_sec}, {eta} left)")
             .expect("the template is valid"),
     );
-    let rows = (1..=count).map(|number| synthetic_place(&mut rng, number, now)).collect();
+    let rows = (1..=count)
+        .map(|number| synthetic_place(&mut rng, number, now))
+        .collect();
     let txn = db.begin().await?;
     super::insert_all(&txn, rows, |inserted| bar.inc(inserted as u64)).await?;
     txn.commit().await?;

@@ -1,0 +1,197 @@
+//! `TestApp`: a real yizhan server on a free port, through the real `App::build`, with its
+//! own database (a temporary SQLite file, or a fresh PostgreSQL database when
+//! `YIZHAN_TEST_DATABASE_URL` is set), dropped when the test ends.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use reqwest::{StatusCode, header::HeaderMap};
+use serde_json::{Value, json};
+use yizhan::{
+    app::App,
+    auth::{Authenticator, Role},
+    config::Config,
+};
+
+pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    auth: Arc<Authenticator>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(#[expect(dead_code, reason = "held so the folder lives as long as the server")] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+/// The PostgreSQL server tests run against, if any.
+fn postgres_admin_url() -> Option<String> {
+    std::env::var("YIZHAN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts a server with extra `YIZHAN_*` settings.
+    pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
+        let (database_url, database) = match postgres_admin_url() {
+            Some(admin_url) => {
+                let name = format!("yizhan_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .expect("YIZHAN_TEST_DATABASE_URL answers");
+                sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("the test role may create databases");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(base, _)| base)
+                    .unwrap_or(&admin_url);
+                (
+                    format!("{base}/{name}"),
+                    TestDatabase::Postgres { admin_url, name },
+                )
+            }
+            None => {
+                let folder = tempfile::tempdir().expect("a temporary folder");
+                let url = format!("sqlite://{}?mode=rwc", folder.path().join("yizhan.db").display());
+                (url, TestDatabase::Sqlite(folder))
+            }
+        };
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("YIZHAN_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            ("YIZHAN_DATABASE_URL".to_owned(), database_url),
+            ("YIZHAN_JWT_SECRET".to_owned(), TEST_SECRET.to_owned()),
+            ("YIZHAN_DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
+        ]);
+        for (name, value) in settings {
+            if value.is_empty() {
+                vars.remove(*name);
+            } else {
+                vars.insert((*name).to_owned(), (*value).to_owned());
+            }
+        }
+        let config =
+            Config::from_lookup(|name| vars.get(name).cloned()).expect("test configuration is valid");
+        let app = App::build(config).await.expect("the app builds");
+        let address = format!("http://{}", app.local_addr());
+        let auth = app.services().auth.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            stopped.await.ok();
+        }));
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            auth,
+            stop: Some(stop),
+            database,
+        }
+    }
+
+    /// A token for `subject` with `role`, signed as the server expects.
+    pub fn token(&self, role: Role, subject: &str) -> String {
+        self.auth
+            .mint(subject, role, None, Duration::from_secs(3600))
+            .expect("test tokens mint")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Sends a query anonymously and returns the response body.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.send(None, query, variables).await.2
+    }
+
+    /// Sends a query with a bearer token and returns the response body.
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.send(Some(token), query, variables).await.2
+    }
+
+    /// Sends a query and returns status, headers and body.
+    pub async fn send(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.json().await.expect("the body is JSON");
+        (status, headers, body)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+        if let TestDatabase::Postgres { admin_url, name } = &self.database {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime; a thread of its own may block on its own.
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime");
+                runtime.block_on(async {
+                    if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        if let Err(error) = sea_orm::ConnectionTrait::execute_unprepared(&admin, &sql).await {
+                            eprintln!("could not drop test database {name}: {error}");
+                        }
+                        admin.close().await.ok();
+                    }
+                });
+            })
+            .join()
+            .ok();
+        }
+    }
+}
+
+/// The error code of the first error.
+pub fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error, got {body}"))
+}
+
+/// Asserts the response has no errors and returns its data.
+pub fn data(body: &Value) -> &Value {
+    assert!(
+        body.get("errors").is_none(),
+        "unexpected errors: {}",
+        body["errors"]
+    );
+    &body["data"]
+}
+
+/// Great-circle distance in metres, written independently of the server's: the spherical
+/// law of cosines on the same mean earth radius.
+pub fn spherical_distance(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dl = (lng2 - lng1).to_radians();
+    let cosine = (p1.sin() * p2.sin() + p1.cos() * p2.cos() * dl.cos()).clamp(-1.0, 1.0);
+    6_371_008.8 * cosine.acos()
+}

@@ -1,0 +1,11 @@
+//! The one integration test binary: every test starts a real server and talks HTTP.
+
+mod helpers;
+
+mod auth;
+mod authorization;
+mod http;
+mod nearby;
+mod places;
+mod schema;
+mod writes;
