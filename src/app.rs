@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use crate::{
     auth::Authenticator,
     config::{Config, DatabaseKind},
-    domain::{Services, directory::Directory},
+    domain::{Services, calendar, directory::Directory},
     graphql::schema_builder,
     http::{AppState, router},
     seed,
@@ -39,16 +39,25 @@ impl App {
         if config.load_demo && seed::load_demo_if_empty(&db).await? {
             tracing::info!("loaded the Feicheng demo network");
         }
-        let directory = Directory::load(&db)
+        let calendar = calendar::load(&db)
             .await
-            .map_err(|error| anyhow::anyhow!("{error}"))?;
+            .map_err(|error| anyhow::anyhow!("loading the work calendar: {error:?}"))?;
+        let directory = Directory::load(&db, calendar)
+            .await
+            .map_err(|error| anyhow::anyhow!("loading the directory: {error:?}"))?;
         tracing::info!(published = directory.len(), "directory loaded");
+        let directory = Arc::new(directory);
+        directory
+            .poll_changes(&db, std::time::Duration::ZERO)
+            .await
+            .map_err(|error| anyhow::anyhow!("reading the change watermark: {error:?}"))?;
+        spawn_sync(db.clone(), directory.clone(), config.sync_interval);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("YIZHAN_LISTEN: cannot listen on {}", config.listen))?;
         let services = Services {
             db,
-            directory: Arc::new(directory),
+            directory,
             auth: Arc::new(auth),
             config: Arc::new(config),
         };
@@ -93,6 +102,35 @@ impl App {
             .await?;
         Ok(())
     }
+}
+
+/// Keeps the directory current with what other instances write: polls for changed places
+/// every `interval`, reading again the last two seconds so late commits are not missed,
+/// and re-reads the work calendar every minute.
+fn spawn_sync(db: DatabaseConnection, directory: Arc<Directory>, interval: std::time::Duration) {
+    const OVERLAP: std::time::Duration = std::time::Duration::from_secs(2);
+    const CALENDAR_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut calendar_checked = std::time::Instant::now();
+        loop {
+            ticker.tick().await;
+            if let Err(error) = directory.poll_changes(&db, OVERLAP).await {
+                tracing::warn!(error = ?error, "could not poll for directory changes");
+            }
+            if calendar_checked.elapsed() >= CALENDAR_EVERY {
+                calendar_checked = std::time::Instant::now();
+                match calendar::load(&db).await {
+                    Ok(fresh) if fresh.days() != directory.calendar().days() => {
+                        directory.replace_calendar(fresh)
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(error = ?error, "could not re-read the work calendar"),
+                }
+            }
+        }
+    });
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {

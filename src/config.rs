@@ -3,7 +3,7 @@
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
-use crate::domain::geo::TravelSpeeds;
+use crate::domain::geo::{ServiceArea, TravelSpeeds};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://yizhan.db?mode=rwc";
 
@@ -18,6 +18,14 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
     pub travel: TravelSpeeds,
+    /// Where places may be; anywhere when unset.
+    pub service_area: Option<ServiceArea>,
+    /// Moving a published place further than this sends it back to review.
+    pub review_move_meters: f64,
+    pub status_default_minutes: i32,
+    pub status_max_minutes: i32,
+    /// How often the directory picks up other instances' writes.
+    pub sync_interval: Duration,
     pub jwt: JwtConfig,
 }
 
@@ -112,6 +120,23 @@ impl Config {
             }
             .validated()
             .map_err(|problem| vars.error("YIZHAN_*_KMH / YIZHAN_DETOUR_FACTOR", problem))?,
+            service_area: vars.parsed(
+                "YIZHAN_SERVICE_AREA",
+                "south,west,north,east in degrees, such as 35.9,116.4,36.4,117.1",
+            )?,
+            review_move_meters: vars
+                .parsed("YIZHAN_REVIEW_MOVE_METERS", "a distance in metres")?
+                .unwrap_or(300.0),
+            status_default_minutes: vars
+                .parsed("YIZHAN_STATUS_DEFAULT_MINUTES", "a number of minutes")?
+                .unwrap_or(120),
+            status_max_minutes: vars
+                .parsed("YIZHAN_STATUS_MAX_MINUTES", "a number of minutes")?
+                .unwrap_or(480),
+            sync_interval: Duration::from_millis(
+                vars.parsed("YIZHAN_SYNC_INTERVAL_MS", "a number of milliseconds")?
+                    .unwrap_or(500),
+            ),
             jwt: JwtConfig {
                 secret: vars.text("YIZHAN_JWT_SECRET"),
                 public_key_file: vars.text("YIZHAN_JWT_PUBLIC_KEY_FILE").map(PathBuf::from),

@@ -1,4 +1,7 @@
 //! sea-orm entities of yizhan: the shape of the tables, nothing else.
 //! GraphQL types live in the server crate and are built from these models.
 
+pub mod calendar_day;
+pub mod offer;
 pub mod place;
+pub mod place_history;

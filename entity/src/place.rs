@@ -29,6 +29,25 @@ pub struct Model {
     /// The `sub` claim of the account that owns the listing.
     pub owner_subject: String,
     pub publication: Publication,
+    /// Why an admin rejected or suspended the place; cleared when it is published.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub review_note: Option<String>,
+    /// When the place last entered review: the review queue is oldest first.
+    #[sea_orm(nullable)]
+    pub submitted_at: Option<ChronoDateTimeUtc>,
+    /// Government service centres and union stations open on make-up working days (调休).
+    pub follows_work_calendar: bool,
+    #[sea_orm(nullable)]
+    pub status_state: Option<StatusState>,
+    #[sea_orm(nullable)]
+    pub status_seats_free: Option<i32>,
+    #[sea_orm(nullable)]
+    pub status_note: Option<String>,
+    #[sea_orm(nullable)]
+    pub status_updated_at: Option<ChronoDateTimeUtc>,
+    /// After this the live status reads as unknown, so a forgotten FULL never misleads.
+    #[sea_orm(nullable)]
+    pub status_expires_at: Option<ChronoDateTimeUtc>,
     /// Bumped on every change; writers send it back as `expectedVersion`.
     pub version: i32,
     pub created_at: ChronoDateTimeUtc,
@@ -90,6 +109,20 @@ pub enum Publication {
     Rejected,
     #[sea_orm(string_value = "SUSPENDED")]
     Suspended,
+}
+
+/// A place's live status, as its owner last set it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum StatusState {
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "BUSY")]
+    Busy,
+    #[sea_orm(string_value = "FULL")]
+    Full,
+    #[sea_orm(string_value = "TEMPORARILY_CLOSED")]
+    TemporarilyClosed,
 }
 
 /// What a place offers a worker who stops by.

@@ -3,12 +3,20 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_places;
+mod m20261128_000002_create_offers;
+mod m20261128_000003_create_place_history;
+mod m20261128_000004_create_calendar_days;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_create_places::Migration)]
+        vec![
+            Box::new(m20261128_000001_create_places::Migration),
+            Box::new(m20261128_000002_create_offers::Migration),
+            Box::new(m20261128_000003_create_place_history::Migration),
+            Box::new(m20261128_000004_create_calendar_days::Migration),
+        ]
     }
 }

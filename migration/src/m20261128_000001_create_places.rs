@@ -25,6 +25,14 @@ impl MigrationTrait for Migration {
                     .col(json(Places::ServesGroups))
                     .col(string_len(Places::OwnerSubject, 200))
                     .col(string_len(Places::Publication, 16))
+                    .col(text_null(Places::ReviewNote))
+                    .col(timestamp_with_time_zone_null(Places::SubmittedAt))
+                    .col(boolean(Places::FollowsWorkCalendar).default(false))
+                    .col(string_len_null(Places::StatusState, 24))
+                    .col(integer_null(Places::StatusSeatsFree))
+                    .col(string_len_null(Places::StatusNote, 200))
+                    .col(timestamp_with_time_zone_null(Places::StatusUpdatedAt))
+                    .col(timestamp_with_time_zone_null(Places::StatusExpiresAt))
                     .col(integer(Places::Version).default(1))
                     .col(timestamp_with_time_zone(Places::CreatedAt))
                     .col(timestamp_with_time_zone(Places::UpdatedAt))
@@ -32,9 +40,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         // The published directory is loaded by publication; owners list their own places;
-        // changes are picked up by time.
+        // admins read the review queue oldest first; other instances pick up changes by time.
         for (name, columns) in [
             ("idx_places_publication", vec![Places::Publication, Places::Id]),
+            (
+                "idx_places_review_queue",
+                vec![Places::Publication, Places::SubmittedAt, Places::Id],
+            ),
             ("idx_places_owner", vec![Places::OwnerSubject, Places::Id]),
             ("idx_places_location", vec![Places::Latitude, Places::Longitude]),
             ("idx_places_updated_at", vec![Places::UpdatedAt]),
@@ -57,7 +69,7 @@ impl MigrationTrait for Migration {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
-enum Places {
+pub enum Places {
     Table,
     Id,
     Kind,
@@ -73,6 +85,14 @@ enum Places {
     ServesGroups,
     OwnerSubject,
     Publication,
+    ReviewNote,
+    SubmittedAt,
+    FollowsWorkCalendar,
+    StatusState,
+    StatusSeatsFree,
+    StatusNote,
+    StatusUpdatedAt,
+    StatusExpiresAt,
     Version,
     CreatedAt,
     UpdatedAt,

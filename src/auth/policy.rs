@@ -6,7 +6,8 @@ use entity::place::{self, PlaceKind, Publication};
 use super::viewer::{Role, Viewer};
 use crate::error::{AppError, AppResult};
 
-fn require_login(viewer: &Viewer) -> AppResult<Role> {
+/// The viewer's role; UNAUTHENTICATED for anonymous callers.
+pub fn require_login(viewer: &Viewer) -> AppResult<Role> {
     viewer
         .role()
         .ok_or_else(|| AppError::Unauthenticated("sign in: send an Authorization: Bearer token".to_owned()))
@@ -38,43 +39,34 @@ pub fn may_create(viewer: &Viewer, kind: PlaceKind) -> AppResult<()> {
     }
 }
 
-/// An owner edits its own places, within the kinds its role may hold; admins edit any.
-pub fn may_edit(viewer: &Viewer, place: &place::Model, new_kind: PlaceKind) -> AppResult<()> {
-    let role = require_login(viewer)?;
-    if role == Role::Admin {
-        return Ok(());
-    }
-    if !owns(viewer, place) {
-        return Err(AppError::Forbidden(
-            "only the place's owner or an admin may change it".to_owned(),
-        ));
-    }
-    may_create(viewer, new_kind)
-}
-
-/// Only admins move a place to another owner.
-pub fn may_transfer(viewer: &Viewer) -> AppResult<()> {
-    match require_login(viewer)? {
-        Role::Admin => Ok(()),
-        _ => Err(AppError::Forbidden("only admins transfer places".to_owned())),
-    }
-}
-
-/// Who owns a listing is for its owner and admins.
-pub fn may_see_owner(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
+/// The owner and admins manage a place: its offers, live status, history, review notes,
+/// and submitting it for review.
+pub fn may_manage(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
     require_login(viewer)?;
     if viewer.is_admin() || owns(viewer, place) {
         Ok(())
     } else {
         Err(AppError::Forbidden(
-            "only the place's owner or an admin may read this".to_owned(),
+            "only the place's owner or an admin may do this".to_owned(),
         ))
     }
 }
 
-/// Merchants and operators see the places they own in `me`.
-pub fn may_own_places(viewer: &Viewer) -> bool {
-    matches!(viewer.role(), Some(Role::Merchant | Role::Operator | Role::Admin))
+/// An owner edits its own places, within the kinds its role may hold; admins edit any.
+pub fn may_edit(viewer: &Viewer, place: &place::Model, new_kind: PlaceKind) -> AppResult<()> {
+    may_manage(viewer, place)?;
+    may_create(viewer, new_kind)
+}
+
+/// Admins moderate: approve, reject, suspend, transfer, read the review queue, keep the
+/// work calendar.
+pub fn may_moderate(viewer: &Viewer) -> AppResult<()> {
+    match require_login(viewer)? {
+        Role::Admin => Ok(()),
+        _ => Err(AppError::Forbidden(
+            "only the network administrator (role admin) may do this".to_owned(),
+        )),
+    }
 }
 
 #[cfg(test)]

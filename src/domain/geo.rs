@@ -69,6 +69,55 @@ impl Point {
     }
 }
 
+/// A rectangle places must lie in, when the city sets one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ServiceArea {
+    pub south: f64,
+    pub west: f64,
+    pub north: f64,
+    pub east: f64,
+}
+
+impl ServiceArea {
+    pub fn contains(self, point: Point) -> bool {
+        (self.south..=self.north).contains(&point.lat) && (self.west..=self.east).contains(&point.lng)
+    }
+}
+
+impl std::fmt::Display for ServiceArea {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "latitude {} to {}, longitude {} to {}",
+            self.south, self.north, self.west, self.east
+        )
+    }
+}
+
+impl std::str::FromStr for ServiceArea {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let numbers: Vec<f64> = text
+            .split(',')
+            .map(|part| part.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        let [south, west, north, east] = numbers[..] else {
+            return Err("expected four numbers".to_owned());
+        };
+        if south >= north || west >= east {
+            return Err("south must be below north and west below east".to_owned());
+        }
+        Ok(Self {
+            south,
+            west,
+            north,
+            east,
+        })
+    }
+}
+
 /// How a worker travels to a place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TravelMode {

@@ -1,10 +1,14 @@
 //! The rules of the network, free of GraphQL and HTTP: what a place is, who sees it,
 //! how it is found and how it changes.
 
+pub mod calendar;
 pub mod directory;
 pub mod geo;
+pub mod history;
 pub mod hours;
+pub mod offers;
 pub mod places;
+pub mod validate;
 
 use std::sync::Arc;
 

@@ -2,9 +2,10 @@
 
 use async_graphql::SimpleObject;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
 
 use crate::{
-    domain::directory::NearbyKey,
+    domain::{directory::RankKey, places::QueueKey},
     error::{AppError, AppResult},
 };
 
@@ -32,55 +33,120 @@ impl PageInfo {
     }
 }
 
-fn encode(text: String) -> String {
-    URL_SAFE_NO_PAD.encode(text)
+/// The kinds of cursor, one per ordering. A cursor only resumes a connection of its kind.
+#[derive(Clone, Copy)]
+pub enum CursorKind {
+    /// Id order: `places`, `me.places`.
+    Id,
+    /// Newest first: `history`.
+    History,
+    /// Rank, distance, id: `nearby`, `search`.
+    Ranked,
+    /// Submission time, id: `reviewQueue`.
+    Queue,
 }
 
-fn decode(cursor: &str, connection: &str) -> AppResult<String> {
+impl CursorKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::History => "history",
+            Self::Ranked => "ranked",
+            Self::Queue => "queue",
+        }
+    }
+}
+
+fn encode(kind: CursorKind, parts: &[String]) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}:{}", kind.prefix(), parts.join(":")))
+}
+
+fn decode(cursor: &str, kind: CursorKind, parts: usize) -> AppResult<Vec<String>> {
     let refuse = || {
         AppError::bad_input(format!(
-            "after: {cursor:?} is not a cursor of {connection}; pass an edge's cursor back unchanged"
+            "after: {cursor:?} is not a cursor of this connection; pass an edge's cursor back unchanged"
         ))
     };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| refuse())?;
     let text = String::from_utf8(bytes).map_err(|_| refuse())?;
-    text.strip_prefix(&format!("{connection}:"))
-        .map(str::to_owned)
-        .ok_or_else(refuse)
+    let rest = text
+        .strip_prefix(&format!("{}:", kind.prefix()))
+        .ok_or_else(refuse)?;
+    let fields: Vec<String> = rest.split(':').map(str::to_owned).collect();
+    if fields.len() != parts {
+        return Err(refuse());
+    }
+    Ok(fields)
 }
 
-/// Cursors of id-ordered connections (`places`, `me.places`).
-pub fn id_cursor(id: i32) -> String {
-    encode(format!("id:{id}"))
+fn damaged() -> AppError {
+    AppError::bad_input("after: this cursor is damaged; pass an edge's cursor back unchanged")
 }
 
-pub fn decode_id_cursor(cursor: Option<&str>) -> AppResult<Option<i32>> {
+fn number<T: std::str::FromStr>(text: &str) -> AppResult<T> {
+    text.parse().map_err(|_| damaged())
+}
+
+pub fn id_cursor(kind: CursorKind, id: i32) -> String {
+    encode(kind, &[id.to_string()])
+}
+
+pub fn decode_id_cursor(cursor: Option<&str>, kind: CursorKind) -> AppResult<Option<i32>> {
+    cursor
+        .map(|cursor| number(&decode(cursor, kind, 1)?[0]))
+        .transpose()
+}
+
+/// Ranked cursors carry the exact distance, so a page resumes precisely where it stopped.
+pub fn ranked_cursor(key: RankKey) -> String {
+    encode(
+        CursorKind::Ranked,
+        &[
+            key.rank.to_string(),
+            format!("{:x}", key.distance_meters.to_bits()),
+            key.id.to_string(),
+        ],
+    )
+}
+
+pub fn decode_ranked_cursor(cursor: Option<&str>) -> AppResult<Option<RankKey>> {
     cursor
         .map(|cursor| {
-            decode(cursor, "id")?.parse().map_err(|_| {
-                AppError::bad_input(format!("after: {cursor:?} is not a cursor of this connection"))
+            let parts = decode(cursor, CursorKind::Ranked, 3)?;
+            let bits = u64::from_str_radix(&parts[1], 16).map_err(|_| damaged())?;
+            let distance_meters = f64::from_bits(bits);
+            if !distance_meters.is_finite() {
+                return Err(damaged());
+            }
+            Ok(RankKey {
+                rank: number(&parts[0])?,
+                distance_meters,
+                id: number(&parts[2])?,
             })
         })
         .transpose()
 }
 
-/// Cursors of `nearby`: the exact distance and the id, so a page resumes where it stopped.
-pub fn nearby_cursor(key: NearbyKey) -> String {
-    encode(format!("near:{:x}:{}", key.distance_meters.to_bits(), key.id))
+pub fn queue_cursor(key: QueueKey) -> String {
+    encode(
+        CursorKind::Queue,
+        &[
+            key.submitted_at.timestamp_micros().to_string(),
+            key.id.to_string(),
+        ],
+    )
 }
 
-pub fn decode_nearby_cursor(cursor: Option<&str>) -> AppResult<Option<NearbyKey>> {
+pub fn decode_queue_cursor(cursor: Option<&str>) -> AppResult<Option<QueueKey>> {
     cursor
         .map(|cursor| {
-            let refuse = || AppError::bad_input(format!("after: {cursor:?} is not a cursor of nearby"));
-            let text = decode(cursor, "near")?;
-            let (bits, id) = text.split_once(':').ok_or_else(refuse)?;
-            let distance_meters = f64::from_bits(u64::from_str_radix(bits, 16).map_err(|_| refuse())?);
-            let id = id.parse().map_err(|_| refuse())?;
-            if !distance_meters.is_finite() {
-                return Err(refuse());
-            }
-            Ok(NearbyKey { distance_meters, id })
+            let parts = decode(cursor, CursorKind::Queue, 2)?;
+            let submitted_at =
+                DateTime::<Utc>::from_timestamp_micros(number(&parts[0])?).ok_or_else(damaged)?;
+            Ok(QueueKey {
+                submitted_at,
+                id: number(&parts[1])?,
+            })
         })
         .transpose()
 }

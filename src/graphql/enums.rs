@@ -154,3 +154,55 @@ pub enum Role {
     /// The network administrator.
     Admin,
 }
+
+/// A place's live status.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::place::StatusState")]
+pub enum StatusState {
+    /// Open, with room.
+    Open,
+    /// Open, but busy.
+    Busy,
+    /// No room right now.
+    Full,
+    /// Closed for now, whatever the opening hours say.
+    TemporarilyClosed,
+}
+
+/// What a history entry records.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::history::Action")]
+pub enum HistoryAction {
+    /// The place was created.
+    Created,
+    /// Listing fields changed.
+    Updated,
+    /// The place moved to another owner.
+    Transferred,
+    /// The owner asked for review.
+    Submitted,
+    /// An admin published the place.
+    Approved,
+    /// An admin returned the place with a reason.
+    Rejected,
+    /// An admin took the place down with a reason.
+    Suspended,
+    /// The live status was set.
+    StatusSet,
+    /// An offer was added.
+    OfferCreated,
+    /// An offer changed.
+    OfferUpdated,
+    /// An offer was deleted.
+    OfferDeleted,
+}
+
+/// A day of the work calendar.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::calendar_day::CalendarDayKind")]
+pub enum CalendarDayKind {
+    /// A day of an official holiday period (matched by `PH` in opening hours).
+    Holiday,
+    /// A weekend day declared a working day (调休).
+    Workday,
+}

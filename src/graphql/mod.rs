@@ -1,10 +1,13 @@
 //! The GraphQL schema. One builder serves the server and `yizhan schema`, so the two
 //! cannot drift; exporting the SDL needs no database.
 
+pub mod calendar;
 pub mod connection;
 pub mod enums;
+pub mod history;
 pub mod limits;
 pub mod node;
+pub mod offers;
 pub mod places;
 pub mod viewer;
 
@@ -14,11 +17,20 @@ use crate::{auth::Viewer, domain::Services};
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct Query(node::NodeQuery, places::PlaceQuery, viewer::ViewerQuery);
+pub struct Query(
+    node::NodeQuery,
+    places::PlaceQuery,
+    viewer::ViewerQuery,
+    calendar::CalendarQuery,
+);
 
 /// Every mutation of the API. Each takes one `input` and returns a payload object.
 #[derive(MergedObject, Default)]
-pub struct Mutation(places::PlaceMutation);
+pub struct Mutation(
+    places::PlaceMutation,
+    offers::OfferMutation,
+    calendar::CalendarMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -3,9 +3,9 @@
 use async_graphql::{Context, ID, Interface, Object, Result, ResultExt};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use super::{ContextExt, places::Place};
+use super::{ContextExt, offers::Offer, places::Place};
 use crate::{
-    domain::places,
+    domain::{offers, places},
     error::{AppError, AppResult},
 };
 
@@ -14,18 +14,23 @@ use crate::{
 #[graphql(field(name = "id", ty = "ID", desc = "The object's opaque global id."))]
 pub enum Node {
     Place(Place),
+    Offer(Offer),
 }
 
 /// The kinds of object a global id can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeType {
     Place,
+    Offer,
 }
 
 impl NodeType {
+    const ALL: [Self; 2] = [Self::Place, Self::Offer];
+
     fn prefix(self) -> &'static str {
         match self {
             Self::Place => "Place",
+            Self::Offer => "Offer",
         }
     }
 }
@@ -45,7 +50,7 @@ pub fn decode_any(id: &ID) -> AppResult<(NodeType, i32)> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| refuse())?)
         .map_err(|_| refuse())?;
     let (prefix, number) = text.split_once(':').ok_or_else(refuse)?;
-    let node_type = [NodeType::Place]
+    let node_type = NodeType::ALL
         .into_iter()
         .find(|t| t.prefix() == prefix)
         .ok_or_else(refuse)?;
@@ -77,6 +82,10 @@ impl NodeQuery {
                 .await
                 .extend()?
                 .map(|listing| Node::Place(Place::new(listing)))),
+            NodeType::Offer => Ok(offers::find(ctx.services(), ctx.viewer(), number)
+                .await
+                .extend()?
+                .map(|offer| Node::Offer(Offer::new(offer)))),
         }
     }
 }

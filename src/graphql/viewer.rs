@@ -4,7 +4,7 @@ use async_graphql::{Context, Object, Result, ResultExt};
 
 use super::{
     ContextExt,
-    connection::decode_id_cursor,
+    connection::{CursorKind, decode_id_cursor, id_cursor},
     enums::{Role, WorkerGroup},
     places::PlaceConnection,
 };
@@ -44,11 +44,13 @@ impl Me {
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<PlaceConnection> {
         let first = page_size(first).extend()?;
-        let after = decode_id_cursor(after.as_deref()).extend()?;
+        let after = decode_id_cursor(after.as_deref(), CursorKind::Id).extend()?;
         let page = places::owned_by(ctx.services(), &self.identity.subject, after, first)
             .await
             .extend()?;
-        Ok(PlaceConnection::from_page(page))
+        Ok(PlaceConnection::from_page(page, |listing| {
+            id_cursor(CursorKind::Id, listing.place.id)
+        }))
     }
 }
 

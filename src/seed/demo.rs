@@ -14,8 +14,11 @@
 //! station), `volunteer-federation` (operator: the volunteer home), and `merchant-01` …
 //! `merchant-47` (merchants, one listing each).
 
-use chrono::{DateTime, Utc};
-use entity::place::{self, Amenities, Amenity, PlaceKind, Publication, WorkerGroup, WorkerGroups};
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    offer,
+    place::{self, Amenities, Amenity, PlaceKind, Publication, WorkerGroup, WorkerGroups},
+};
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
 use sea_orm::ActiveValue::Set;
 
@@ -232,6 +235,10 @@ impl Builder {
             amenities: Set(Amenities(spec.amenities)),
             serves_groups: Set(WorkerGroups(spec.groups)),
             owner_subject: Set(spec.owner),
+            follows_work_calendar: Set(matches!(
+                spec.kind,
+                PlaceKind::PartyServiceCenter | PlaceKind::UnionStation
+            )),
             publication: Set(Publication::Published),
             version: Set(1),
             created_at: Set(self.now),
@@ -318,7 +325,7 @@ fn community_places(b: &mut Builder) {
             name: format!("{community}党群服务中心"),
             address: format!("肥城市{subdistrict}{community}{road}{}号", 10 + number * 3),
             location: centre,
-            hours: "Mo-Fr 08:30-17:30; Sa,Su 09:00-12:00",
+            hours: "Mo-Fr 08:30-17:30; Sa,Su 09:00-12:00; PH off",
             amenities,
             groups: ALL_GROUPS.to_vec(),
             owner: format!("community-{number:02}"),
@@ -671,4 +678,48 @@ fn merchants(b: &mut Builder) {
             });
         }
     }
+}
+
+/// Perks of the demo merchants, valid from yesterday for a year: canteens and clinics for
+/// riders and couriers, pharmacies and every third shop for every worker.
+pub fn offers(places: &[place::Model], now: DateTime<Utc>) -> Vec<offer::ActiveModel> {
+    let riders = vec![WorkerGroup::DeliveryRider, WorkerGroup::Courier];
+    places
+        .iter()
+        .enumerate()
+        .filter_map(|(index, place)| {
+            let (title, description, groups) = match place.kind {
+                PlaceKind::RiderCanteen => (
+                    "骑手套餐立减5元",
+                    "出示骑手或快递员工作证，午晚餐套餐立减5元。",
+                    riders.clone(),
+                ),
+                PlaceKind::RiderPharmacy => (
+                    "骑手购药九折",
+                    "新就业群体凭工作证购药九折，可免费测血压。",
+                    Vec::new(),
+                ),
+                PlaceKind::RiderClinic => ("骑手挂号费全免", "外卖员、快递员就诊免挂号费。", riders.clone()),
+                PlaceKind::FriendlyMerchant if index % 3 == 0 => (
+                    "免费热水和充电",
+                    "户外劳动者可免费接热水、给手机充电。",
+                    Vec::new(),
+                ),
+                _ => return None,
+            };
+            Some(offer::ActiveModel {
+                place_id: Set(place.id),
+                title: Set(title.to_owned()),
+                description: Set(description.to_owned()),
+                groups: Set(WorkerGroups(groups)),
+                valid_from: Set(now - Duration::days(1)),
+                valid_until: Set(now + Duration::days(365)),
+                version: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                deleted_at: Set(None),
+                ..Default::default()
+            })
+        })
+        .collect()
 }

@@ -3,8 +3,11 @@
 pub mod demo;
 pub mod synthetic;
 
-use entity::place;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
+use entity::{offer, place};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
 
 /// Rows per INSERT: well under PostgreSQL's 65,535 and SQLite's 32,766 bound parameters.
 const ROWS_PER_INSERT: usize = 1_000;
@@ -14,8 +17,18 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool>
     if place::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
+    let now = chrono::Utc::now();
     let txn = db.begin().await?;
-    insert_all(&txn, demo::network(chrono::Utc::now()), |_| {}).await?;
+    insert_all(&txn, demo::network(now), |_| {}).await?;
+    let merchants = place::Entity::find()
+        .filter(place::Column::OwnerSubject.starts_with("merchant-"))
+        .order_by_asc(place::Column::Id)
+        .all(&txn)
+        .await?;
+    let offers = demo::offers(&merchants, now);
+    if !offers.is_empty() {
+        offer::Entity::insert_many(offers).exec(&txn).await?;
+    }
     txn.commit().await?;
     Ok(true)
 }

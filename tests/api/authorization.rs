@@ -36,10 +36,17 @@ const OK: &str = "OK";
 const UNAUTH: &str = "UNAUTHENTICATED";
 const FORBID: &str = "FORBIDDEN";
 
-/// (operation, expected outcomes). Mutation rows are named after the mutation; field rows
-/// after `Type.field`.
-const MATRIX: [(&str, Row); 5] = [
-    //                            anonymous worker  owner  other   operator admin
+const NOT_FOUND: &str = "NOT_FOUND";
+
+const OWNER_OR_ADMIN: Row = [UNAUTH, FORBID, OK, FORBID, FORBID, OK];
+/// Unpublished places do not leak: to others, they do not exist.
+const OWNER_OR_ADMIN_UNPUBLISHED: Row = [UNAUTH, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND, OK];
+const ADMIN_ONLY: Row = [UNAUTH, FORBID, FORBID, FORBID, FORBID, OK];
+
+/// (operation, expected outcomes). Mutation rows start with the mutation's name; field rows
+/// with `Type.field`; query rows with `Query.field`.
+const MATRIX: [(&str, Row); 19] = [
+    //                               anonymous worker  owner  other   operator admin
     (
         "createPlace (merchant kind)",
         [UNAUTH, FORBID, OK, OK, FORBID, OK],
@@ -48,13 +55,27 @@ const MATRIX: [(&str, Row); 5] = [
         "createPlace (station kind)",
         [UNAUTH, FORBID, FORBID, FORBID, OK, OK],
     ),
-    ("updatePlace", [UNAUTH, FORBID, OK, FORBID, FORBID, OK]),
-    ("transferPlace", [UNAUTH, FORBID, FORBID, FORBID, FORBID, OK]),
-    ("Place.ownerSubject", [UNAUTH, FORBID, OK, FORBID, FORBID, OK]),
+    ("updatePlace", OWNER_OR_ADMIN),
+    ("transferPlace", ADMIN_ONLY),
+    ("submitPlace", OWNER_OR_ADMIN_UNPUBLISHED),
+    ("approvePlace", ADMIN_ONLY),
+    ("rejectPlace", ADMIN_ONLY),
+    ("suspendPlace", ADMIN_ONLY),
+    ("setPlaceStatus", OWNER_OR_ADMIN),
+    ("createOffer", OWNER_OR_ADMIN),
+    ("updateOffer", OWNER_OR_ADMIN),
+    ("deleteOffer", OWNER_OR_ADMIN),
+    ("setWorkCalendar", ADMIN_ONLY),
+    ("Place.ownerSubject", OWNER_OR_ADMIN),
+    ("Place.reviewNote", OWNER_OR_ADMIN),
+    ("Place.history", OWNER_OR_ADMIN),
+    ("Place.offers (includeUpcoming)", OWNER_OR_ADMIN),
+    ("Query.reviewQueue", ADMIN_ONLY),
+    ("Query.place (a draft)", [OK, OK, OK, OK, OK, OK]),
 ];
 
 /// Owner-only fields of `Place`: anonymous callers are refused them, and only them.
-const OWNER_ONLY_PLACE_FIELDS: [&str; 1] = ["ownerSubject"];
+const OWNER_ONLY_PLACE_FIELDS: [&str; 3] = ["ownerSubject", "reviewNote", "history"];
 
 fn token(app: &TestApp, caller: Caller) -> Option<String> {
     match caller {
@@ -77,10 +98,57 @@ fn outcome(body: &Value) -> String {
     }
 }
 
+/// Runs `query` as `role`/`subject` and returns the data, failing on errors.
+async fn as_user(app: &TestApp, role: Role, subject: &str, query: &str, variables: Value) -> Value {
+    let body = app.gql_as(&app.token(role, subject), query, variables).await;
+    data(&body).clone()
+}
+
+/// A DRAFT canteen owned by merchant-01.
+async fn draft(app: &TestApp) -> Value {
+    let data = as_user(
+        app,
+        Role::Merchant,
+        "merchant-01",
+        CREATE,
+        json!({ "input": canteen() }),
+    )
+    .await;
+    data["createPlace"]["place"]["id"].clone()
+}
+
+async fn pending(app: &TestApp) -> Value {
+    let id = draft(app).await;
+    let submit = "mutation S($id: ID!) { submitPlace(input: { id: $id }) { place { id } } }";
+    as_user(app, Role::Merchant, "merchant-01", submit, json!({ "id": id })).await;
+    id
+}
+
+async fn published(app: &TestApp) -> Value {
+    let id = pending(app).await;
+    let approve = "mutation A($id: ID!) { approvePlace(input: { id: $id }) { place { id } } }";
+    as_user(app, Role::Admin, "city-admin", approve, json!({ "id": id })).await;
+    id
+}
+
+async fn offer(app: &TestApp) -> Value {
+    let (place, _) = merchant_01_place(app).await;
+    let create = "mutation C($input: CreateOfferInput!) { createOffer(input: $input) { offer { id } } }";
+    let input = json!({ "placeId": place, "title": "矩阵测试优惠", "validUntil": "2027-01-01T00:00:00Z" });
+    as_user(
+        app,
+        Role::Merchant,
+        "merchant-01",
+        create,
+        json!({ "input": input }),
+    )
+    .await["createOffer"]["offer"]["id"]
+        .clone()
+}
+
 async fn attempt(app: &TestApp, operation: &str, caller: Caller) -> String {
-    let token = token(app, caller);
-    let (id, version) = merchant_01_place(app).await;
-    let (query, variables) = match operation {
+    let (place, version) = merchant_01_place(app).await;
+    let (query, variables): (&str, Value) = match operation {
         "createPlace (merchant kind)" => (CREATE, json!({ "input": canteen() })),
         "createPlace (station kind)" => {
             let mut input = canteen();
@@ -90,19 +158,73 @@ async fn attempt(app: &TestApp, operation: &str, caller: Caller) -> String {
         }
         "updatePlace" => (
             UPDATE,
-            json!({ "input": { "id": id, "expectedVersion": version, "name": "矩阵测试修改" } }),
+            json!({ "input": { "id": place, "expectedVersion": version, "name": "矩阵测试修改" } }),
         ),
         "transferPlace" => (
             "mutation T($input: TransferPlaceInput!) { transferPlace(input: $input) { place { id } } }",
-            json!({ "input": { "id": id, "newOwnerSubject": "merchant-01" } }),
+            json!({ "input": { "id": place, "newOwnerSubject": "merchant-01" } }),
+        ),
+        "submitPlace" => (
+            "mutation S($id: ID!) { submitPlace(input: { id: $id }) { place { id } } }",
+            json!({ "id": draft(app).await }),
+        ),
+        "approvePlace" => (
+            "mutation A($id: ID!) { approvePlace(input: { id: $id }) { place { id } } }",
+            json!({ "id": pending(app).await }),
+        ),
+        "rejectPlace" => (
+            "mutation R($id: ID!) { rejectPlace(input: { id: $id, reason: \"照片不清楚\" }) { place { id } } }",
+            json!({ "id": pending(app).await }),
+        ),
+        "suspendPlace" => (
+            "mutation P($id: ID!) { suspendPlace(input: { id: $id, reason: \"投诉核实中\" }) { place { id } } }",
+            json!({ "id": published(app).await }),
+        ),
+        "setPlaceStatus" => (
+            "mutation St($id: ID!) { setPlaceStatus(input: { id: $id, state: BUSY }) { place { id } } }",
+            json!({ "id": place }),
+        ),
+        "createOffer" => (
+            "mutation C($input: CreateOfferInput!) { createOffer(input: $input) { offer { id } } }",
+            json!({ "input": { "placeId": place, "title": "新优惠", "validUntil": "2027-01-01T00:00:00Z" } }),
+        ),
+        "updateOffer" => (
+            "mutation U($id: ID!) { updateOffer(input: { id: $id, title: \"改过的优惠\" }) { offer { id } } }",
+            json!({ "id": offer(app).await }),
+        ),
+        "deleteOffer" => (
+            "mutation D($id: ID!) { deleteOffer(input: { id: $id }) { deletedId } }",
+            json!({ "id": offer(app).await }),
+        ),
+        "setWorkCalendar" => (
+            "mutation W { setWorkCalendar(input: { year: 2030, days: [{ date: \"2030-01-01\", kind: HOLIDAY, name: \"元旦\" }] }) { days { date } } }",
+            json!({}),
         ),
         "Place.ownerSubject" => (
             "query P($id: ID!) { place(id: $id) { ownerSubject } }",
-            json!({ "id": id }),
+            json!({ "id": place }),
+        ),
+        "Place.reviewNote" => (
+            "query P($id: ID!) { place(id: $id) { reviewNote } }",
+            json!({ "id": place }),
+        ),
+        "Place.history" => (
+            "query P($id: ID!) { place(id: $id) { history { totalCount } } }",
+            json!({ "id": place }),
+        ),
+        "Place.offers (includeUpcoming)" => (
+            "query P($id: ID!) { place(id: $id) { offers(includeUpcoming: true) { id } } }",
+            json!({ "id": place }),
+        ),
+        "Query.reviewQueue" => ("{ reviewQueue { totalCount } }", json!({})),
+        // Visible or not, asking for a draft by id is never an error: others get null.
+        "Query.place (a draft)" => (
+            "query P($id: ID!) { place(id: $id) { id } }",
+            json!({ "id": draft(app).await }),
         ),
         other => panic!("no way to run {other}"),
     };
-    let (_, _, body) = app.send(token.as_deref(), query, variables).await;
+    let (_, _, body) = app.send(token(app, caller).as_deref(), query, variables).await;
     outcome(&body)
 }
 
@@ -128,6 +250,19 @@ async fn every_cell_of_the_authorization_matrix_holds() {
 }
 
 #[tokio::test]
+async fn drafts_reach_only_their_owner_and_admins() {
+    let app = TestApp::spawn().await;
+    let id = draft(&app).await;
+    let query = "query P($id: ID!) { place(id: $id) { id } }";
+    for (caller, visible) in CALLERS.into_iter().zip([false, false, true, false, false, true]) {
+        let (_, _, body) = app
+            .send(token(&app, caller).as_deref(), query, json!({ "id": id }))
+            .await;
+        assert_eq!(data(&body)["place"].is_object(), visible, "{caller:?}");
+    }
+}
+
+#[tokio::test]
 async fn every_mutation_and_owner_only_field_has_a_row() {
     let app = TestApp::spawn().await;
     let body = app
@@ -142,24 +277,44 @@ async fn every_mutation_and_owner_only_field_has_a_row() {
             "mutation {name} has no row in the authorization matrix"
         );
     }
-    // Every scalar field of a published Place, asked anonymously: only the owner-only ones fail.
-    let body = app
-        .gql(
-            "{ __type(name: \"Place\") { fields { name args { name } type { kind ofType { kind } } } } }",
-            json!({}),
-        )
-        .await;
+    // Every field of a published Place, asked anonymously: only the owner-only ones fail.
+    let introspection = "{ __type(name: \"Place\") { fields { name
+        args { name defaultValue type { kind ofType { name } } }
+        type { kind ofType { kind ofType { kind ofType { kind } } } } } } }";
+    let body = app.gql(introspection, json!({})).await;
     let (id, _) = merchant_01_place(&app).await;
     for field in data(&body)["__type"]["fields"].as_array().unwrap() {
         let name = field["name"].as_str().unwrap();
-        let kind = field["type"]["ofType"]["kind"]
-            .as_str()
-            .or(field["type"]["kind"].as_str())
-            .unwrap();
-        let selection = if matches!(kind, "OBJECT" | "INTERFACE") {
-            format!("{name} {{ __typename }}")
+        let required: Vec<String> = field["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|arg| arg["type"]["kind"] == "NON_NULL" && arg["defaultValue"].is_null())
+            .map(|arg| {
+                assert_eq!(
+                    arg["type"]["ofType"]["name"], "DateTime",
+                    "{name}: give a value for {}",
+                    arg["name"]
+                );
+                format!("{}: \"2026-06-01T04:00:00Z\"", arg["name"].as_str().unwrap())
+            })
+            .collect();
+        let args = if required.is_empty() {
+            String::new()
         } else {
-            name.to_owned()
+            format!("({})", required.join(", "))
+        };
+        let kinds = [
+            &field["type"]["kind"],
+            &field["type"]["ofType"]["kind"],
+            &field["type"]["ofType"]["ofType"]["kind"],
+            &field["type"]["ofType"]["ofType"]["ofType"]["kind"],
+        ];
+        let composite = kinds.iter().any(|kind| *kind == "OBJECT" || *kind == "INTERFACE");
+        let selection = if composite {
+            format!("{name}{args} {{ __typename }}")
+        } else {
+            format!("{name}{args}")
         };
         let body = app
             .gql(
@@ -171,7 +326,7 @@ async fn every_mutation_and_owner_only_field_has_a_row() {
         assert_eq!(
             refused,
             OWNER_ONLY_PLACE_FIELDS.contains(&name),
-            "Place.{name}: refused to anonymous callers = {refused}; add it to the matrix and OWNER_ONLY_PLACE_FIELDS"
+            "Place.{name}: refused to anonymous callers = {refused} ({body}); add it to the matrix and OWNER_ONLY_PLACE_FIELDS"
         );
     }
 }

@@ -7,6 +7,7 @@ pub const CREATE: &str = "mutation Create($input: CreatePlaceInput!) { createPla
 pub const UPDATE: &str = "mutation Update($input: UpdatePlaceInput!) { updatePlace(input: $input) { place { id name version phone openingHours description location { lat lng } } } }";
 const PLACE: &str =
     "query Place($id: ID!) { place(id: $id) { id name version publication phone openingHours } }";
+const PLACE_LOCATION: &str = "query Where($id: ID!) { place(id: $id) { location { lat lng } } }";
 const MY_PLACES: &str = "{ me { places(first: 100) { totalCount edges { node { id name publication } } } } }";
 const NEARBY_NAMES: &str = "query Near($lat: Float!, $lng: Float!) { nearby(near: { lat: $lat, lng: $lng }, within: { meters: 50 }) { edges { node { id name } } } }";
 
@@ -80,10 +81,14 @@ async fn an_owner_edits_its_listing_and_riders_see_the_change_at_once() {
     let app = TestApp::spawn().await;
     let (id, version) = merchant_01_place(&app).await;
     let owner = app.token(Role::Merchant, "merchant-01");
+    let before = app.gql(PLACE_LOCATION, json!({ "id": id })).await;
+    // About 55 m north: close enough to stay published without a new review.
+    let lat = data(&before)["place"]["location"]["lat"].as_f64().unwrap() + 0.0005;
+    let lng = data(&before)["place"]["location"]["lng"].as_f64().unwrap();
     let input = json!({
         "id": id, "expectedVersion": version,
         "name": "王记惠民便利店(新址)", "openingHours": "24/7", "phone": null,
-        "description": "骑手可免费接热水、充电", "location": { "lat": 36.2001, "lng": 116.7801 },
+        "description": "骑手可免费接热水、充电", "location": { "lat": lat, "lng": lng },
     });
     let body = app.gql_as(&owner, UPDATE, json!({ "input": input })).await;
     let place = &data(&body)["updatePlace"]["place"];
@@ -94,9 +99,8 @@ async fn an_owner_edits_its_listing_and_riders_see_the_change_at_once() {
 
     let public = app.gql(PLACE, json!({ "id": id })).await;
     assert_eq!(data(&public)["place"]["openingHours"], "24/7");
-    let near = app
-        .gql(NEARBY_NAMES, json!({ "lat": 36.2001, "lng": 116.7801 }))
-        .await;
+    assert_eq!(data(&public)["place"]["publication"], "PUBLISHED");
+    let near = app.gql(NEARBY_NAMES, json!({ "lat": lat, "lng": lng })).await;
     let names: Vec<&Value> = data(&near)["nearby"]["edges"]
         .as_array()
         .unwrap()

@@ -1,0 +1,277 @@
+//! Perks for workers: a title, a description, the groups they are for, and a validity
+//! window. Only current offers reach workers. Deletion is soft so history keeps them.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    offer, place,
+    place::{WorkerGroup, WorkerGroups},
+    place_history::FieldChange,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+
+use super::{
+    Services,
+    history::{self, Action, change},
+    validate,
+};
+use crate::{
+    auth::{Viewer, policy},
+    error::{AppError, AppResult},
+};
+
+/// The longest an offer may run.
+const MAX_WINDOW_DAYS: i64 = 366;
+
+/// An offer as its author describes it.
+#[derive(Clone, Debug)]
+pub struct NewOffer {
+    pub place_id: i32,
+    pub title: String,
+    pub description: String,
+    pub groups: Vec<WorkerGroup>,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: DateTime<Utc>,
+}
+
+/// The fields an offer edit changes.
+#[derive(Clone, Debug, Default)]
+pub struct OfferChanges {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub groups: Option<Vec<WorkerGroup>>,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub expected_version: Option<i32>,
+}
+
+fn check_window(from: DateTime<Utc>, until: DateTime<Utc>) -> AppResult<()> {
+    if until <= from {
+        return Err(AppError::bad_input("validUntil must be after validFrom"));
+    }
+    if until - from > Duration::days(MAX_WINDOW_DAYS) {
+        return Err(AppError::bad_input(format!(
+            "an offer runs at most {MAX_WINDOW_DAYS} days; renew it after that"
+        )));
+    }
+    Ok(())
+}
+
+/// The place of an offer, if the viewer may manage it.
+async fn managed_place(services: &Services, viewer: &Viewer, place_id: i32) -> AppResult<place::Model> {
+    let place = place::Entity::find_by_id(place_id)
+        .one(&services.db)
+        .await?
+        .filter(|row| policy::can_see(viewer, row))
+        .ok_or_else(|| {
+            AppError::NotFound(format!("no place with this id is visible to you (id {place_id})"))
+        })?;
+    policy::may_manage(viewer, &place)?;
+    Ok(place)
+}
+
+/// A live offer, if the viewer may manage its place.
+async fn managed_offer(
+    services: &Services,
+    viewer: &Viewer,
+    id: i32,
+) -> AppResult<(offer::Model, place::Model)> {
+    let offer = offer::Entity::find_by_id(id)
+        .filter(offer::Column::DeletedAt.is_null())
+        .one(&services.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no offer with this id (id {id})")))?;
+    let place = managed_place(services, viewer, offer.place_id).await?;
+    Ok((offer, place))
+}
+
+/// Marks the place changed, so other instances pick up its offers, then records history.
+async fn touch_and_record(
+    db: &impl ConnectionTrait,
+    place_id: i32,
+    viewer: &Viewer,
+    action: Action,
+    changes: Vec<FieldChange>,
+) -> AppResult<()> {
+    place::Entity::update_many()
+        .col_expr(
+            place::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(place::Column::Id.eq(place_id))
+        .exec(db)
+        .await?;
+    history::record(db, place_id, viewer, action, changes, None).await
+}
+
+fn offer_changes(old: Option<&offer::Model>, new: Option<&offer::Model>) -> Vec<FieldChange> {
+    let groups = |offer: &offer::Model| serde_json::to_string(&offer.groups.0).unwrap_or_default();
+    [
+        change("offer.id", old.map(|o| o.id), new.map(|o| o.id)),
+        change(
+            "offer.title",
+            old.map(|o| o.title.clone()),
+            new.map(|o| o.title.clone()),
+        ),
+        change(
+            "offer.description",
+            old.map(|o| o.description.clone()),
+            new.map(|o| o.description.clone()),
+        ),
+        change("offer.groups", old.map(groups), new.map(groups)),
+        change(
+            "offer.validFrom",
+            old.map(|o| o.valid_from.to_rfc3339()),
+            new.map(|o| o.valid_from.to_rfc3339()),
+        ),
+        change(
+            "offer.validUntil",
+            old.map(|o| o.valid_until.to_rfc3339()),
+            new.map(|o| o.valid_until.to_rfc3339()),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+pub async fn create(services: &Services, viewer: &Viewer, new: NewOffer) -> AppResult<offer::Model> {
+    let place = managed_place(services, viewer, new.place_id).await?;
+    let now = Utc::now();
+    let valid_from = new.valid_from.unwrap_or(now);
+    check_window(valid_from, new.valid_until)?;
+    let row = offer::ActiveModel {
+        place_id: Set(place.id),
+        title: Set(validate::text("title", &new.title, 2, 60)?),
+        description: Set(validate::text("description", &new.description, 0, 500)?),
+        groups: Set(WorkerGroups(validate::deduplicated(new.groups))),
+        valid_from: Set(valid_from),
+        valid_until: Set(new.valid_until),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    };
+    let txn = services.db.begin().await?;
+    let created = row.insert(&txn).await?;
+    touch_and_record(
+        &txn,
+        place.id,
+        viewer,
+        Action::OfferCreated,
+        offer_changes(None, Some(&created)),
+    )
+    .await?;
+    txn.commit().await?;
+    services.directory.refresh(&services.db, &[place.id]).await?;
+    Ok(created)
+}
+
+pub async fn update(
+    services: &Services,
+    viewer: &Viewer,
+    id: i32,
+    changes: OfferChanges,
+) -> AppResult<offer::Model> {
+    let (current, place) = managed_offer(services, viewer, id).await?;
+    let expected = changes.expected_version.unwrap_or(current.version);
+    let mut row: offer::ActiveModel = current.clone().into();
+    if let Some(title) = &changes.title {
+        row.title = Set(validate::text("title", title, 2, 60)?);
+    }
+    if let Some(description) = &changes.description {
+        row.description = Set(validate::text("description", description, 0, 500)?);
+    }
+    if let Some(groups) = changes.groups {
+        row.groups = Set(WorkerGroups(validate::deduplicated(groups)));
+    }
+    let from = changes.valid_from.unwrap_or(current.valid_from);
+    let until = changes.valid_until.unwrap_or(current.valid_until);
+    check_window(from, until)?;
+    row.valid_from = Set(from);
+    row.valid_until = Set(until);
+    row.version = Set(expected + 1);
+    row.updated_at = Set(Utc::now());
+    let txn = services.db.begin().await?;
+    let result = offer::Entity::update_many()
+        .set(row)
+        .filter(offer::Column::Id.eq(id))
+        .filter(offer::Column::Version.eq(expected))
+        .filter(offer::Column::DeletedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::Conflict(format!(
+            "the offer changed since version {expected}; read it again and reapply your edit"
+        )));
+    }
+    let updated = offer::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("offer {id} vanished inside its own update")))?;
+    touch_and_record(
+        &txn,
+        place.id,
+        viewer,
+        Action::OfferUpdated,
+        offer_changes(Some(&current), Some(&updated)),
+    )
+    .await?;
+    txn.commit().await?;
+    services.directory.refresh(&services.db, &[place.id]).await?;
+    Ok(updated)
+}
+
+/// Deletes an offer softly: it leaves every listing but stays in the place's history.
+pub async fn delete(services: &Services, viewer: &Viewer, id: i32) -> AppResult<i32> {
+    let (current, place) = managed_offer(services, viewer, id).await?;
+    let txn = services.db.begin().await?;
+    let result = offer::Entity::update_many()
+        .col_expr(
+            offer::Column::DeletedAt,
+            sea_orm::sea_query::Expr::value(Some(Utc::now())),
+        )
+        .filter(offer::Column::Id.eq(id))
+        .filter(offer::Column::DeletedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(AppError::NotFound(format!("no offer with this id (id {id})")));
+    }
+    touch_and_record(
+        &txn,
+        place.id,
+        viewer,
+        Action::OfferDeleted,
+        offer_changes(Some(&current), None),
+    )
+    .await?;
+    txn.commit().await?;
+    services.directory.refresh(&services.db, &[place.id]).await?;
+    Ok(id)
+}
+
+/// A live offer by id, for `node`: visible when its place is and it is current, or to
+/// those who manage the place.
+pub async fn find(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Option<offer::Model>> {
+    let Some(offer) = offer::Entity::find_by_id(id)
+        .filter(offer::Column::DeletedAt.is_null())
+        .one(&services.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(place) = place::Entity::find_by_id(offer.place_id)
+        .one(&services.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let current = offer.valid_from <= now && now < offer.valid_until;
+    let visible = (policy::can_see(viewer, &place) && current) || policy::may_manage(viewer, &place).is_ok();
+    Ok(visible.then_some(offer))
+}

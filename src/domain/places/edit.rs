@@ -1,0 +1,244 @@
+//! Creating and changing listings.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use entity::place::{self, Amenities, Amenity, PlaceKind, Publication, WorkerGroup, WorkerGroups};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+
+use super::{Guard, listings, load_for_change, save};
+use crate::{
+    auth::{Viewer, policy},
+    domain::{
+        Services,
+        directory::Listing,
+        geo::Point,
+        history::{self, Action},
+        hours::{DEFAULT_TIME_ZONE, Hours},
+        validate,
+    },
+    error::{AppError, AppResult},
+};
+
+/// A new listing as its author describes it.
+#[derive(Clone, Debug)]
+pub struct NewPlace {
+    pub kind: PlaceKind,
+    pub name: String,
+    pub address: String,
+    pub description: Option<String>,
+    pub location: Point,
+    pub opening_hours: String,
+    pub time_zone: Option<String>,
+    pub follows_work_calendar: bool,
+    pub phone: Option<String>,
+    pub amenities: Vec<Amenity>,
+    pub serves_groups: Vec<WorkerGroup>,
+}
+
+/// The fields an edit changes; `None` leaves a field as it is. For the optional fields,
+/// `Some(None)` clears them.
+#[derive(Clone, Debug, Default)]
+pub struct PlaceChanges {
+    pub kind: Option<PlaceKind>,
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub description: Option<Option<String>>,
+    pub location: Option<Point>,
+    pub opening_hours: Option<String>,
+    pub time_zone: Option<String>,
+    pub follows_work_calendar: Option<bool>,
+    pub phone: Option<Option<String>>,
+    pub amenities: Option<Vec<Amenity>>,
+    pub serves_groups: Option<Vec<WorkerGroup>>,
+}
+
+fn check_hours(services: &Services, expression: &str, zone: &str) -> AppResult<String> {
+    let expression = validate::text("openingHours", expression, 1, 500)?;
+    Hours::parse(&expression, zone, services.directory.calendar())?;
+    Ok(expression)
+}
+
+fn check_location(services: &Services, point: Point) -> AppResult<Point> {
+    if let Some(area) = services.config.service_area
+        && !area.contains(point)
+    {
+        return Err(AppError::bad_input(format!(
+            "location {:.5},{:.5} lies outside the service area ({area}); check the coordinates and their system",
+            point.lat, point.lng
+        )));
+    }
+    Ok(point)
+}
+
+fn check_description(description: Option<&str>) -> AppResult<Option<String>> {
+    description
+        .map(|text| validate::text("description", text, 1, 2000))
+        .transpose()
+}
+
+/// Creates a draft owned by the viewer. Drafts reach only their owner and admins.
+pub async fn create(services: &Services, viewer: &Viewer, new: NewPlace) -> AppResult<Arc<Listing>> {
+    policy::may_create(viewer, new.kind)?;
+    let owner = viewer
+        .subject()
+        .expect("may_create admits only signed-in viewers")
+        .to_owned();
+    let time_zone = new
+        .time_zone
+        .unwrap_or_else(|| DEFAULT_TIME_ZONE.name().to_owned());
+    let location = check_location(services, new.location)?;
+    let now = Utc::now();
+    let row = place::ActiveModel {
+        kind: Set(new.kind),
+        name: Set(validate::text("name", &new.name, 2, 100)?),
+        address: Set(validate::text("address", &new.address, 4, 200)?),
+        description: Set(check_description(new.description.as_deref())?),
+        latitude: Set(location.lat),
+        longitude: Set(location.lng),
+        opening_hours: Set(check_hours(services, &new.opening_hours, &time_zone)?),
+        time_zone: Set(time_zone),
+        follows_work_calendar: Set(new.follows_work_calendar),
+        phone: Set(new.phone.as_deref().map(validate::phone).transpose()?),
+        amenities: Set(Amenities(validate::deduplicated(new.amenities))),
+        serves_groups: Set(WorkerGroups(validate::deduplicated(new.serves_groups))),
+        owner_subject: Set(owner),
+        publication: Set(Publication::Draft),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let txn = services.db.begin().await?;
+    let created = row.insert(&txn).await?;
+    let fields = history::diff_places(&blank_like(&created), &created);
+    history::record(&txn, created.id, viewer, Action::Created, fields, None).await?;
+    txn.commit().await?;
+    Ok(listings(services, vec![created]).await?.remove(0))
+}
+
+/// A place with every recorded field empty, so a creation's history lists each field set.
+fn blank_like(place: &place::Model) -> place::Model {
+    place::Model {
+        name: String::new(),
+        address: String::new(),
+        description: None,
+        latitude: 0.0,
+        longitude: 0.0,
+        opening_hours: String::new(),
+        time_zone: String::new(),
+        phone: None,
+        amenities: Amenities::default(),
+        serves_groups: WorkerGroups::default(),
+        owner_subject: String::new(),
+        ..place.clone()
+    }
+}
+
+/// Applies `changes` if the place is still at `expected_version`; otherwise CONFLICT and
+/// nothing changes. Every successful edit bumps the version by one. Moving a published
+/// place further than the review distance, or changing its kind, sends it back to review.
+pub async fn update(
+    services: &Services,
+    viewer: &Viewer,
+    id: i32,
+    expected_version: i32,
+    changes: PlaceChanges,
+) -> AppResult<Arc<Listing>> {
+    let current = load_for_change(services, viewer, id).await?;
+    policy::may_edit(viewer, &current, changes.kind.unwrap_or(current.kind))?;
+    let mut row: place::ActiveModel = current.clone().into();
+    if let Some(kind) = changes.kind {
+        row.kind = Set(kind);
+    }
+    if let Some(name) = &changes.name {
+        row.name = Set(validate::text("name", name, 2, 100)?);
+    }
+    if let Some(address) = &changes.address {
+        row.address = Set(validate::text("address", address, 4, 200)?);
+    }
+    if let Some(description) = &changes.description {
+        row.description = Set(check_description(description.as_deref())?);
+    }
+    if let Some(location) = changes.location {
+        let location = check_location(services, location)?;
+        row.latitude = Set(location.lat);
+        row.longitude = Set(location.lng);
+    }
+    if changes.opening_hours.is_some() || changes.time_zone.is_some() {
+        let zone = changes.time_zone.clone().unwrap_or(current.time_zone.clone());
+        let hours = changes
+            .opening_hours
+            .clone()
+            .unwrap_or(current.opening_hours.clone());
+        row.opening_hours = Set(check_hours(services, &hours, &zone)?);
+        row.time_zone = Set(zone);
+    }
+    if let Some(follows) = changes.follows_work_calendar {
+        row.follows_work_calendar = Set(follows);
+    }
+    if let Some(phone) = &changes.phone {
+        row.phone = Set(phone.as_deref().map(validate::phone).transpose()?);
+    }
+    if let Some(amenities) = changes.amenities {
+        row.amenities = Set(Amenities(validate::deduplicated(amenities)));
+    }
+    if let Some(groups) = changes.serves_groups {
+        row.serves_groups = Set(WorkerGroups(validate::deduplicated(groups)));
+    }
+    let moved = changes.location.map_or(0.0, |to| {
+        Point {
+            lat: current.latitude,
+            lng: current.longitude,
+        }
+        .distance_to(to)
+    });
+    let kind_changed = changes.kind.is_some_and(|kind| kind != current.kind);
+    let needs_review = current.publication == Publication::Published
+        && (moved > services.config.review_move_meters || kind_changed);
+    if needs_review {
+        row.publication = Set(Publication::PendingReview);
+        row.submitted_at = Set(Some(Utc::now()));
+    }
+    let reason = needs_review.then(|| {
+        if kind_changed {
+            "the kind changed: back to review".to_owned()
+        } else {
+            format!("moved {moved:.0} m: back to review")
+        }
+    });
+    save(
+        services,
+        viewer,
+        &current,
+        row,
+        Guard::Version(expected_version),
+        Action::Updated,
+        reason,
+    )
+    .await
+}
+
+/// Gives a place to another account. Admins only.
+pub async fn transfer(
+    services: &Services,
+    viewer: &Viewer,
+    id: i32,
+    new_owner: &str,
+) -> AppResult<Arc<Listing>> {
+    policy::may_moderate(viewer)?;
+    let new_owner = validate::text("newOwnerSubject", new_owner, 1, 200)?;
+    let current = load_for_change(services, viewer, id).await?;
+    let mut row: place::ActiveModel = current.clone().into();
+    row.owner_subject = Set(new_owner);
+    save(
+        services,
+        viewer,
+        &current,
+        row,
+        Guard::Version(current.version),
+        Action::Transferred,
+        None,
+    )
+    .await
+}

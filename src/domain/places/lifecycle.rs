@@ -1,0 +1,140 @@
+//! The review lifecycle: DRAFT → PENDING_REVIEW → PUBLISHED, with REJECTED and SUSPENDED.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use entity::place::{self, Publication};
+use sea_orm::ActiveValue::Set;
+
+use super::{Guard, load_for_change, save};
+use crate::{
+    auth::{Viewer, policy},
+    domain::{Services, directory::Listing, history::Action, validate},
+    error::{AppError, AppResult},
+};
+
+fn name(publication: Publication) -> &'static str {
+    match publication {
+        Publication::Draft => "DRAFT",
+        Publication::PendingReview => "PENDING_REVIEW",
+        Publication::Published => "PUBLISHED",
+        Publication::Rejected => "REJECTED",
+        Publication::Suspended => "SUSPENDED",
+    }
+}
+
+fn illegal(place: &place::Model, action: &str, allowed: &str) -> AppError {
+    AppError::bad_input(format!(
+        "cannot {action} a place that is {}; only {allowed} places can be",
+        name(place.publication)
+    ))
+}
+
+/// Moves `current` to `to`, recording `action` and `reason`.
+async fn transition(
+    services: &Services,
+    viewer: &Viewer,
+    current: place::Model,
+    to: Publication,
+    action: Action,
+    reason: Option<String>,
+) -> AppResult<Arc<Listing>> {
+    let mut row: place::ActiveModel = current.clone().into();
+    row.publication = Set(to);
+    match to {
+        Publication::PendingReview => row.submitted_at = Set(Some(Utc::now())),
+        Publication::Published => row.review_note = Set(None),
+        _ => row.review_note = Set(reason.clone()),
+    }
+    save(
+        services,
+        viewer,
+        &current,
+        row,
+        Guard::Version(current.version),
+        action,
+        reason,
+    )
+    .await
+}
+
+fn checked_reason(reason: &str) -> AppResult<String> {
+    validate::text("reason", reason, 2, 500)
+}
+
+/// The owner (or an admin) asks for review of a DRAFT or REJECTED place.
+pub async fn submit(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Arc<Listing>> {
+    let current = load_for_change(services, viewer, id).await?;
+    policy::may_manage(viewer, &current)?;
+    if !matches!(current.publication, Publication::Draft | Publication::Rejected) {
+        return Err(illegal(&current, "submit", "DRAFT or REJECTED"));
+    }
+    transition(
+        services,
+        viewer,
+        current,
+        Publication::PendingReview,
+        Action::Submitted,
+        None,
+    )
+    .await
+}
+
+/// An admin publishes a place waiting for review, or reinstates a suspended one.
+pub async fn approve(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Arc<Listing>> {
+    policy::may_moderate(viewer)?;
+    let current = load_for_change(services, viewer, id).await?;
+    if !matches!(
+        current.publication,
+        Publication::PendingReview | Publication::Suspended
+    ) {
+        return Err(illegal(&current, "approve", "PENDING_REVIEW or SUSPENDED"));
+    }
+    transition(
+        services,
+        viewer,
+        current,
+        Publication::Published,
+        Action::Approved,
+        None,
+    )
+    .await
+}
+
+/// An admin returns a place waiting for review to its owner, saying why.
+pub async fn reject(services: &Services, viewer: &Viewer, id: i32, reason: &str) -> AppResult<Arc<Listing>> {
+    policy::may_moderate(viewer)?;
+    let reason = checked_reason(reason)?;
+    let current = load_for_change(services, viewer, id).await?;
+    if current.publication != Publication::PendingReview {
+        return Err(illegal(&current, "reject", "PENDING_REVIEW"));
+    }
+    transition(
+        services,
+        viewer,
+        current,
+        Publication::Rejected,
+        Action::Rejected,
+        Some(reason),
+    )
+    .await
+}
+
+/// An admin takes a published place down, saying why.
+pub async fn suspend(services: &Services, viewer: &Viewer, id: i32, reason: &str) -> AppResult<Arc<Listing>> {
+    policy::may_moderate(viewer)?;
+    let reason = checked_reason(reason)?;
+    let current = load_for_change(services, viewer, id).await?;
+    if current.publication != Publication::Published {
+        return Err(illegal(&current, "suspend", "PUBLISHED"));
+    }
+    transition(
+        services,
+        viewer,
+        current,
+        Publication::Suspended,
+        Action::Suspended,
+        Some(reason),
+    )
+    .await
+}

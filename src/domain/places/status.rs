@@ -1,0 +1,73 @@
+//! Live status: OPEN, BUSY, FULL or TEMPORARILY_CLOSED, with free seats and a note, until
+//! it expires, so a forgotten FULL never misleads a rider at night.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use entity::place::{self, StatusState};
+use sea_orm::ActiveValue::Set;
+
+use super::{Guard, load_for_change, save};
+use crate::{
+    auth::{Viewer, policy},
+    domain::{Services, directory::Listing, history::Action, validate},
+    error::{AppError, AppResult},
+};
+
+/// A status as its owner sets it.
+#[derive(Clone, Debug)]
+pub struct NewStatus {
+    pub state: StatusState,
+    pub seats_free: Option<i32>,
+    pub note: Option<String>,
+    /// Minutes until the status expires; the configured default when `None`.
+    pub expires_in_minutes: Option<i32>,
+}
+
+/// Sets a place's live status. Its owner and admins only.
+pub async fn set_status(
+    services: &Services,
+    viewer: &Viewer,
+    id: i32,
+    status: NewStatus,
+) -> AppResult<Arc<Listing>> {
+    let current = load_for_change(services, viewer, id).await?;
+    policy::may_manage(viewer, &current)?;
+    let config = &services.config;
+    let minutes = status.expires_in_minutes.unwrap_or(config.status_default_minutes);
+    if minutes < 1 || minutes > config.status_max_minutes {
+        return Err(AppError::bad_input(format!(
+            "expiresInMinutes must be 1 to {}, got {minutes}",
+            config.status_max_minutes
+        )));
+    }
+    if let Some(seats) = status.seats_free
+        && !(0..=10_000).contains(&seats)
+    {
+        return Err(AppError::bad_input(format!(
+            "seatsFree must be 0 to 10000, got {seats}"
+        )));
+    }
+    let note = status
+        .note
+        .as_deref()
+        .map(|note| validate::text("note", note, 1, 200))
+        .transpose()?;
+    let now = Utc::now();
+    let mut row: place::ActiveModel = current.clone().into();
+    row.status_state = Set(Some(status.state));
+    row.status_seats_free = Set(status.seats_free);
+    row.status_note = Set(note);
+    row.status_updated_at = Set(Some(now));
+    row.status_expires_at = Set(Some(now + Duration::minutes(i64::from(minutes))));
+    save(
+        services,
+        viewer,
+        &current,
+        row,
+        Guard::None,
+        Action::StatusSet,
+        None,
+    )
+    .await
+}

@@ -1,0 +1,153 @@
+//! Pages of places.
+
+use std::sync::Arc;
+
+use async_graphql::SimpleObject;
+
+use super::Place;
+use crate::{
+    domain::{
+        directory::{Found, Listing, Page},
+        geo::{TravelMode, TravelSpeeds},
+    },
+    graphql::connection::{PageInfo, ranked_cursor},
+};
+
+fn count(total: usize) -> i32 {
+    i32::try_from(total).unwrap_or(i32::MAX)
+}
+
+/// A page of places.
+#[derive(SimpleObject)]
+pub struct PlaceConnection {
+    /// The places of this page, with their cursors.
+    pub edges: Vec<PlaceEdge>,
+    /// Where this page sits.
+    pub page_info: PageInfo,
+    /// How many places match in all, across every page.
+    pub total_count: i32,
+}
+
+/// A place in a page, with the cursor to resume after it.
+#[derive(SimpleObject)]
+pub struct PlaceEdge {
+    /// Pass as `after` to get the places that follow this one.
+    pub cursor: String,
+    /// The place.
+    pub node: Place,
+}
+
+impl PlaceConnection {
+    pub fn from_page(page: Page<Arc<Listing>>, cursor: impl Fn(&Listing) -> String) -> Self {
+        let edges: Vec<PlaceEdge> = page
+            .items
+            .into_iter()
+            .map(|listing| PlaceEdge {
+                cursor: cursor(&listing),
+                node: Place::new(listing),
+            })
+            .collect();
+        let cursors: Vec<String> = edges.iter().map(|edge| edge.cursor.clone()).collect();
+        Self {
+            page_info: PageInfo::new(&cursors, page.has_next_page),
+            total_count: count(page.total_count),
+            edges,
+        }
+    }
+}
+
+/// A page of places around a point, nearest first.
+#[derive(SimpleObject)]
+pub struct NearbyPlaceConnection {
+    /// The places of this page, nearest first.
+    pub edges: Vec<NearbyPlaceEdge>,
+    /// Where this page sits.
+    pub page_info: PageInfo,
+    /// How many places lie within reach in all, across every page.
+    pub total_count: i32,
+}
+
+/// A place found around a point, with how far it is.
+#[derive(SimpleObject)]
+pub struct NearbyPlaceEdge {
+    /// Pass as `after` to get the places that follow this one.
+    pub cursor: String,
+    /// The place.
+    pub node: Place,
+    /// Great-circle distance from the search point, in metres.
+    pub distance_meters: f64,
+    /// Estimated travel time in minutes: by the asked mode, or walking when the radius was
+    /// given in metres (speeds and detour factor are in the README).
+    pub travel_minutes: f64,
+}
+
+impl NearbyPlaceConnection {
+    pub fn from_page(page: Page<Found>, speeds: &TravelSpeeds, mode: TravelMode) -> Self {
+        let edges: Vec<NearbyPlaceEdge> = page
+            .items
+            .into_iter()
+            .map(|found| {
+                let distance = found.distance_meters.unwrap_or_default();
+                NearbyPlaceEdge {
+                    cursor: ranked_cursor(found.key()),
+                    travel_minutes: speeds.minutes_for(distance, mode),
+                    distance_meters: distance,
+                    node: Place::new(found.listing),
+                }
+            })
+            .collect();
+        let cursors: Vec<String> = edges.iter().map(|edge| edge.cursor.clone()).collect();
+        Self {
+            page_info: PageInfo::new(&cursors, page.has_next_page),
+            total_count: count(page.total_count),
+            edges,
+        }
+    }
+}
+
+/// A page of search results, best first.
+#[derive(SimpleObject)]
+pub struct SearchResultConnection {
+    /// The results of this page, best first.
+    pub edges: Vec<SearchResultEdge>,
+    /// Where this page sits.
+    pub page_info: PageInfo,
+    /// How many places match in all, across every page.
+    pub total_count: i32,
+}
+
+/// A place that matched a search.
+#[derive(SimpleObject)]
+pub struct SearchResultEdge {
+    /// Pass as `after` to get the results that follow this one.
+    pub cursor: String,
+    /// The place.
+    pub node: Place,
+    /// Great-circle metres from `near`; null when the search gave no position.
+    pub distance_meters: Option<f64>,
+    /// Estimated walking minutes from `near`; null when the search gave no position.
+    pub travel_minutes: Option<f64>,
+}
+
+impl SearchResultConnection {
+    pub fn from_page(page: Page<Found>, speeds: &TravelSpeeds) -> Self {
+        let edges: Vec<SearchResultEdge> = page
+            .items
+            .into_iter()
+            .map(|found| SearchResultEdge {
+                cursor: ranked_cursor(found.key()),
+                travel_minutes: found
+                    .distance_meters
+                    .map(|meters| speeds.minutes_for(meters, TravelMode::Walk)),
+                distance_meters: found.distance_meters,
+                node: Place::new(found.listing),
+            })
+            .collect();
+        let cursors: Vec<String> = edges.iter().map(|edge| edge.cursor.clone()).collect();
+        Self {
+            page_info: PageInfo::new(&cursors, page.has_next_page),
+            total_count: count(page.total_count),
+            edges,
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The listing mutations: each takes one `input` and returns `{ place }`.
+
+use async_graphql::{Context, Object, Result, ResultExt, SimpleObject};
+
+use super::{
+    Place,
+    inputs::{
+        CreatePlaceInput, LocationInput, PlaceIdInput, PlaceReasonInput, SetPlaceStatusInput,
+        TransferPlaceInput, UpdatePlaceInput, optional,
+    },
+};
+use crate::{
+    domain::places,
+    graphql::{
+        ContextExt,
+        node::{NodeType, decode},
+    },
+};
+
+macro_rules! payload {
+    ($($name:ident => $mutation:literal),* $(,)?) => {
+        $(
+            #[doc = concat!("The result of `", $mutation, "`.")]
+            #[derive(SimpleObject)]
+            pub struct $name {
+                /// The place as it is now.
+                pub place: Place,
+            }
+        )*
+    };
+}
+
+payload!(
+    CreatePlacePayload => "createPlace",
+    UpdatePlacePayload => "updatePlace",
+    TransferPlacePayload => "transferPlace",
+    SubmitPlacePayload => "submitPlace",
+    ApprovePlacePayload => "approvePlace",
+    RejectPlacePayload => "rejectPlace",
+    SuspendPlacePayload => "suspendPlace",
+    SetPlaceStatusPayload => "setPlaceStatus",
+);
+
+#[derive(Default)]
+pub struct PlaceMutation;
+
+#[Object]
+impl PlaceMutation {
+    /// Creates a listing owned by you, as a DRAFT.
+    async fn create_place(&self, ctx: &Context<'_>, input: CreatePlaceInput) -> Result<CreatePlacePayload> {
+        let new = places::NewPlace {
+            kind: input.kind.into(),
+            name: input.name,
+            address: input.address,
+            description: input.description,
+            location: input.location.to_point().extend()?,
+            opening_hours: input.opening_hours,
+            time_zone: input.time_zone,
+            follows_work_calendar: input.follows_work_calendar,
+            phone: input.phone,
+            amenities: input.amenities.into_iter().map(Into::into).collect(),
+            serves_groups: input.serves_groups.into_iter().map(Into::into).collect(),
+        };
+        let listing = places::create(ctx.services(), ctx.viewer(), new).await.extend()?;
+        Ok(CreatePlacePayload {
+            place: Place::new(listing),
+        })
+    }
+
+    /// Changes a listing you own (admins: any listing), if nobody changed it since `expectedVersion`.
+    async fn update_place(&self, ctx: &Context<'_>, input: UpdatePlaceInput) -> Result<UpdatePlacePayload> {
+        let id = decode(&input.id, NodeType::Place).extend()?;
+        let changes = places::PlaceChanges {
+            kind: input.kind.map(Into::into),
+            name: input.name,
+            address: input.address,
+            description: optional(input.description),
+            location: input.location.map(LocationInput::to_point).transpose().extend()?,
+            opening_hours: input.opening_hours,
+            time_zone: input.time_zone,
+            follows_work_calendar: input.follows_work_calendar,
+            phone: optional(input.phone),
+            amenities: input
+                .amenities
+                .map(|list| list.into_iter().map(Into::into).collect()),
+            serves_groups: input
+                .serves_groups
+                .map(|list| list.into_iter().map(Into::into).collect()),
+        };
+        let listing = places::update(ctx.services(), ctx.viewer(), id, input.expected_version, changes)
+            .await
+            .extend()?;
+        Ok(UpdatePlacePayload {
+            place: Place::new(listing),
+        })
+    }
+
+    /// Moves a place to another owner. Admins only.
+    async fn transfer_place(
+        &self,
+        ctx: &Context<'_>,
+        input: TransferPlaceInput,
+    ) -> Result<TransferPlacePayload> {
+        let id = decode(&input.id, NodeType::Place).extend()?;
+        let listing = places::transfer(ctx.services(), ctx.viewer(), id, &input.new_owner_subject)
+            .await
+            .extend()?;
+        Ok(TransferPlacePayload {
+            place: Place::new(listing),
+        })
+    }
+
+    /// Asks for review of a DRAFT or REJECTED place you own.
+    async fn submit_place(&self, ctx: &Context<'_>, input: PlaceIdInput) -> Result<SubmitPlacePayload> {
+        let id = decode(&input.id, NodeType::Place).extend()?;
+        let listing = places::submit(ctx.services(), ctx.viewer(), id).await.extend()?;
+        Ok(SubmitPlacePayload {
+            place: Place::new(listing),
+        })
+    }
+
+    /// Publishes a place waiting for review, or reinstates a suspended one. Admins only.
+    async fn approve_place(&self, ctx: &Context<'_>, input: PlaceIdInput) -> Result<ApprovePlacePayload> {
+        let id = decode(&input.id, NodeType::Place).extend()?;
+        let listing = places::approve(ctx.services(), ctx.viewer(), id).await.extend()?;
+        Ok(ApprovePlacePayload {
+            place: Place::new(listing),
+        })
+    }
+
+    /// Returns a place waiting for review to its owner with a reason. Admins only.
+    async fn reject_place(&self, ctx: &Context<'_>, input: PlaceReasonInput) -> Result<RejectPlacePayload> {
+        let id = decode(&input.id, NodeType::Place).extend()?;
+        let listing = places::reject(ctx.services(), ctx.viewer(), id, &input.reason)
+            .await
+            .extend()?;
+        Ok(RejectPlacePayload {
+            place: Place::new(listing),
+        })
+    }
+
+    /// Takes a published place down with a reason. Admins only.
+    async fn suspend_place(&self, ctx: &Context<'_>, input: PlaceReasonInput) -> Result<SuspendPlacePayload> {
+        let id = decode(&input.id, NodeType::Place).extend()?;
+        let listing = places::suspend(ctx.services(), ctx.viewer(), id, &input.reason)
+            .await
+            .extend()?;
+        Ok(SuspendPlacePayload {
+            place: Place::new(listing),
+        })
+    }
+
+    /// Sets a place's live status until it expires. Its owner and admins only.
+    async fn set_place_status(
+        &self,
+        ctx: &Context<'_>,
+        input: SetPlaceStatusInput,
+    ) -> Result<SetPlaceStatusPayload> {
+        let id = decode(&input.id, NodeType::Place).extend()?;
+        let status = places::NewStatus {
+            state: input.state.into(),
+            seats_free: input.seats_free,
+            note: input.note,
+            expires_in_minutes: input.expires_in_minutes,
+        };
+        let listing = places::set_status(ctx.services(), ctx.viewer(), id, status)
+            .await
+            .extend()?;
+        Ok(SetPlaceStatusPayload {
+            place: Place::new(listing),
+        })
+    }
+}

@@ -1,0 +1,122 @@
+//! The discovery queries.
+
+use async_graphql::{Context, ID, Object, Result, ResultExt};
+
+use super::{
+    Place, PlaceConnection,
+    connections::{NearbyPlaceConnection, SearchResultConnection},
+    inputs::{LocationInput, PlaceFilterInput, WithinInput, filter_of},
+};
+use crate::{
+    domain::{geo::Within, page_size, places},
+    graphql::{
+        ContextExt,
+        connection::{
+            CursorKind, decode_id_cursor, decode_queue_cursor, decode_ranked_cursor, id_cursor, queue_cursor,
+        },
+        node::{NodeType, decode},
+    },
+};
+
+#[derive(Default)]
+pub struct PlaceQuery;
+
+#[Object]
+impl PlaceQuery {
+    /// A place by id; null when it does not exist or is not visible to you.
+    async fn place(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Place>> {
+        let id = decode(&id, NodeType::Place).extend()?;
+        let listing = places::find(ctx.services(), ctx.viewer(), id).await.extend()?;
+        Ok(listing.map(Place::new))
+    }
+
+    /// Published places in a stable order, filtered.
+    #[graphql(complexity = "crate::graphql::limits::connection_complexity(first, child_complexity)")]
+    async fn places(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+        filter: Option<PlaceFilterInput>,
+    ) -> Result<PlaceConnection> {
+        let first = page_size(first).extend()?;
+        let after = decode_id_cursor(after.as_deref(), CursorKind::Id).extend()?;
+        let filter = filter_of(filter, ctx.viewer());
+        let page = places::list(ctx.services(), &filter, after, first);
+        Ok(PlaceConnection::from_page(page, |listing| {
+            id_cursor(CursorKind::Id, listing.place.id)
+        }))
+    }
+
+    /// Published places within reach of a point, nearest first. Each edge carries the exact
+    /// great-circle distance and an estimated travel time.
+    #[graphql(complexity = "crate::graphql::limits::connection_complexity(first, child_complexity)")]
+    async fn nearby(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Where the worker is.")] near: LocationInput,
+        #[graphql(desc = "How far to look: { meters: 800 } or { minutes: 10, mode: EBIKE }.")]
+        within: WithinInput,
+        filter: Option<PlaceFilterInput>,
+        #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<NearbyPlaceConnection> {
+        let services = ctx.services();
+        let near = near.to_point().extend()?;
+        let within =
+            Within::from_parts(within.meters, within.minutes, within.mode.map(Into::into)).extend()?;
+        let first = page_size(first).extend()?;
+        let after = decode_ranked_cursor(after.as_deref()).extend()?;
+        let filter = filter_of(filter, ctx.viewer());
+        let page = places::nearby(services, near, within, &filter, after, first);
+        Ok(NearbyPlaceConnection::from_page(
+            page,
+            &services.config.travel,
+            within.mode(),
+        ))
+    }
+
+    /// Published places whose name, address or current offer titles contain every word of
+    /// `text` (one- and two-character Chinese words such as 药 or 食堂 work). Exact names
+    /// come first, then names starting with the text, then names containing it, then the
+    /// rest; within each, nearest first when `near` is given.
+    #[graphql(complexity = "crate::graphql::limits::connection_complexity(first, child_complexity)")]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to look for, 1 to 50 characters.")] text: String,
+        #[graphql(desc = "Where the worker is, to order by distance.")] near: Option<LocationInput>,
+        filter: Option<PlaceFilterInput>,
+        #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<SearchResultConnection> {
+        let services = ctx.services();
+        let near = near.map(LocationInput::to_point).transpose().extend()?;
+        let first = page_size(first).extend()?;
+        let after = decode_ranked_cursor(after.as_deref()).extend()?;
+        let filter = filter_of(filter, ctx.viewer());
+        let page = places::search(services, &text, near, &filter, after, first).extend()?;
+        Ok(SearchResultConnection::from_page(page, &services.config.travel))
+    }
+
+    /// Places waiting for review, oldest submission first. Admins only.
+    #[graphql(complexity = "crate::graphql::limits::connection_complexity(first, child_complexity)")]
+    async fn review_queue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<PlaceConnection> {
+        let first = page_size(first).extend()?;
+        let after = decode_queue_cursor(after.as_deref()).extend()?;
+        let page = places::review_queue(ctx.services(), ctx.viewer(), after, first)
+            .await
+            .extend()?;
+        Ok(PlaceConnection::from_page(page, |listing| {
+            queue_cursor(places::QueueKey {
+                submitted_at: listing.place.submitted_at.unwrap_or(listing.place.created_at),
+                id: listing.place.id,
+            })
+        }))
+    }
+}
