@@ -7,8 +7,8 @@ use entity::{
     place_history::{self, FieldChange, FieldChanges},
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{Services, directory::Page};
@@ -112,7 +112,7 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 /// Every public field that differs between two versions of a place.
 pub fn diff_places(old: &place::Model, new: &place::Model) -> Vec<FieldChange> {
     [
-        change("kind", Some(json(&old.kind)), Some(json(&new.kind))),
+        change("kind", Some(old.kind.to_value()), Some(new.kind.to_value())),
         change("name", Some(&old.name), Some(&new.name)),
         change("address", Some(&old.address), Some(&new.address)),
         change("description", old.description.as_ref(), new.description.as_ref()),
@@ -139,14 +139,14 @@ pub fn diff_places(old: &place::Model, new: &place::Model) -> Vec<FieldChange> {
         change("ownerSubject", Some(&old.owner_subject), Some(&new.owner_subject)),
         change(
             "publication",
-            Some(json(&old.publication)),
-            Some(json(&new.publication)),
+            Some(old.publication.to_value()),
+            Some(new.publication.to_value()),
         ),
         change("reviewNote", old.review_note.as_ref(), new.review_note.as_ref()),
         change(
             "status.state",
-            old.status_state.map(|s| json(&s)),
-            new.status_state.map(|s| json(&s)),
+            old.status_state.map(|state| state.to_value()),
+            new.status_state.map(|state| state.to_value()),
         ),
         change("status.seatsFree", old.status_seats_free, new.status_seats_free),
         change("status.note", old.status_note.as_ref(), new.status_note.as_ref()),

@@ -131,7 +131,10 @@ pub fn queue_cursor(key: QueueKey) -> String {
     encode(
         CursorKind::Queue,
         &[
-            key.submitted_at.timestamp_micros().to_string(),
+            key.submitted_at
+                .timestamp_nanos_opt()
+                .unwrap_or_default()
+                .to_string(),
             key.id.to_string(),
         ],
     )
@@ -141,8 +144,7 @@ pub fn decode_queue_cursor(cursor: Option<&str>) -> AppResult<Option<QueueKey>> 
     cursor
         .map(|cursor| {
             let parts = decode(cursor, CursorKind::Queue, 2)?;
-            let submitted_at =
-                DateTime::<Utc>::from_timestamp_micros(number(&parts[0])?).ok_or_else(damaged)?;
+            let submitted_at = DateTime::<Utc>::from_timestamp_nanos(number(&parts[0])?);
             Ok(QueueKey {
                 submitted_at,
                 id: number(&parts[1])?,

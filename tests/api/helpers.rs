@@ -4,6 +4,7 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use entity::place::WorkerGroup;
 use reqwest::{StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 use yizhan::{
@@ -17,14 +18,23 @@ pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123456
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The server's own connection: for tests that simulate time passing in the data.
+    pub db: sea_orm::DatabaseConnection,
     auth: Arc<Authenticator>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     database: TestDatabase,
+    #[allow(dead_code)]
+    database_url: String,
 }
 
 enum TestDatabase {
     Sqlite(#[expect(dead_code, reason = "held so the folder lives as long as the server")] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another test app's database: that app drops it.
+    Shared,
 }
 
 /// The PostgreSQL server tests run against, if any.
@@ -66,9 +76,13 @@ impl TestApp {
                 (url, TestDatabase::Sqlite(folder))
             }
         };
+        Self::start(database_url, database, settings).await
+    }
+
+    async fn start(database_url: String, database: TestDatabase, settings: &[(&str, &str)]) -> Self {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("YIZHAN_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-            ("YIZHAN_DATABASE_URL".to_owned(), database_url),
+            ("YIZHAN_DATABASE_URL".to_owned(), database_url.clone()),
             ("YIZHAN_JWT_SECRET".to_owned(), TEST_SECRET.to_owned()),
             ("YIZHAN_DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
         ]);
@@ -84,6 +98,7 @@ impl TestApp {
         let app = App::build(config).await.expect("the app builds");
         let address = format!("http://{}", app.local_addr());
         let auth = app.services().auth.clone();
+        let db = app.services().db.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
             stopped.await.ok();
@@ -91,10 +106,24 @@ impl TestApp {
         Self {
             address,
             client: reqwest::Client::new(),
+            db,
             auth,
             stop: Some(stop),
             database,
+            database_url,
         }
+    }
+
+    /// A second server on the same database, as another instance of a deployment would be.
+    pub async fn spawn_sharing(&self) -> Self {
+        Self::start(self.database_url.clone(), TestDatabase::Shared, &[]).await
+    }
+
+    /// A worker's token that names a group.
+    pub fn worker_token(&self, subject: &str, group: WorkerGroup) -> String {
+        self.auth
+            .mint(subject, Role::Worker, Some(group), Duration::from_secs(3600))
+            .expect("test tokens mint")
     }
 
     /// A token for `subject` with `role`, signed as the server expects.

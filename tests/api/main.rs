@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod authorization;
 mod http;
+mod listings;
 mod nearby;
 mod places;
 mod schema;

@@ -1,0 +1,522 @@
+//! The partners' side: lifecycle, edits that need review, offers, live status, history.
+
+use entity::place::WorkerGroup;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use yizhan::auth::Role;
+
+use crate::{
+    helpers::{TestApp, code, data},
+    writes::{CREATE, UPDATE, canteen, merchant_01_place},
+};
+
+const SUBMIT: &str =
+    "mutation S($id: ID!) { submitPlace(input: { id: $id }) { place { id publication version } } }";
+const APPROVE: &str =
+    "mutation A($id: ID!) { approvePlace(input: { id: $id }) { place { id publication reviewNote } } }";
+const REJECT: &str = "mutation R($id: ID!, $reason: String!) { rejectPlace(input: { id: $id, reason: $reason }) { place { id publication reviewNote } } }";
+const SUSPEND: &str = "mutation P($id: ID!, $reason: String!) { suspendPlace(input: { id: $id, reason: $reason }) { place { id publication } } }";
+const QUEUE: &str = "query Q($first: Int, $after: String) { reviewQueue(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id name } } } }";
+const OWNER_VIEW: &str = "query O($id: ID!) { place(id: $id) { id publication reviewNote version
+  status { state seatsFree note expiresAt }
+  offers(includeUpcoming: true) { id title }
+  history(first: 50) { totalCount edges { node { action actorSubject actorRole reason changes { field oldValue newValue } } } } } }";
+const PUBLIC_VIEW: &str = "query P($id: ID!) { place(id: $id) { id name publication status { state seatsFree note } offers { id title groups forMe validUntil } } }";
+const CREATE_OFFER: &str = "mutation C($input: CreateOfferInput!) { createOffer(input: $input) { offer { id title groups forMe validFrom validUntil version } } }";
+const UPDATE_OFFER: &str =
+    "mutation U($input: UpdateOfferInput!) { updateOffer(input: $input) { offer { id title version } } }";
+const DELETE_OFFER: &str = "mutation D($id: ID!) { deleteOffer(input: { id: $id }) { deletedId } }";
+const SET_STATUS: &str = "mutation St($input: SetPlaceStatusInput!) { setPlaceStatus(input: $input) { place { id version status { state seatsFree note updatedAt expiresAt } } } }";
+const AVAILABLE: &str = "query Av($kinds: [PlaceKind!]!) { places(first: 100, filter: { kinds: $kinds, available: true }) { totalCount edges { node { id } } } }";
+
+struct Actors {
+    merchant: String,
+    admin: String,
+}
+
+fn actors(app: &TestApp) -> Actors {
+    Actors {
+        merchant: app.token(Role::Merchant, "merchant-new"),
+        admin: app.token(Role::Admin, "city-admin"),
+    }
+}
+
+async fn ok(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    let body = app.gql_as(token, query, variables).await;
+    data(&body).clone()
+}
+
+fn actions(view: &Value) -> Vec<String> {
+    view["place"]["history"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| edge["node"]["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_merchant_takes_a_listing_from_draft_to_published_with_a_perk_and_a_live_status() {
+    let app = TestApp::spawn().await;
+    let Actors { merchant, admin } = actors(&app);
+    let created = ok(&app, &merchant, CREATE, json!({ "input": canteen() })).await;
+    let id = created["createPlace"]["place"]["id"].clone();
+
+    let submitted = ok(&app, &merchant, SUBMIT, json!({ "id": id })).await;
+    assert_eq!(submitted["submitPlace"]["place"]["publication"], "PENDING_REVIEW");
+    let queue = ok(&app, &admin, QUEUE, json!({})).await;
+    assert_eq!(queue["reviewQueue"]["totalCount"], 1);
+    assert_eq!(queue["reviewQueue"]["edges"][0]["node"]["id"], id);
+
+    let rejected = ok(
+        &app,
+        &admin,
+        REJECT,
+        json!({ "id": id, "reason": "请补充门头照片" }),
+    )
+    .await;
+    assert_eq!(rejected["rejectPlace"]["place"]["publication"], "REJECTED");
+    let view = ok(&app, &merchant, OWNER_VIEW, json!({ "id": id })).await;
+    assert_eq!(view["place"]["reviewNote"], "请补充门头照片");
+    assert_eq!(
+        data(&app.gql(PUBLIC_VIEW, json!({ "id": id })).await)["place"],
+        Value::Null
+    );
+
+    ok(&app, &merchant, SUBMIT, json!({ "id": id })).await;
+    let approved = ok(&app, &admin, APPROVE, json!({ "id": id })).await;
+    assert_eq!(approved["approvePlace"]["place"]["publication"], "PUBLISHED");
+    assert_eq!(approved["approvePlace"]["place"]["reviewNote"], Value::Null);
+    let public = app.gql(PUBLIC_VIEW, json!({ "id": id })).await;
+    assert_eq!(data(&public)["place"]["name"], "老王骑手食堂");
+    let total = app.gql("{ places(first: 0) { totalCount } }", json!({})).await;
+    assert_eq!(data(&total)["places"]["totalCount"], 181);
+
+    let offer = json!({ "placeId": id, "title": "骑手套餐立减5元", "description": "出示工作证", "groups": ["DELIVERY_RIDER"], "validUntil": "2027-06-01T00:00:00Z" });
+    let created_offer = ok(&app, &merchant, CREATE_OFFER, json!({ "input": offer })).await;
+    assert_eq!(created_offer["createOffer"]["offer"]["version"], 1);
+    let status = json!({ "id": id, "state": "BUSY", "seatsFree": 3, "note": "热水已备好" });
+    let set = ok(&app, &merchant, SET_STATUS, json!({ "input": status })).await;
+    let version_after_status = set["setPlaceStatus"]["place"]["version"].clone();
+    assert_eq!(set["setPlaceStatus"]["place"]["status"]["seatsFree"], 3);
+
+    let rider = app.worker_token("rider-9", WorkerGroup::DeliveryRider);
+    let seen = ok(&app, &rider, PUBLIC_VIEW, json!({ "id": id })).await;
+    assert_eq!(
+        seen["place"]["status"],
+        json!({ "state": "BUSY", "seatsFree": 3, "note": "热水已备好" })
+    );
+    assert_eq!(seen["place"]["offers"][0]["title"], "骑手套餐立减5元");
+    assert_eq!(seen["place"]["offers"][0]["forMe"], true);
+    let courier = app.worker_token("courier-9", WorkerGroup::Courier);
+    let seen = ok(&app, &courier, PUBLIC_VIEW, json!({ "id": id })).await;
+    assert_eq!(seen["place"]["offers"][0]["forMe"], false);
+
+    // The live status does not bump the listing's version: edits in flight stay valid.
+    assert_eq!(version_after_status, approved_version(&app, &merchant, &id).await);
+    let view = ok(&app, &merchant, OWNER_VIEW, json!({ "id": id })).await;
+    assert_eq!(
+        actions(&view),
+        [
+            "STATUS_SET",
+            "OFFER_CREATED",
+            "APPROVED",
+            "SUBMITTED",
+            "REJECTED",
+            "SUBMITTED",
+            "CREATED"
+        ]
+    );
+    let rejected_entry = &view["place"]["history"]["edges"][4]["node"];
+    assert_eq!(rejected_entry["actorSubject"], "city-admin");
+    assert_eq!(rejected_entry["actorRole"], "admin");
+    assert_eq!(rejected_entry["reason"], "请补充门头照片");
+    assert!(
+        rejected_entry["changes"].as_array().unwrap().contains(
+            &json!({ "field": "publication", "oldValue": "PENDING_REVIEW", "newValue": "REJECTED" })
+        ),
+        "{rejected_entry}"
+    );
+}
+
+async fn approved_version(app: &TestApp, token: &str, id: &Value) -> Value {
+    ok(app, token, OWNER_VIEW, json!({ "id": id })).await["place"]["version"].clone()
+}
+
+#[tokio::test]
+async fn illegal_transitions_name_the_current_state_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let Actors { merchant, admin } = actors(&app);
+    let id = ok(&app, &merchant, CREATE, json!({ "input": canteen() })).await["createPlace"]["place"]["id"]
+        .clone();
+    for (token, query, variables, state) in [
+        (&admin, APPROVE, json!({ "id": id }), "DRAFT"),
+        (&admin, REJECT, json!({ "id": id, "reason": "不合格" }), "DRAFT"),
+        (&admin, SUSPEND, json!({ "id": id, "reason": "投诉" }), "DRAFT"),
+    ] {
+        let body = app.gql_as(token, query, variables).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT");
+        assert!(
+            body["errors"][0]["message"].as_str().unwrap().contains(state),
+            "{body}"
+        );
+    }
+    ok(&app, &merchant, SUBMIT, json!({ "id": id })).await;
+    let body = app.gql_as(&merchant, SUBMIT, json!({ "id": id })).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PENDING_REVIEW"),
+        "{body}"
+    );
+    let body = app
+        .gql_as(&admin, SUSPEND, json!({ "id": id, "reason": "投诉" }))
+        .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PENDING_REVIEW"),
+        "{body}"
+    );
+    ok(&app, &admin, APPROVE, json!({ "id": id })).await;
+    for (token, query, variables) in [
+        (&merchant, SUBMIT, json!({ "id": id })),
+        (&admin, APPROVE, json!({ "id": id })),
+        (&admin, REJECT, json!({ "id": id, "reason": "不合格" })),
+    ] {
+        let body = app.gql_as(token, query, variables).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("PUBLISHED"),
+            "{body}"
+        );
+    }
+    let body = app
+        .gql_as(&admin, SUSPEND, json!({ "id": id, "reason": "" }))
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "a suspension needs a reason");
+    let view = ok(&app, &merchant, OWNER_VIEW, json!({ "id": id })).await;
+    assert_eq!(view["place"]["publication"], "PUBLISHED");
+    assert_eq!(
+        actions(&view),
+        ["APPROVED", "SUBMITTED", "CREATED"],
+        "refused transitions leave no history"
+    );
+
+    let suspended = ok(
+        &app,
+        &admin,
+        SUSPEND,
+        json!({ "id": id, "reason": "食品安全投诉核实中" }),
+    )
+    .await;
+    assert_eq!(suspended["suspendPlace"]["place"]["publication"], "SUSPENDED");
+    assert_eq!(
+        data(&app.gql(PUBLIC_VIEW, json!({ "id": id })).await)["place"],
+        Value::Null
+    );
+    let view = ok(&app, &merchant, OWNER_VIEW, json!({ "id": id })).await;
+    assert_eq!(view["place"]["reviewNote"], "食品安全投诉核实中");
+}
+
+#[tokio::test]
+async fn the_review_queue_is_oldest_first_and_pages() {
+    let app = TestApp::spawn().await;
+    let Actors { merchant, admin } = actors(&app);
+    let mut submitted = Vec::new();
+    for n in 0..5 {
+        let mut input = canteen();
+        input["name"] = json!(format!("排队食堂{n}"));
+        let id = ok(&app, &merchant, CREATE, json!({ "input": input })).await["createPlace"]["place"]["id"]
+            .clone();
+        ok(&app, &merchant, SUBMIT, json!({ "id": id })).await;
+        submitted.push(id);
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = ok(&app, &admin, QUEUE, json!({ "first": 2, "after": after })).await;
+        assert_eq!(page["reviewQueue"]["totalCount"], 5);
+        seen.extend(
+            page["reviewQueue"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|edge| edge["node"]["id"].clone()),
+        );
+        if page["reviewQueue"]["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["reviewQueue"]["pageInfo"]["endCursor"]
+            .as_str()
+            .map(str::to_owned);
+    }
+    assert_eq!(seen, submitted);
+}
+
+#[tokio::test]
+async fn moving_a_published_place_far_or_changing_its_kind_sends_it_back_to_review() {
+    let app = TestApp::spawn().await;
+    let (id, version) = merchant_01_place(&app).await;
+    let owner = app.token(Role::Merchant, "merchant-01");
+    let input =
+        json!({ "id": id, "expectedVersion": version, "location": { "lat": 36.2301, "lng": 116.8201 } });
+    let body = ok(&app, &owner, UPDATE, json!({ "input": input })).await;
+    assert_eq!(body["updatePlace"]["place"]["version"], version + 1);
+    let view = ok(&app, &owner, OWNER_VIEW, json!({ "id": id })).await;
+    assert_eq!(view["place"]["publication"], "PENDING_REVIEW");
+    assert!(
+        view["place"]["history"]["edges"][0]["node"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("back to review")
+    );
+    assert_eq!(
+        data(&app.gql(PUBLIC_VIEW, json!({ "id": id })).await)["place"],
+        Value::Null
+    );
+
+    let admin = app.token(Role::Admin, "city-admin");
+    ok(&app, &admin, APPROVE, json!({ "id": id })).await;
+    let version = approved_version(&app, &owner, &id).await.as_i64().unwrap();
+    let input = json!({ "id": id, "expectedVersion": version, "kind": "RIDER_CANTEEN" });
+    ok(&app, &owner, UPDATE, json!({ "input": input })).await;
+    let view = ok(&app, &owner, OWNER_VIEW, json!({ "id": id })).await;
+    assert_eq!(view["place"]["publication"], "PENDING_REVIEW");
+}
+
+#[tokio::test]
+async fn offers_reach_workers_only_inside_their_window() {
+    let app = TestApp::spawn().await;
+    let (id, _) = merchant_01_place(&app).await;
+    let owner = app.token(Role::Merchant, "merchant-01");
+    let upcoming = json!({ "placeId": id, "title": "春节骑手红包", "validFrom": "2027-02-01T00:00:00Z", "validUntil": "2027-02-20T00:00:00Z" });
+    let upcoming_id =
+        ok(&app, &owner, CREATE_OFFER, json!({ "input": upcoming })).await["createOffer"]["offer"]["id"]
+            .clone();
+    let current = json!({ "placeId": id, "title": "免费热水", "validUntil": "2027-01-01T00:00:00Z" });
+    let created = ok(&app, &owner, CREATE_OFFER, json!({ "input": current })).await;
+    let current_id = created["createOffer"]["offer"]["id"].clone();
+    assert_eq!(
+        created["createOffer"]["offer"]["groups"],
+        json!([]),
+        "no groups means every worker"
+    );
+
+    let public = app.gql(PUBLIC_VIEW, json!({ "id": id })).await;
+    let titles: Vec<&Value> = data(&public)["place"]["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|offer| &offer["title"])
+        .collect();
+    assert!(titles.contains(&&json!("免费热水")));
+    assert!(
+        !titles.contains(&&json!("春节骑手红包")),
+        "an upcoming offer is not shown yet"
+    );
+    let owner_view = ok(&app, &owner, OWNER_VIEW, json!({ "id": id })).await;
+    let owned: Vec<&Value> = owner_view["place"]["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|offer| &offer["id"])
+        .collect();
+    assert!(owned.contains(&&upcoming_id));
+
+    let node = app
+        .gql(
+            "query N($id: ID!) { node(id: $id) { ... on Offer { title } } }",
+            json!({ "id": current_id }),
+        )
+        .await;
+    assert_eq!(data(&node)["node"]["title"], "免费热水");
+    let node = app
+        .gql(
+            "query N($id: ID!) { node(id: $id) { ... on Offer { title } } }",
+            json!({ "id": upcoming_id }),
+        )
+        .await;
+    assert_eq!(data(&node)["node"], Value::Null);
+
+    let stale = app
+        .gql_as(
+            &owner,
+            UPDATE_OFFER,
+            json!({ "input": { "id": current_id, "expectedVersion": 7, "title": "改过的标题" } }),
+        )
+        .await;
+    assert_eq!(code(&stale), "CONFLICT");
+    let updated = ok(
+        &app,
+        &owner,
+        UPDATE_OFFER,
+        json!({ "input": { "id": current_id, "expectedVersion": 1, "title": "免费热水和充电" } }),
+    )
+    .await;
+    assert_eq!(updated["updateOffer"]["offer"]["version"], 2);
+
+    for input in [
+        json!({ "placeId": id, "title": "倒着的优惠", "validFrom": "2027-01-01T00:00:00Z", "validUntil": "2026-01-01T00:00:00Z" }),
+        json!({ "placeId": id, "title": "太长的优惠", "validFrom": "2026-01-01T00:00:00Z", "validUntil": "2028-01-01T00:00:00Z" }),
+        json!({ "placeId": id, "title": "x", "validUntil": "2027-01-01T00:00:00Z" }),
+        json!({ "placeId": id, "title": "未知群体", "groups": ["PILOT"], "validUntil": "2027-01-01T00:00:00Z" }),
+    ] {
+        assert_eq!(
+            code(&app.gql_as(&owner, CREATE_OFFER, json!({ "input": input })).await),
+            "BAD_USER_INPUT"
+        );
+    }
+
+    let deleted = ok(&app, &owner, DELETE_OFFER, json!({ "id": current_id })).await;
+    assert_eq!(deleted["deleteOffer"]["deletedId"], current_id);
+    assert_eq!(
+        code(
+            &app.gql_as(&owner, DELETE_OFFER, json!({ "id": current_id }))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    let public = app.gql(PUBLIC_VIEW, json!({ "id": id })).await;
+    assert!(
+        !data(&public)["place"]["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|offer| offer["id"] == current_id)
+    );
+    let view = ok(&app, &owner, OWNER_VIEW, json!({ "id": id })).await;
+    assert_eq!(
+        actions(&view)[..4],
+        ["OFFER_DELETED", "OFFER_UPDATED", "OFFER_CREATED", "OFFER_CREATED"]
+    );
+    let deletion = &view["place"]["history"]["edges"][0]["node"]["changes"];
+    assert!(
+        deletion
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "field": "offer.title", "oldValue": "免费热水和充电", "newValue": null }))
+    );
+}
+
+#[tokio::test]
+async fn an_expired_status_reads_as_null_and_no_longer_filters() {
+    let app = TestApp::spawn().await;
+    let (id, _) = merchant_01_place(&app).await;
+    let owner = app.token(Role::Merchant, "merchant-01");
+    let kinds = json!({ "kinds": ["FRIENDLY_MERCHANT"] });
+    let before = ok(&app, &owner, AVAILABLE, kinds.clone()).await["places"]["totalCount"]
+        .as_i64()
+        .unwrap();
+    let set = ok(
+        &app,
+        &owner,
+        SET_STATUS,
+        json!({ "input": { "id": id, "state": "FULL", "expiresInMinutes": 30 } }),
+    )
+    .await;
+    let status = &set["setPlaceStatus"]["place"]["status"];
+    assert_eq!(status["state"], "FULL");
+    let expires = chrono::DateTime::parse_from_rfc3339(status["expiresAt"].as_str().unwrap()).unwrap();
+    let updated = chrono::DateTime::parse_from_rfc3339(status["updatedAt"].as_str().unwrap()).unwrap();
+    assert_eq!((expires - updated).num_minutes(), 30);
+    assert_eq!(
+        ok(&app, &owner, AVAILABLE, kinds.clone()).await["places"]["totalCount"],
+        before - 1
+    );
+
+    // Time passes: the status's expiry is now behind us (written as another instance would).
+    let expired = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let sql = format!(
+        "UPDATE places SET status_expires_at = '{}', updated_at = '{}' WHERE owner_subject = 'merchant-01'",
+        expired.to_rfc3339(),
+        chrono::Utc::now().to_rfc3339()
+    );
+    app.db.execute_unprepared(&sql).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let public = app.gql(PUBLIC_VIEW, json!({ "id": id })).await;
+        if data(&public)["place"]["status"].is_null() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the expired status still shows: {public}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        ok(&app, &owner, AVAILABLE, kinds).await["places"]["totalCount"],
+        before
+    );
+
+    for input in [
+        json!({ "id": id, "state": "OPEN", "expiresInMinutes": 481 }),
+        json!({ "id": id, "state": "OPEN", "expiresInMinutes": 0 }),
+        json!({ "id": id, "state": "OPEN", "seatsFree": -1 }),
+        json!({ "id": id, "state": "OPEN", "note": "长".repeat(201) }),
+        json!({ "id": id, "state": "PARTY" }),
+    ] {
+        assert_eq!(
+            code(&app.gql_as(&owner, SET_STATUS, json!({ "input": input })).await),
+            "BAD_USER_INPUT"
+        );
+    }
+}
+
+#[tokio::test]
+async fn history_records_each_edit_with_old_and_new_values() {
+    let app = TestApp::spawn().await;
+    let (id, version) = merchant_01_place(&app).await;
+    let owner = app.token(Role::Merchant, "merchant-01");
+    let input =
+        json!({ "id": id, "expectedVersion": version, "name": "新名字便利店", "phone": "0538-3000000" });
+    ok(&app, &owner, UPDATE, json!({ "input": input })).await;
+    let stale = json!({ "id": id, "expectedVersion": version, "name": "不会写入" });
+    assert_eq!(
+        code(&app.gql_as(&owner, UPDATE, json!({ "input": stale })).await),
+        "CONFLICT"
+    );
+    let view = ok(&app, &owner, OWNER_VIEW, json!({ "id": id })).await;
+    assert_eq!(
+        view["place"]["history"]["totalCount"], 1,
+        "the conflict wrote nothing"
+    );
+    let entry = &view["place"]["history"]["edges"][0]["node"];
+    assert_eq!(entry["action"], "UPDATED");
+    assert_eq!(entry["actorSubject"], "merchant-01");
+    let changes = entry["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert!(changes.contains(
+        &json!({ "field": "name", "oldValue": "王记惠民便利店(文化路店)", "newValue": "新名字便利店" })
+    ));
+    assert!(
+        changes
+            .iter()
+            .any(|change| change["field"] == "phone" && change["newValue"] == "0538-3000000")
+    );
+}
+
+#[tokio::test]
+async fn places_outside_the_service_area_are_refused() {
+    let app = TestApp::spawn_with(&[("YIZHAN_SERVICE_AREA", "35.9,116.4,36.4,117.1")]).await;
+    let merchant = app.token(Role::Merchant, "merchant-new");
+    let mut input = canteen();
+    input["location"] = json!({ "lat": 39.9, "lng": 116.4 });
+    let body = app.gql_as(&merchant, CREATE, json!({ "input": input })).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("service area")
+    );
+    assert!(
+        data(&app.gql_as(&merchant, CREATE, json!({ "input": canteen() })).await)["createPlace"].is_object()
+    );
+}
