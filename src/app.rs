@@ -1,7 +1,13 @@
 //! The application shell: connect, migrate, load the directory, build the schema and the
 //! router, bind. Tests go through exactly this path on `127.0.0.1:0`.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
 
 use anyhow::Context as _;
 use migration::{Migrator, MigratorTrait};
@@ -34,7 +40,12 @@ impl App {
                  YIZHAN_JWT_PUBLIC_KEY_FILE or YIZHAN_JWT_JWKS_FILE for real use."
             );
         }
-        let db = connect(&config).await?;
+        let mut db = connect(&config).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         migrate(&db).await?;
         if config.load_demo && seed::load_demo_if_empty(&db).await? {
             tracing::info!("loaded the Feicheng demo network");
@@ -51,7 +62,9 @@ impl App {
             .poll_changes(&db, std::time::Duration::ZERO)
             .await
             .map_err(|error| anyhow::anyhow!("reading the change watermark: {error:?}"))?;
-        spawn_sync(db.clone(), directory.clone(), config.sync_interval);
+        // The sync has a connection of its own, so it never queues behind request traffic.
+        let sync_db = connect(&Config { db_max_connections: 1, ..config.clone() }).await?;
+        spawn_sync(sync_db, directory.clone(), config.sync_interval);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("YIZHAN_LISTEN: cannot listen on {}", config.listen))?;
@@ -60,6 +73,7 @@ impl App {
             directory,
             auth: Arc::new(auth),
             config: Arc::new(config),
+            statements,
         };
         let schema = schema_builder().data(services.clone()).finish();
         let router = router(AppState {

@@ -11,7 +11,6 @@ use std::time::Duration;
 use async_graphql::{
     BatchRequest, Data, ErrorExtensionValues, ServerError,
     http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
-    parser::types::OperationType,
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
@@ -24,6 +23,7 @@ use axum::{
 };
 use serde_json::json;
 use tower_http::{
+    compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -32,7 +32,7 @@ use crate::{
     auth::Viewer,
     domain::Services,
     error::AppError,
-    graphql::{AppSchema, limits::ExecutionStarted},
+    graphql::{AppSchema, limits::RequestFacts},
 };
 
 /// The most operations one batched request may carry.
@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(CompressionLayer::new())
 }
 
 /// The response media type a client asked for.
@@ -192,7 +193,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             );
         }
     };
-    execute(&state, media, viewer, batch, Method::POST).await
+    execute(&state, media, viewer, batch, Method::POST, &headers).await
 }
 
 async fn graphql_get(
@@ -229,7 +230,7 @@ async fn graphql_get(
             );
         }
     };
-    execute(&state, media, viewer, BatchRequest::Single(request), Method::GET).await
+    execute(&state, media, viewer, BatchRequest::Single(request), Method::GET, &headers).await
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -243,8 +244,9 @@ async fn execute(
     viewer: Viewer,
     batch: BatchRequest,
     method: Method,
+    headers: &HeaderMap,
 ) -> Response {
-    let mut requests = match batch {
+    let requests = match batch {
         BatchRequest::Single(request) => vec![request],
         BatchRequest::Batch(requests) if requests.is_empty() || requests.len() > MAX_BATCH => {
             return error_response(
@@ -257,80 +259,91 @@ async fn execute(
         BatchRequest::Batch(requests) => requests,
     };
     let batched = requests.len() > 1;
-    if method == Method::GET && requests.iter_mut().any(is_mutation) {
-        let mut response = error_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            media,
-            "BAD_USER_INPUT",
-            "mutations must be sent with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
+    let anonymous = viewer.identity().is_none();
     let timeout = state.services.config.request_timeout;
     let mut outcomes = Vec::with_capacity(requests.len());
     for request in requests {
-        let started = ExecutionStarted::default();
-        let request = request.data(viewer.clone()).data(started.clone());
+        let facts = RequestFacts::new(method == Method::GET, request.operation_name.clone());
+        let request = request.data(viewer.clone()).data(facts.clone());
         match tokio::time::timeout(timeout, state.schema.execute(request)).await {
-            Ok(response) => outcomes.push((response, started.get())),
+            Ok(response) => outcomes.push((response, facts)),
             Err(_) => return timed_out(media, timeout),
         }
     }
+    if outcomes.iter().any(|(_, facts)| facts.mutation_via_get()) {
+        let mut response =
+            error_response(StatusCode::METHOD_NOT_ALLOWED, media, "BAD_USER_INPUT", "mutations must be sent with POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
     let mut status = StatusCode::OK;
-    let bodies: Vec<serde_json::Value> = outcomes
+    let mut any_error = false;
+    let bodies: Vec<Vec<u8>> = outcomes
         .into_iter()
-        .map(|(mut response, executed)| {
+        .map(|(mut response, facts)| {
+            any_error |= !response.errors.is_empty();
             for error in &mut response.errors {
                 default_code(error);
             }
-            if executed {
-                serde_json::to_value(&response)
-                    .unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error" }] }))
+            let body = if facts.started() {
+                serde_json::to_vec(&response)
             } else {
                 // Refused before execution: there is no data entry at all.
                 status = StatusCode::BAD_REQUEST;
-                json!({ "errors": response.errors })
-            }
+                serde_json::to_vec(&json!({ "errors": response.errors }))
+            };
+            body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec())
         })
         .collect();
-    let body = if batched {
-        serde_json::Value::Array(bodies)
-    } else {
-        bodies.into_iter().next().unwrap_or_default()
-    };
+    let body = if batched { [b"[".to_vec(), bodies.join(&b","[..]), b"]".to_vec()].concat() } else { bodies.concat() };
     let status = if batched { StatusCode::OK } else { status };
-    let mut http = (status, body.to_string()).into_response();
-    http.headers_mut()
-        .insert(header::CONTENT_TYPE, media.content_type());
+    // Public data fetched by GET may be cached briefly and revalidated by ETag; anything
+    // personal, written or failed is not cached.
+    let cacheable = method == Method::GET && anonymous && status == StatusCode::OK && !any_error;
+    let etag = cacheable.then(|| entity_tag(&body));
+    if let Some(etag) = &etag
+        && headers.get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()) == Some(etag.as_str())
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(PUBLIC_CACHE));
+        response.headers_mut().insert(header::ETAG, HeaderValue::from_str(etag).expect("a hex tag is a valid header"));
+        return response;
+    }
+    let mut http = (status, body).into_response();
+    let response_headers = http.headers_mut();
+    response_headers.insert(header::CONTENT_TYPE, media.content_type());
+    match etag {
+        Some(etag) => {
+            response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(PUBLIC_CACHE));
+            response_headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("a hex tag is a valid header"));
+        }
+        None => {
+            response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        }
+    }
     http
 }
 
-/// Whether the operation a request would run is a mutation. A document that does not
-/// parse is left for execution to report.
-fn is_mutation(request: &mut async_graphql::Request) -> bool {
-    let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
-    document.operations.iter().any(|(name, operation)| {
-        let selected = match (&operation_name, name) {
-            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        selected && operation.node.ty == OperationType::Mutation
-    })
+/// How long shared caches may keep public answers: live status moves in minutes.
+const PUBLIC_CACHE: &str = "public, max-age=5";
+
+/// A weak tag of the body. `DefaultHasher::new()` has fixed keys, so every instance of a
+/// deployment tags the same body alike.
+fn entity_tag(body: &[u8]) -> String {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut hasher = DefaultHasher::new();
+    hasher.write(body);
+    format!("W/\"{:016x}\"", hasher.finish())
 }
 
 /// Every error leaves with a code. Resolvers set theirs; what remains comes from
 /// async-graphql's own checks of the document and its arguments: the caller's input.
 fn default_code(error: &mut ServerError) {
+    // Apollo clients resend the full query when they read this code.
+    let code = if error.message == "PersistedQueryNotFound" { "PERSISTED_QUERY_NOT_FOUND" } else { "BAD_USER_INPUT" };
     let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
     if extensions.get("code").is_none() {
-        extensions.set("code", "BAD_USER_INPUT");
+        extensions.set("code", code);
     }
 }
 

@@ -10,7 +10,7 @@ pub mod offers;
 pub mod places;
 pub mod validate;
 
-use std::sync::Arc;
+use std::sync::{Arc, atomic::AtomicU64};
 
 use sea_orm::DatabaseConnection;
 
@@ -24,6 +24,9 @@ pub struct Services {
     pub directory: Arc<directory::Directory>,
     pub auth: Arc<Authenticator>,
     pub config: Arc<Config>,
+    /// SQL statements run on behalf of requests (the background sync has its own
+    /// connection): a metric, and how the tests show nested fields load in batches.
+    pub statements: Arc<AtomicU64>,
 }
 
 /// The largest page a connection returns.

@@ -1,6 +1,7 @@
 //! Guard rails every operation passes, whatever the transport: a cap on aliases (depth,
-//! complexity and directive limits are set on the schema), and a mark that execution
-//! began, so the HTTP layer can tell a request error from a field error.
+//! complexity and directive limits are set on the schema), no mutations over GET (also
+//! when the document comes from the persisted-query cache), and what the HTTP layer needs
+//! to know afterwards to choose a status.
 
 use std::sync::{
     Arc,
@@ -10,7 +11,7 @@ use std::sync::{
 use async_graphql::{
     Response, ServerError, ServerResult, Variables,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery},
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
 pub const MAX_ALIASES: usize = 30;
@@ -20,19 +21,46 @@ pub const MAX_DIRECTIVES: usize = 10;
 
 /// The complexity of a connection field: its page size times what each edge selects.
 pub fn connection_complexity(first: Option<i32>, child_complexity: usize) -> usize {
-    let page = first.map_or(crate::domain::DEFAULT_PAGE_SIZE, |first| {
-        first.clamp(0, 100) as usize
-    });
+    let page = first.map_or(crate::domain::DEFAULT_PAGE_SIZE, |first| first.clamp(0, 100) as usize);
     1 + page.max(1) * child_complexity
 }
 
-/// Set once an operation passed parsing and validation and began to execute.
+/// What one operation's HTTP request says, and what happened to it.
 #[derive(Clone, Default)]
-pub struct ExecutionStarted(Arc<AtomicBool>);
+pub struct RequestFacts(Arc<Facts>);
 
-impl ExecutionStarted {
-    pub fn get(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+#[derive(Default)]
+struct Facts {
+    via_get: bool,
+    operation_name: Option<String>,
+    started: AtomicBool,
+    mutation_via_get: AtomicBool,
+}
+
+impl RequestFacts {
+    pub fn new(via_get: bool, operation_name: Option<String>) -> Self {
+        Self(Arc::new(Facts { via_get, operation_name, ..Facts::default() }))
+    }
+
+    /// The operation passed parsing and validation and began to execute.
+    pub fn started(&self) -> bool {
+        self.0.started.load(Ordering::Relaxed)
+    }
+
+    /// The operation was a mutation sent by GET, and was refused.
+    pub fn mutation_via_get(&self) -> bool {
+        self.0.mutation_via_get.load(Ordering::Relaxed)
+    }
+
+    fn selects_mutation(&self, document: &ExecutableDocument) -> bool {
+        document.operations.iter().any(|(name, operation)| {
+            let selected = match (&self.0.operation_name, name) {
+                (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            selected && operation.node.ty == OperationType::Mutation
+        })
     }
 }
 
@@ -54,16 +82,18 @@ impl Extension for Limits {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
+        if let Some(facts) = ctx.data_opt::<RequestFacts>()
+            && facts.0.via_get
+            && facts.selects_mutation(&document)
+        {
+            facts.0.mutation_via_get.store(true, Ordering::Relaxed);
+            return Err(ServerError::new("mutations must be sent with POST", None));
+        }
         let aliases = document
             .operations
             .iter()
             .map(|(_, operation)| count_aliases(&operation.node.selection_set.node))
-            .chain(
-                document
-                    .fragments
-                    .values()
-                    .map(|fragment| count_aliases(&fragment.node.selection_set.node)),
-            )
+            .chain(document.fragments.values().map(|fragment| count_aliases(&fragment.node.selection_set.node)))
             .sum::<usize>();
         if aliases > MAX_ALIASES {
             return Err(ServerError::new(
@@ -74,14 +104,9 @@ impl Extension for Limits {
         Ok(document)
     }
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let Some(started) = ctx.data_opt::<ExecutionStarted>() {
-            started.0.store(true, Ordering::Relaxed);
+    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+        if let Some(facts) = ctx.data_opt::<RequestFacts>() {
+            facts.0.started.store(true, Ordering::Relaxed);
         }
         next.run(ctx, operation_name).await
     }

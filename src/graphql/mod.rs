@@ -11,7 +11,10 @@ pub mod offers;
 pub mod places;
 pub mod viewer;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{
+    Context, EmptySubscription, MergedObject, Schema, SchemaBuilder,
+    extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
+};
 
 use crate::{auth::Viewer, domain::Services};
 
@@ -42,6 +45,9 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_complexity(limits::MAX_COMPLEXITY)
         .limit_directives(limits::MAX_DIRECTIVES)
         .extension(limits::Limits)
+        // Automatic persisted queries: phones send a hash instead of the query text once
+        // the server has seen it; the cache keeps parsed documents.
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
 }
 
 /// The SDL that `yizhan schema` prints and `schema.graphql` holds.
