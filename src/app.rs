@@ -63,7 +63,11 @@ impl App {
             .await
             .map_err(|error| anyhow::anyhow!("reading the change watermark: {error:?}"))?;
         // The sync has a connection of its own, so it never queues behind request traffic.
-        let sync_db = connect(&Config { db_max_connections: 1, ..config.clone() }).await?;
+        let sync_db = connect(&Config {
+            db_max_connections: 1,
+            ..config.clone()
+        })
+        .await?;
         spawn_sync(sync_db, directory.clone(), config.sync_interval);
         let listener = TcpListener::bind(config.listen)
             .await

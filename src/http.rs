@@ -230,7 +230,15 @@ async fn graphql_get(
             );
         }
     };
-    execute(&state, media, viewer, BatchRequest::Single(request), Method::GET, &headers).await
+    execute(
+        &state,
+        media,
+        viewer,
+        BatchRequest::Single(request),
+        Method::GET,
+        &headers,
+    )
+    .await
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -271,9 +279,15 @@ async fn execute(
         }
     }
     if outcomes.iter().any(|(_, facts)| facts.mutation_via_get()) {
-        let mut response =
-            error_response(StatusCode::METHOD_NOT_ALLOWED, media, "BAD_USER_INPUT", "mutations must be sent with POST");
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            "BAD_USER_INPUT",
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
     let mut status = StatusCode::OK;
@@ -295,18 +309,30 @@ async fn execute(
             body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec())
         })
         .collect();
-    let body = if batched { [b"[".to_vec(), bodies.join(&b","[..]), b"]".to_vec()].concat() } else { bodies.concat() };
+    let body = if batched {
+        [b"[".to_vec(), bodies.join(&b","[..]), b"]".to_vec()].concat()
+    } else {
+        bodies.concat()
+    };
     let status = if batched { StatusCode::OK } else { status };
     // Public data fetched by GET may be cached briefly and revalidated by ETag; anything
     // personal, written or failed is not cached.
     let cacheable = method == Method::GET && anonymous && status == StatusCode::OK && !any_error;
     let etag = cacheable.then(|| entity_tag(&body));
     if let Some(etag) = &etag
-        && headers.get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()) == Some(etag.as_str())
+        && headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|value| value.to_str().ok())
+            == Some(etag.as_str())
     {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(PUBLIC_CACHE));
-        response.headers_mut().insert(header::ETAG, HeaderValue::from_str(etag).expect("a hex tag is a valid header"));
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(PUBLIC_CACHE));
+        response.headers_mut().insert(
+            header::ETAG,
+            HeaderValue::from_str(etag).expect("a hex tag is a valid header"),
+        );
         return response;
     }
     let mut http = (status, body).into_response();
@@ -315,10 +341,16 @@ async fn execute(
     match etag {
         Some(etag) => {
             response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(PUBLIC_CACHE));
-            response_headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("a hex tag is a valid header"));
+            response_headers.insert(
+                header::ETAG,
+                HeaderValue::from_str(&etag).expect("a hex tag is a valid header"),
+            );
         }
         None => {
-            response_headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+            response_headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
         }
     }
     http
@@ -340,7 +372,11 @@ fn entity_tag(body: &[u8]) -> String {
 /// async-graphql's own checks of the document and its arguments: the caller's input.
 fn default_code(error: &mut ServerError) {
     // Apollo clients resend the full query when they read this code.
-    let code = if error.message == "PersistedQueryNotFound" { "PERSISTED_QUERY_NOT_FOUND" } else { "BAD_USER_INPUT" };
+    let code = if error.message == "PersistedQueryNotFound" {
+        "PERSISTED_QUERY_NOT_FOUND"
+    } else {
+        "BAD_USER_INPUT"
+    };
     let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
     if extensions.get("code").is_none() {
         extensions.set("code", code);

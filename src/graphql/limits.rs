@@ -21,7 +21,9 @@ pub const MAX_DIRECTIVES: usize = 10;
 
 /// The complexity of a connection field: its page size times what each edge selects.
 pub fn connection_complexity(first: Option<i32>, child_complexity: usize) -> usize {
-    let page = first.map_or(crate::domain::DEFAULT_PAGE_SIZE, |first| first.clamp(0, 100) as usize);
+    let page = first.map_or(crate::domain::DEFAULT_PAGE_SIZE, |first| {
+        first.clamp(0, 100) as usize
+    });
     1 + page.max(1) * child_complexity
 }
 
@@ -39,7 +41,11 @@ struct Facts {
 
 impl RequestFacts {
     pub fn new(via_get: bool, operation_name: Option<String>) -> Self {
-        Self(Arc::new(Facts { via_get, operation_name, ..Facts::default() }))
+        Self(Arc::new(Facts {
+            via_get,
+            operation_name,
+            ..Facts::default()
+        }))
     }
 
     /// The operation passed parsing and validation and began to execute.
@@ -93,7 +99,12 @@ impl Extension for Limits {
             .operations
             .iter()
             .map(|(_, operation)| count_aliases(&operation.node.selection_set.node))
-            .chain(document.fragments.values().map(|fragment| count_aliases(&fragment.node.selection_set.node)))
+            .chain(
+                document
+                    .fragments
+                    .values()
+                    .map(|fragment| count_aliases(&fragment.node.selection_set.node)),
+            )
             .sum::<usize>();
         if aliases > MAX_ALIASES {
             return Err(ServerError::new(
@@ -104,7 +115,12 @@ impl Extension for Limits {
         Ok(document)
     }
 
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         if let Some(facts) = ctx.data_opt::<RequestFacts>() {
             facts.0.started.store(true, Ordering::Relaxed);
         }

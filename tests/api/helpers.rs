@@ -20,10 +20,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's own connection: for tests that simulate time passing in the data.
     pub db: sea_orm::DatabaseConnection,
+    /// The server's count of SQL statements run for requests.
+    pub statements: Arc<std::sync::atomic::AtomicU64>,
     auth: Arc<Authenticator>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     database: TestDatabase,
-    #[allow(dead_code)]
     database_url: String,
 }
 
@@ -99,6 +100,7 @@ impl TestApp {
         let address = format!("http://{}", app.local_addr());
         let auth = app.services().auth.clone();
         let db = app.services().db.clone();
+        let statements = app.services().statements.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
             stopped.await.ok();
@@ -107,6 +109,7 @@ impl TestApp {
             address,
             client: reqwest::Client::new(),
             db,
+            statements,
             auth,
             stop: Some(stop),
             database,

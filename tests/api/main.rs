@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod authorization;
+mod discovery;
 mod http;
 mod listings;
 mod nearby;
