@@ -103,7 +103,7 @@ pub fn ranked_cursor(key: RankKey) -> String {
         CursorKind::Ranked,
         &[
             key.rank.to_string(),
-            format!("{:x}", key.distance_meters.to_bits()),
+            format!("{:x}", key.proximity.to_bits()),
             key.id.to_string(),
         ],
     )
@@ -114,13 +114,13 @@ pub fn decode_ranked_cursor(cursor: Option<&str>) -> AppResult<Option<RankKey>> 
         .map(|cursor| {
             let parts = decode(cursor, CursorKind::Ranked, 3)?;
             let bits = u64::from_str_radix(&parts[1], 16).map_err(|_| damaged())?;
-            let distance_meters = f64::from_bits(bits);
-            if !distance_meters.is_finite() {
+            let proximity = f64::from_bits(bits);
+            if !proximity.is_finite() {
                 return Err(damaged());
             }
             Ok(RankKey {
                 rank: number(&parts[0])?,
-                distance_meters,
+                proximity,
                 id: number(&parts[2])?,
             })
         })

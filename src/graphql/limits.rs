@@ -3,9 +3,12 @@
 //! when the document comes from the persisted-query cache), and what the HTTP layer needs
 //! to know afterwards to choose a status.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicBool, Ordering},
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use async_graphql::{
@@ -70,16 +73,64 @@ impl RequestFacts {
     }
 }
 
-pub struct Limits;
+/// Parsed documents by query text. Apps send the same few documents with new variables,
+/// so each is parsed once; the cache is bounded and starts over when full.
+type DocumentCache = Arc<Mutex<HashMap<Box<str>, ExecutableDocument>>>;
+
+const CACHED_DOCUMENTS: usize = 512;
+const CACHED_QUERY_BYTES: usize = 8 * 1024;
+
+#[derive(Default)]
+pub struct Limits {
+    documents: DocumentCache,
+}
 
 impl ExtensionFactory for Limits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Limits)
+        Arc::new(LimitsExtension {
+            documents: self.documents.clone(),
+        })
+    }
+}
+
+struct LimitsExtension {
+    documents: DocumentCache,
+}
+
+impl LimitsExtension {
+    /// Parses through async-graphql (with its recursion and directive checks) unless this
+    /// text was parsed before. Persisted queries arrive already parsed, with empty text.
+    async fn parse(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let cacheable = !query.is_empty() && query.len() <= CACHED_QUERY_BYTES;
+        if cacheable && let Some(document) = self.cache().get(query) {
+            return Ok(document.clone());
+        }
+        let document = next.run(ctx, query, variables).await?;
+        if cacheable {
+            let mut cache = self.cache();
+            if cache.len() >= CACHED_DOCUMENTS {
+                cache.clear();
+            }
+            cache.insert(query.into(), document.clone());
+        }
+        Ok(document)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, ExecutableDocument>> {
+        self.documents
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 #[async_trait::async_trait]
-impl Extension for Limits {
+impl Extension for LimitsExtension {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -87,7 +138,7 @@ impl Extension for Limits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
+        let document = self.parse(ctx, query, variables, next).await?;
         if let Some(facts) = ctx.data_opt::<RequestFacts>()
             && facts.0.via_get
             && facts.selects_mutation(&document)

@@ -44,7 +44,7 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)
         .limit_directives(limits::MAX_DIRECTIVES)
-        .extension(limits::Limits)
+        .extension(limits::Limits::default())
         // Automatic persisted queries: phones send a hash instead of the query text once
         // the server has seen it; the cache keeps parsed documents.
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))

@@ -87,7 +87,7 @@ impl NearbyPlaceConnection {
             .items
             .into_iter()
             .map(|found| {
-                let distance = found.distance_meters.unwrap_or_default();
+                let distance = found.distance_meters().unwrap_or_default();
                 NearbyPlaceEdge {
                     cursor: ranked_cursor(found.key()),
                     travel_minutes: speeds.minutes_for(distance, mode),
@@ -137,9 +137,9 @@ impl SearchResultConnection {
             .map(|found| SearchResultEdge {
                 cursor: ranked_cursor(found.key()),
                 travel_minutes: found
-                    .distance_meters
+                    .distance_meters()
                     .map(|meters| speeds.minutes_for(meters, TravelMode::Walk)),
-                distance_meters: found.distance_meters,
+                distance_meters: found.distance_meters(),
                 node: Place::new(found.listing),
             })
             .collect();

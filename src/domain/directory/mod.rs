@@ -8,7 +8,7 @@
 //! listing so nested fields need no further query.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     sync::{Arc, Mutex, RwLock},
     time::Duration,
 };
@@ -20,13 +20,17 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::{calendar::WorkCalendar, geo::Point, hours::Hours};
+mod index;
+
+use index::{Centre, Entry, Index, Matcher};
+
+use super::{
+    calendar::WorkCalendar,
+    geo::{EARTH_RADIUS_METERS, Point},
+    hours::Hours,
+};
 use crate::error::AppResult;
 
-/// Grid cells are 0.01° on a side: about 1.1 km north–south, 0.9 km east–west in Shandong.
-const CELLS_PER_DEGREE: f64 = 100.0;
-/// Past this many cells a radius search scans the whole directory instead.
-const MAX_CELLS_PER_SEARCH: i64 = 20_000;
 /// Rows per query when loading or refreshing.
 const LOAD_BATCH: u64 = 5_000;
 
@@ -41,8 +45,9 @@ pub struct Listing {
     pub hours: Option<Hours>,
     amenity_bits: u32,
     group_bits: u32,
-    name_lower: String,
-    address_lower: String,
+    /// Lower-case copies for search, kept only when they differ (Chinese text has no case).
+    name_lower: Option<Box<str>>,
+    address_lower: Option<Box<str>>,
 }
 
 /// The live status of a place, while it has not expired.
@@ -89,10 +94,23 @@ impl Listing {
         })
     }
 
+    fn name_lower(&self) -> &str {
+        self.name_lower.as_deref().unwrap_or(&self.place.name)
+    }
+
+    fn address_lower(&self) -> &str {
+        self.address_lower.as_deref().unwrap_or(&self.place.address)
+    }
+
     /// Whether an offer is for `group`: offers naming no group are for every worker.
     pub fn offer_is_for(offer: &offer::Model, group: Option<WorkerGroup>) -> bool {
         offer.groups.0.is_empty() || group.is_some_and(|group| offer.groups.0.contains(&group))
     }
+}
+
+fn lower_if_different(text: &str) -> Option<Box<str>> {
+    let lower = text.to_lowercase();
+    (lower != text).then(|| lower.into_boxed_str())
 }
 
 fn bits(indices: impl Iterator<Item = u32>) -> u32 {
@@ -118,51 +136,6 @@ pub struct PlaceFilter {
     pub available: Option<bool>,
 }
 
-/// A filter compiled to bit masks and a clock reading, so checking a listing is cheap.
-struct Matcher<'a> {
-    filter: &'a PlaceFilter,
-    kinds: u32,
-    amenities: u32,
-    groups: u32,
-    now: DateTime<Utc>,
-}
-
-impl<'a> Matcher<'a> {
-    fn new(filter: &'a PlaceFilter, now: DateTime<Utc>) -> Self {
-        Self {
-            filter,
-            kinds: bits(filter.kinds.iter().map(|&k| k as u32)),
-            amenities: bits(filter.amenities.iter().map(|&a| a as u32)),
-            groups: bits(filter.groups.iter().map(|&g| g as u32)),
-            now,
-        }
-    }
-
-    fn matches(&self, listing: &Listing) -> bool {
-        let filter = self.filter;
-        (self.kinds == 0 || self.kinds & (1 << listing.place.kind as u32) != 0)
-            && listing.amenity_bits & self.amenities == self.amenities
-            && (self.groups == 0 || listing.group_bits & self.groups != 0)
-            && filter.available.is_none_or(|wanted| {
-                let blocked = listing.status(self.now).is_some_and(|status| {
-                    matches!(status.state, StatusState::Full | StatusState::TemporarilyClosed)
-                });
-                blocked != wanted
-            })
-            && filter.offers_for.is_none_or(|group| {
-                listing
-                    .current_offers(self.now)
-                    .any(|offer| Listing::offer_is_for(offer, group))
-            })
-            && filter
-                .open_now
-                .is_none_or(|wanted| listing.is_open_at(self.now).unwrap_or(false) == wanted)
-            && filter
-                .open_at
-                .is_none_or(|at| listing.is_open_at(at) == Some(true))
-    }
-}
-
 /// One page of a listing, with the size of the whole result.
 #[derive(Debug)]
 pub struct Page<T> {
@@ -171,112 +144,88 @@ pub struct Page<T> {
     pub has_next_page: bool,
 }
 
-/// A listing found by a search, with its exact distance from the centre when there is one.
+/// A listing found by a search.
 #[derive(Clone, Debug)]
 pub struct Found {
     pub listing: Arc<Listing>,
-    pub distance_meters: Option<f64>,
+    /// The haversine term to the search centre, when there is one.
+    proximity: Option<f64>,
     /// How well the text matched: 0 exact name, 1 name prefix, 2 in the name, 3 elsewhere.
     pub rank: u8,
 }
 
-/// Where a page of a ranked result resumes: after this rank and distance, ties by id.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RankKey {
-    pub rank: u8,
-    pub distance_meters: f64,
-    pub id: i32,
-}
-
 impl Found {
+    /// Exact great-circle metres from the search centre, when there is one.
+    pub fn distance_meters(&self) -> Option<f64> {
+        self.proximity.map(index::meters_for)
+    }
+
     pub fn key(&self) -> RankKey {
         RankKey {
             rank: self.rank,
-            distance_meters: self.distance_meters.unwrap_or(0.0),
+            proximity: self.proximity.unwrap_or(0.0),
             id: self.listing.place.id,
         }
     }
 }
 
-fn order(a: &RankKey, b: &RankKey) -> std::cmp::Ordering {
-    (a.rank, a.distance_meters, a.id)
-        .partial_cmp(&(b.rank, b.distance_meters, b.id))
-        .expect("distances are finite")
+/// Where a page of a ranked result resumes: after this rank and proximity, ties by id.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RankKey {
+    pub rank: u8,
+    /// Grows with the distance from the centre (the haversine term); 0 without a centre.
+    pub proximity: f64,
+    pub id: i32,
 }
 
-/// Keeps the `first` smallest after `after`, sorted, and counts the rest.
-fn page_of(mut found: Vec<Found>, after: Option<RankKey>, first: usize) -> Page<Found> {
-    let total_count = found.len();
+impl RankKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank
+            .cmp(&other.rank)
+            .then(self.proximity.total_cmp(&other.proximity))
+            .then(self.id.cmp(&other.id))
+    }
+}
+
+/// A match inside the index, before its listing is shared with the caller.
+struct Hit<'a> {
+    key: RankKey,
+    entry: &'a Entry,
+}
+
+/// Keeps the `first` best hits after `after`, sorted, and counts them all.
+fn page_of(mut hits: Vec<Hit<'_>>, after: Option<RankKey>, first: usize, centred: bool) -> Page<Found> {
+    let total_count = hits.len();
     if let Some(after) = after {
-        found.retain(|item| order(&item.key(), &after).is_gt());
+        hits.retain(|hit| hit.key.cmp(&after).is_gt());
     }
-    let has_next_page = found.len() > first;
+    let has_next_page = hits.len() > first;
     if has_next_page {
-        found.select_nth_unstable_by(first, |a, b| order(&a.key(), &b.key()));
-        found.truncate(first);
+        hits.select_nth_unstable_by(first, |a, b| a.key.cmp(&b.key));
+        hits.truncate(first);
     }
-    found.sort_unstable_by(|a, b| order(&a.key(), &b.key()));
+    hits.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    let items = hits
+        .into_iter()
+        .map(|hit| Found {
+            listing: hit.entry.listing.clone(),
+            proximity: centred.then_some(hit.key.proximity),
+            rank: hit.key.rank,
+        })
+        .collect();
     Page {
-        items: found,
+        items,
         total_count,
         has_next_page,
     }
 }
 
-type Cell = (i32, i32);
-
-fn cell_of(point: Point) -> Cell {
-    (
-        (point.lat * CELLS_PER_DEGREE).floor() as i32,
-        (point.lng * CELLS_PER_DEGREE).floor() as i32,
-    )
-}
-
-#[derive(Default)]
-struct Index {
-    by_id: BTreeMap<i32, Arc<Listing>>,
-    grid: HashMap<Cell, Vec<Arc<Listing>>>,
-}
-
-impl Index {
-    fn insert(&mut self, listing: Arc<Listing>) {
-        self.remove(listing.place.id);
-        self.grid
-            .entry(cell_of(listing.point()))
-            .or_default()
-            .push(listing.clone());
-        self.by_id.insert(listing.place.id, listing);
-    }
-
-    fn remove(&mut self, id: i32) {
-        let Some(old) = self.by_id.remove(&id) else { return };
-        let cell = cell_of(old.point());
-        if let Some(members) = self.grid.get_mut(&cell) {
-            members.retain(|member| member.place.id != id);
-            if members.is_empty() {
-                self.grid.remove(&cell);
-            }
-        }
-    }
-
-    /// Every listing that may lie within `radius` of `center`: the grid cells that cover
-    /// the radius's bounding box, or everything when that box is huge or wraps the globe.
-    fn candidates(&self, center: Point, radius: f64) -> Box<dyn Iterator<Item = &Arc<Listing>> + '_> {
-        let dlat = (radius / super::geo::EARTH_RADIUS_METERS).to_degrees();
-        let max_lat = (center.lat.abs() + dlat).min(89.9);
-        let dlng = dlat / max_lat.to_radians().cos();
-        let (south, north) = (center.lat - dlat, center.lat + dlat);
-        let (west, east) = (center.lng - dlng, center.lng + dlng);
-        let rows = ((south * CELLS_PER_DEGREE).floor() as i64)..=((north * CELLS_PER_DEGREE).floor() as i64);
-        let cols = ((west * CELLS_PER_DEGREE).floor() as i64)..=((east * CELLS_PER_DEGREE).floor() as i64);
-        let cells = (rows.end() - rows.start() + 1) * (cols.end() - cols.start() + 1);
-        if west < -180.0 || east > 180.0 || cells > MAX_CELLS_PER_SEARCH || cells as usize > self.grid.len() {
-            return Box::new(self.by_id.values());
-        }
-        Box::new(rows.flat_map(move |row| {
-            cols.clone()
-                .flat_map(move |col| self.grid.get(&(row as i32, col as i32)).into_iter().flatten())
-        }))
+/// Whether a haversine term lies within `radius` metres, exactly at the boundary too.
+fn within(a: f64, a_max: f64, radius: f64) -> bool {
+    if (a - a_max).abs() <= a_max * 1e-9 {
+        index::meters_for(a) <= radius
+    } else {
+        a < a_max
     }
 }
 
@@ -355,8 +304,8 @@ impl Directory {
             hours: self.hours_for(&place.opening_hours, &place.time_zone),
             amenity_bits: bits(place.amenities.0.iter().map(|&a| a as u32)),
             group_bits: bits(place.serves_groups.0.iter().map(|&g| g as u32)),
-            name_lower: place.name.to_lowercase(),
-            address_lower: place.address.to_lowercase(),
+            name_lower: lower_if_different(&place.name),
+            address_lower: lower_if_different(&place.address),
             place,
             offers,
         }
@@ -386,7 +335,7 @@ impl Directory {
             if index
                 .by_id
                 .get(&id)
-                .is_some_and(|current| current.place.updated_at > updated_at)
+                .is_some_and(|current| current.listing.place.updated_at > updated_at)
             {
                 continue;
             }
@@ -456,7 +405,12 @@ impl Directory {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
-        let listings: Vec<Arc<Listing>> = self.read().by_id.values().cloned().collect();
+        let listings: Vec<Arc<Listing>> = self
+            .read()
+            .by_id
+            .values()
+            .map(|entry| entry.listing.clone())
+            .collect();
         let rebuilt: Vec<Arc<Listing>> = listings
             .into_iter()
             .map(|listing| Arc::new(self.listing(listing.place.clone(), listing.offers.clone())))
@@ -476,7 +430,7 @@ impl Directory {
     }
 
     pub fn get(&self, id: i32) -> Option<Arc<Listing>> {
-        self.read().by_id.get(&id).cloned()
+        self.read().by_id.get(&id).map(|entry| entry.listing.clone())
     }
 
     /// Published places matching `filter`, by id, starting after `after`.
@@ -489,24 +443,39 @@ impl Directory {
     ) -> Page<Arc<Listing>> {
         let matcher = Matcher::new(filter, now);
         let index = self.read();
-        let mut total_count = 0;
-        let mut items = Vec::with_capacity(first);
-        let mut has_next_page = false;
-        for listing in index.by_id.values().filter(|listing| matcher.matches(listing)) {
-            total_count += 1;
-            if after.is_some_and(|after| listing.place.id <= after) {
-                continue;
-            }
-            if items.len() < first {
-                items.push(listing.clone());
-            } else {
-                has_next_page = true;
-            }
+        let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        let mut following = index
+            .by_id
+            .range((start, std::ops::Bound::Unbounded))
+            .map(|(_, entry)| entry);
+        if matcher.is_empty() {
+            // Nothing to filter: the count is the directory's size and a page is a range.
+            let items: Vec<Arc<Listing>> = following
+                .by_ref()
+                .take(first)
+                .map(|entry| entry.listing.clone())
+                .collect();
+            return Page {
+                items,
+                total_count: index.by_id.len(),
+                has_next_page: following.next().is_some(),
+            };
         }
+        let total_count = index
+            .by_id
+            .values()
+            .filter(|entry| matcher.matches(entry))
+            .count();
+        let mut matching = following.filter(|entry| matcher.matches(entry));
+        let items: Vec<Arc<Listing>> = matching
+            .by_ref()
+            .take(first)
+            .map(|entry| entry.listing.clone())
+            .collect();
         Page {
             items,
             total_count,
-            has_next_page,
+            has_next_page: matching.next().is_some(),
         }
     }
 
@@ -522,21 +491,24 @@ impl Directory {
         first: usize,
     ) -> Page<Found> {
         let matcher = Matcher::new(filter, now);
-        let found: Vec<Found> = {
-            let index = self.read();
-            index
-                .candidates(center, radius)
-                .filter_map(|listing| {
-                    let distance = center.distance_to(listing.point());
-                    (distance <= radius && matcher.matches(listing)).then(|| Found {
-                        listing: listing.clone(),
-                        distance_meters: Some(distance),
+        let centre = Centre::new(center);
+        let a_max = (radius / (2.0 * EARTH_RADIUS_METERS)).sin().powi(2);
+        let index = self.read();
+        let mut hits: Vec<Hit<'_>> = Vec::with_capacity(256);
+        index.for_each_candidate(center, radius, |entry| {
+            let a = centre.a_to(entry);
+            if within(a, a_max, radius) && matcher.matches(entry) {
+                hits.push(Hit {
+                    key: RankKey {
                         rank: 0,
-                    })
-                })
-                .collect()
-        };
-        page_of(found, after, first)
+                        proximity: a,
+                        id: entry.id(),
+                    },
+                    entry,
+                });
+            }
+        });
+        page_of(hits, after, first, true)
     }
 
     /// Published places whose name, address or current offer titles contain every word
@@ -554,43 +526,48 @@ impl Directory {
         let phrase = text.trim().to_lowercase();
         let words: Vec<&str> = phrase.split_whitespace().collect();
         let matcher = Matcher::new(filter, now);
-        let found: Vec<Found> = {
-            let index = self.read();
-            index
-                .by_id
-                .values()
-                .filter_map(|listing| {
-                    let in_offers = |word: &str| {
-                        listing
-                            .current_offers(now)
-                            .any(|offer| offer.title.to_lowercase().contains(word))
-                    };
-                    let all_found = words.iter().all(|word| {
-                        listing.name_lower.contains(word)
-                            || listing.address_lower.contains(word)
-                            || in_offers(word)
-                    });
-                    if !all_found || !matcher.matches(listing) {
-                        return None;
-                    }
-                    let rank = if listing.name_lower == phrase {
-                        0
-                    } else if listing.name_lower.starts_with(&phrase) {
-                        1
-                    } else if listing.name_lower.contains(&phrase) {
-                        2
-                    } else {
-                        3
-                    };
-                    Some(Found {
-                        listing: listing.clone(),
-                        distance_meters: near.map(|near| near.distance_to(listing.point())),
+        let centre = near.map(Centre::new);
+        let index = self.read();
+        let hits: Vec<Hit<'_>> = index
+            .by_id
+            .values()
+            .filter_map(|entry| {
+                let listing = &entry.listing;
+                let in_offers = |word: &str| {
+                    listing
+                        .current_offers(now)
+                        .any(|offer| offer.title.to_lowercase().contains(word))
+                };
+                let all_found = words.iter().all(|word| {
+                    listing.name_lower().contains(word)
+                        || listing.address_lower().contains(word)
+                        || in_offers(word)
+                });
+                if !all_found || !matcher.matches(entry) {
+                    return None;
+                }
+                let name = listing.name_lower();
+                let rank = if name == phrase {
+                    0
+                } else if name.starts_with(&phrase) {
+                    1
+                } else if name.contains(&phrase) {
+                    2
+                } else {
+                    3
+                };
+                let proximity = centre.map_or(0.0, |centre| centre.a_to(entry));
+                Some(Hit {
+                    key: RankKey {
                         rank,
-                    })
+                        proximity,
+                        id: entry.id(),
+                    },
+                    entry,
                 })
-                .collect()
-        };
-        page_of(found, after, first)
+            })
+            .collect();
+        page_of(hits, after, first, centre.is_some())
     }
 }
 

@@ -1,0 +1,243 @@
+//! The spatial index behind the directory: every published listing once by id and once in
+//! its grid cell, with its position and filter keys inline so that scans touch contiguous
+//! memory and follow a pointer only for the few listings that pass.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
+
+use chrono::{DateTime, Utc};
+use entity::place::StatusState;
+
+use super::{Listing, PlaceFilter, bits};
+use crate::domain::geo::{EARTH_RADIUS_METERS, Point};
+
+/// Grid cells are 0.0025° on a side: about 280 m north–south and 225 m east–west in
+/// Shandong, so the cells covering a 1 km circle hold little beyond it.
+const CELLS_PER_DEGREE: f64 = 400.0;
+/// Past this many cells a radius search scans the whole directory instead.
+const MAX_CELLS_PER_SEARCH: i64 = 40_000;
+
+type Cell = (i32, i32);
+
+fn cell_of(lat: f64, lng: f64) -> Cell {
+    (
+        (lat * CELLS_PER_DEGREE).floor() as i32,
+        (lng * CELLS_PER_DEGREE).floor() as i32,
+    )
+}
+
+/// The haversine term `a` between two points: distance = 2R·asin(√a). It grows with the
+/// distance, so results are ordered by it and the (costlier) distance is computed only
+/// for what a page returns.
+fn haversine_a(lat1_rad: f64, cos_lat1: f64, lng1: f64, lat2_rad: f64, cos_lat2: f64, lng2: f64) -> f64 {
+    let dlat = lat2_rad - lat1_rad;
+    let dlng = (lng2 - lng1).to_radians();
+    (dlat / 2.0).sin().powi(2) + cos_lat1 * cos_lat2 * (dlng / 2.0).sin().powi(2)
+}
+
+/// The great-circle distance for a haversine term.
+pub fn meters_for(a: f64) -> f64 {
+    2.0 * EARTH_RADIUS_METERS * a.sqrt().asin()
+}
+
+/// A listing's place in the index.
+#[derive(Clone)]
+pub struct Entry {
+    lat_rad: f64,
+    cos_lat: f64,
+    lng: f64,
+    kind_bit: u32,
+    amenity_bits: u32,
+    group_bits: u32,
+    pub listing: Arc<Listing>,
+}
+
+impl Entry {
+    pub fn new(listing: Arc<Listing>) -> Self {
+        let lat_rad = listing.place.latitude.to_radians();
+        Self {
+            lat_rad,
+            cos_lat: lat_rad.cos(),
+            lng: listing.place.longitude,
+            kind_bit: 1 << listing.place.kind as u32,
+            amenity_bits: listing.amenity_bits,
+            group_bits: listing.group_bits,
+            listing,
+        }
+    }
+
+    pub fn id(&self) -> i32 {
+        self.listing.place.id
+    }
+}
+
+/// A filter compiled to bit masks and a clock reading. The masks are checked on the inline
+/// keys; only filters about time, status or offers look into the listing itself.
+pub struct Matcher<'a> {
+    filter: &'a PlaceFilter,
+    kinds: u32,
+    amenities: u32,
+    groups: u32,
+    needs_listing: bool,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Matcher<'a> {
+    pub fn new(filter: &'a PlaceFilter, now: DateTime<Utc>) -> Self {
+        Self {
+            filter,
+            kinds: bits(filter.kinds.iter().map(|&k| k as u32)),
+            amenities: bits(filter.amenities.iter().map(|&a| a as u32)),
+            groups: bits(filter.groups.iter().map(|&g| g as u32)),
+            needs_listing: filter.available.is_some()
+                || filter.offers_for.is_some()
+                || filter.open_now.is_some()
+                || filter.open_at.is_some(),
+            now,
+        }
+    }
+
+    /// True when nothing is filtered.
+    pub fn is_empty(&self) -> bool {
+        self.kinds == 0 && self.amenities == 0 && self.groups == 0 && !self.needs_listing
+    }
+
+    pub fn matches(&self, entry: &Entry) -> bool {
+        (self.kinds == 0 || self.kinds & entry.kind_bit != 0)
+            && entry.amenity_bits & self.amenities == self.amenities
+            && (self.groups == 0 || entry.group_bits & self.groups != 0)
+            && (!self.needs_listing || self.matches_listing(&entry.listing))
+    }
+
+    fn matches_listing(&self, listing: &Listing) -> bool {
+        let filter = self.filter;
+        filter.available.is_none_or(|wanted| {
+            let blocked = listing.status(self.now).is_some_and(|status| {
+                matches!(status.state, StatusState::Full | StatusState::TemporarilyClosed)
+            });
+            blocked != wanted
+        }) && filter.offers_for.is_none_or(|group| {
+            listing
+                .current_offers(self.now)
+                .any(|offer| Listing::offer_is_for(offer, group))
+        }) && filter
+            .open_now
+            .is_none_or(|wanted| listing.is_open_at(self.now).unwrap_or(false) == wanted)
+            && filter
+                .open_at
+                .is_none_or(|at| listing.is_open_at(at) == Some(true))
+    }
+}
+
+/// A centre to measure from, prepared once per search.
+#[derive(Clone, Copy)]
+pub struct Centre {
+    lat_rad: f64,
+    cos_lat: f64,
+    lng: f64,
+}
+
+impl Centre {
+    pub fn new(point: Point) -> Self {
+        let lat_rad = point.lat.to_radians();
+        Self {
+            lat_rad,
+            cos_lat: lat_rad.cos(),
+            lng: point.lng,
+        }
+    }
+
+    /// The haversine term to an entry.
+    pub fn a_to(&self, entry: &Entry) -> f64 {
+        haversine_a(
+            self.lat_rad,
+            self.cos_lat,
+            self.lng,
+            entry.lat_rad,
+            entry.cos_lat,
+            entry.lng,
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct Index {
+    pub by_id: BTreeMap<i32, Entry>,
+    grid: HashMap<Cell, Vec<Entry>>,
+}
+
+impl Index {
+    pub fn insert(&mut self, listing: Arc<Listing>) {
+        let id = listing.place.id;
+        self.remove(id);
+        let entry = Entry::new(listing);
+        let cell = cell_of(entry.listing.place.latitude, entry.lng);
+        self.grid.entry(cell).or_default().push(entry.clone());
+        self.by_id.insert(id, entry);
+    }
+
+    pub fn remove(&mut self, id: i32) {
+        let Some(old) = self.by_id.remove(&id) else { return };
+        let cell = cell_of(old.listing.place.latitude, old.lng);
+        if let Some(members) = self.grid.get_mut(&cell) {
+            members.retain(|member| member.id() != id);
+            if members.is_empty() {
+                self.grid.remove(&cell);
+            }
+        }
+    }
+
+    /// Calls `visit` with every entry that may lie within `radius` of `center`: those of
+    /// the grid cells that touch the circle, or every entry when the circle is huge or
+    /// wraps the globe.
+    pub fn for_each_candidate<'s>(&'s self, center: Point, radius: f64, mut visit: impl FnMut(&'s Entry)) {
+        let dlat = (radius / EARTH_RADIUS_METERS).to_degrees();
+        let max_lat = (center.lat.abs() + dlat).min(89.9);
+        let dlng = dlat / max_lat.to_radians().cos();
+        let (west, east) = (center.lng - dlng, center.lng + dlng);
+        let first_row = ((center.lat - dlat) * CELLS_PER_DEGREE).floor() as i64;
+        let last_row = ((center.lat + dlat) * CELLS_PER_DEGREE).floor() as i64;
+        let first_col = (west * CELLS_PER_DEGREE).floor() as i64;
+        let last_col = (east * CELLS_PER_DEGREE).floor() as i64;
+        let cells = (last_row - first_row + 1) * (last_col - first_col + 1);
+        if west < -180.0 || east > 180.0 || cells > MAX_CELLS_PER_SEARCH || cells as usize > self.grid.len() {
+            self.by_id.values().for_each(visit);
+            return;
+        }
+        // A cell is skipped when even its nearest corner lies outside the circle, measured
+        // on a local flat projection with a margin that covers its error at this scale.
+        let cell = 1.0 / CELLS_PER_DEGREE;
+        let reach = dlat * 1.01 + 1e-9;
+        // The smallest cosine over the band keeps east–west gaps underestimated.
+        let cos_min = max_lat.to_radians().cos();
+        for row in first_row..=last_row {
+            let (south, north) = (row as f64 * cell, (row + 1) as f64 * cell);
+            let dy = if center.lat < south {
+                south - center.lat
+            } else if center.lat > north {
+                center.lat - north
+            } else {
+                0.0
+            };
+            for col in first_col..=last_col {
+                let (left, right) = (col as f64 * cell, (col + 1) as f64 * cell);
+                let dx = if center.lng < left {
+                    left - center.lng
+                } else if center.lng > right {
+                    center.lng - right
+                } else {
+                    0.0
+                };
+                let dx = dx * cos_min;
+                if dx * dx + dy * dy > reach * reach {
+                    continue;
+                }
+                if let Some(members) = self.grid.get(&(row as i32, col as i32)) {
+                    members.iter().for_each(&mut visit);
+                }
+            }
+        }
+    }
+}
