@@ -494,8 +494,12 @@ impl Directory {
         let centre = Centre::new(center);
         let a_max = (radius / (2.0 * EARTH_RADIUS_METERS)).sin().powi(2);
         let index = self.read();
-        let mut hits: Vec<Hit<'_>> = Vec::with_capacity(256);
+        let angle = radius / EARTH_RADIUS_METERS;
+        let mut hits: Vec<Hit<'_>> = Vec::with_capacity(4096);
         index.for_each_candidate(center, radius, |entry| {
+            if centre.clearly_beyond(entry, angle) {
+                return;
+            }
             let a = centre.a_to(entry);
             if within(a, a_max, radius) && matcher.matches(entry) {
                 hits.push(Hit {
