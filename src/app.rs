@@ -18,7 +18,7 @@ use crate::{
     auth::Authenticator,
     config::{Config, DatabaseKind},
     domain::{Services, calendar, directory::Directory},
-    graphql::schema_builder,
+    graphql::{limits::AliasLimit, prepare::Documents, schema_builder},
     http::{AppState, router},
     seed,
 };
@@ -80,8 +80,14 @@ impl App {
             statements,
         };
         let schema = schema_builder().data(services.clone()).finish();
+        let ws_schema = schema_builder()
+            .extension(AliasLimit)
+            .data(services.clone())
+            .finish();
         let router = router(AppState {
             schema,
+            ws_schema,
+            documents: Documents::default(),
             services: services.clone(),
         });
         Ok(Self {

@@ -32,7 +32,10 @@ use crate::{
     auth::Viewer,
     domain::Services,
     error::AppError,
-    graphql::{AppSchema, limits::RequestFacts},
+    graphql::{
+        AppSchema,
+        prepare::{Documents, Refusal},
+    },
 };
 
 /// The most operations one batched request may carry.
@@ -44,6 +47,10 @@ const JSON: &str = "application/json; charset=utf-8";
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
+    /// The same schema with the alias cap as an extension, for WebSocket operations,
+    /// which do not pass through `Documents::prepare`.
+    pub ws_schema: AppSchema,
+    pub documents: Documents,
     pub services: Services,
 }
 
@@ -270,41 +277,47 @@ async fn execute(
     let anonymous = viewer.identity().is_none();
     let timeout = state.services.config.request_timeout;
     let mut outcomes = Vec::with_capacity(requests.len());
-    for request in requests {
-        let facts = RequestFacts::new(method == Method::GET, request.operation_name.clone());
-        let request = request.data(viewer.clone()).data(facts.clone());
+    for mut request in requests {
+        match state.documents.prepare(&mut request, method == Method::GET) {
+            Ok(()) => {}
+            Err(Refusal::MutationViaGet) => {
+                let mut response = error_response(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    media,
+                    "BAD_USER_INPUT",
+                    "mutations must be sent with POST",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                return response;
+            }
+            Err(Refusal::Invalid(error)) => {
+                outcomes.push(async_graphql::Response::from_errors(vec![error]));
+                continue;
+            }
+        }
+        let request = request.data(viewer.clone());
         match tokio::time::timeout(timeout, state.schema.execute(request)).await {
-            Ok(response) => outcomes.push((response, facts)),
+            Ok(response) => outcomes.push(response),
             Err(_) => return timed_out(media, timeout),
         }
-    }
-    if outcomes.iter().any(|(_, facts)| facts.mutation_via_get()) {
-        let mut response = error_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            media,
-            "BAD_USER_INPUT",
-            "mutations must be sent with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
     }
     let mut status = StatusCode::OK;
     let mut any_error = false;
     let bodies: Vec<Vec<u8>> = outcomes
         .into_iter()
-        .map(|(mut response, facts)| {
+        .map(|mut response| {
             any_error |= !response.errors.is_empty();
             for error in &mut response.errors {
                 default_code(error);
             }
-            let body = if facts.started() {
-                serde_json::to_vec(&response)
-            } else {
-                // Refused before execution: there is no data entry at all.
+            let body = if refused_before_execution(&response) {
+                // There is no data entry at all.
                 status = StatusCode::BAD_REQUEST;
                 serde_json::to_vec(&json!({ "errors": response.errors }))
+            } else {
+                serde_json::to_vec(&response)
             };
             body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec())
         })
@@ -368,6 +381,14 @@ fn entity_tag(body: &[u8]) -> String {
     format!("W/\"{:016x}\"", hasher.finish())
 }
 
+/// A request refused before execution (a document that does not parse or validate, bad
+/// variables) has no data and only errors without a path; field errors always have one.
+fn refused_before_execution(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
+
 /// Every error leaves with a code. Resolvers set theirs; what remains comes from
 /// async-graphql's own checks of the document and its arguments: the caller's input.
 fn default_code(error: &mut ServerError) {
@@ -409,7 +430,7 @@ async fn graphql_ws(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let schema = state.schema.clone();
+    let schema = state.ws_schema.clone();
     let services = state.services.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)

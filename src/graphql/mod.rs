@@ -9,12 +9,10 @@ pub mod limits;
 pub mod node;
 pub mod offers;
 pub mod places;
+pub mod prepare;
 pub mod viewer;
 
-use async_graphql::{
-    Context, EmptySubscription, MergedObject, Schema, SchemaBuilder,
-    extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage},
-};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::{auth::Viewer, domain::Services};
 
@@ -44,10 +42,6 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)
         .limit_directives(limits::MAX_DIRECTIVES)
-        .extension(limits::Limits::default())
-        // Automatic persisted queries: phones send a hash instead of the query text once
-        // the server has seen it; the cache keeps parsed documents.
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)))
 }
 
 /// The SDL that `yizhan schema` prints and `schema.graphql` holds.

@@ -187,6 +187,12 @@ impl Index {
         self.by_id.insert(id, entry);
     }
 
+    /// Returns the spare capacity the cells grew while loading.
+    pub fn shrink_to_fit(&mut self) {
+        self.grid.values_mut().for_each(Vec::shrink_to_fit);
+        self.grid.shrink_to_fit();
+    }
+
     pub fn remove(&mut self, id: i32) {
         let Some(old) = self.by_id.remove(&id) else { return };
         let cell = cell_of(old.listing.place.latitude, old.lng);

@@ -32,7 +32,7 @@ use super::{
 use crate::error::AppResult;
 
 /// Rows per query when loading or refreshing.
-const LOAD_BATCH: u64 = 5_000;
+const LOAD_BATCH: u64 = 2_000;
 
 /// A place as the directory serves it: the row, its live offers, and what filters need,
 /// prepared once.
@@ -45,9 +45,6 @@ pub struct Listing {
     pub hours: Option<Hours>,
     amenity_bits: u32,
     group_bits: u32,
-    /// Lower-case copies for search, kept only when they differ (Chinese text has no case).
-    name_lower: Option<Box<str>>,
-    address_lower: Option<Box<str>>,
 }
 
 /// The live status of a place, while it has not expired.
@@ -94,23 +91,20 @@ impl Listing {
         })
     }
 
-    fn name_lower(&self) -> &str {
-        self.name_lower.as_deref().unwrap_or(&self.place.name)
-    }
-
-    fn address_lower(&self) -> &str {
-        self.address_lower.as_deref().unwrap_or(&self.place.address)
-    }
-
     /// Whether an offer is for `group`: offers naming no group are for every worker.
     pub fn offer_is_for(offer: &offer::Model, group: Option<WorkerGroup>) -> bool {
         offer.groups.0.is_empty() || group.is_some_and(|group| offer.groups.0.contains(&group))
     }
 }
 
-fn lower_if_different(text: &str) -> Option<Box<str>> {
-    let lower = text.to_lowercase();
-    (lower != text).then(|| lower.into_boxed_str())
+/// `text` in lower case, borrowed when it has no upper-case letters (Chinese has none), so
+/// search needs no lower-case copies of every name in memory.
+fn lowered(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_uppercase) {
+        text.to_lowercase().into()
+    } else {
+        text.into()
+    }
 }
 
 fn bits(indices: impl Iterator<Item = u32>) -> u32 {
@@ -266,6 +260,7 @@ impl Directory {
             after = last.id;
             directory.apply_rows(db, rows).await?;
         }
+        directory.write().shrink_to_fit();
         Ok(directory)
     }
 
@@ -304,8 +299,6 @@ impl Directory {
             hours: self.hours_for(&place.opening_hours, &place.time_zone),
             amenity_bits: bits(place.amenities.0.iter().map(|&a| a as u32)),
             group_bits: bits(place.serves_groups.0.iter().map(|&g| g as u32)),
-            name_lower: lower_if_different(&place.name),
-            address_lower: lower_if_different(&place.address),
             place,
             offers,
         }
@@ -540,18 +533,18 @@ impl Directory {
                 let in_offers = |word: &str| {
                     listing
                         .current_offers(now)
-                        .any(|offer| offer.title.to_lowercase().contains(word))
+                        .any(|offer| lowered(&offer.title).contains(word))
                 };
                 let all_found = words.iter().all(|word| {
-                    listing.name_lower().contains(word)
-                        || listing.address_lower().contains(word)
+                    lowered(&listing.place.name).contains(word)
+                        || lowered(&listing.place.address).contains(word)
                         || in_offers(word)
                 });
                 if !all_found || !matcher.matches(entry) {
                     return None;
                 }
-                let name = listing.name_lower();
-                let rank = if name == phrase {
+                let name = lowered(&listing.place.name);
+                let rank = if *name == *phrase {
                     0
                 } else if name.starts_with(&phrase) {
                     1
