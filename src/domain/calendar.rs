@@ -95,11 +95,13 @@ impl WorkCalendar {
     }
 }
 
-fn weekday_number(weekday: Weekday) -> i32 {
+/// 1 (Monday) to 7 (Sunday).
+pub fn weekday_number(weekday: Weekday) -> i32 {
     weekday.number_from_monday() as i32
 }
 
-fn weekday_from_number(number: i32) -> Option<Weekday> {
+/// The weekday numbered from 1 (Monday) to 7 (Sunday).
+pub fn weekday_from_number(number: i32) -> Option<Weekday> {
     [
         Weekday::Mon,
         Weekday::Tue,

@@ -50,23 +50,11 @@ pub struct SetWorkCalendarPayload {
 }
 
 fn weekday(number: i32) -> Result<Weekday, AppError> {
-    const WEEK: [Weekday; 7] = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ];
-    usize::try_from(number - 1)
-        .ok()
-        .and_then(|index| WEEK.get(index).copied())
-        .ok_or_else(|| {
-            AppError::bad_input(format!(
-                "asWeekday must be 1 (Monday) to 7 (Sunday), got {number}"
-            ))
-        })
+    calendar::weekday_from_number(number).ok_or_else(|| {
+        AppError::bad_input(format!(
+            "asWeekday must be 1 (Monday) to 7 (Sunday), got {number}"
+        ))
+    })
 }
 
 fn days_of(calendar: &calendar::WorkCalendar, year: i32) -> Vec<WorkCalendarDay> {
@@ -78,7 +66,7 @@ fn days_of(calendar: &calendar::WorkCalendar, year: i32) -> Vec<WorkCalendarDay>
             date: day.date,
             kind: day.kind.into(),
             name: day.name.clone(),
-            as_weekday: day.as_weekday.map(|weekday| weekday.number_from_monday() as i32),
+            as_weekday: day.as_weekday.map(calendar::weekday_number),
         })
         .collect()
 }

@@ -13,7 +13,7 @@ use entity::place::{self, Publication};
 pub use lifecycle::{approve, reject, submit, suspend};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect, Select, TransactionTrait,
 };
 pub use status::{NewStatus, set_status};
 
@@ -120,13 +120,23 @@ pub async fn owned_by(
     first: usize,
 ) -> AppResult<Page<Arc<Listing>>> {
     let owned = place::Entity::find().filter(place::Column::OwnerSubject.eq(subject));
-    let total_count = owned.clone().count(&services.db).await? as usize;
-    let rows = owned
+    let page = owned
+        .clone()
         .filter(place::Column::Id.gt(after.unwrap_or(0)))
-        .order_by_asc(place::Column::Id)
-        .limit(first as u64 + 1)
-        .all(&services.db)
-        .await?;
+        .order_by_asc(place::Column::Id);
+    page_from_db(services, owned, page, first).await
+}
+
+/// A page of listings read from the database: `all` counts, `page` (already positioned
+/// and ordered) supplies the rows, and offers come in one query for the whole page.
+async fn page_from_db(
+    services: &Services,
+    all: Select<place::Entity>,
+    page: Select<place::Entity>,
+    first: usize,
+) -> AppResult<Page<Arc<Listing>>> {
+    let total_count = all.count(&services.db).await? as usize;
+    let rows = page.limit(first as u64 + 1).all(&services.db).await?;
     let has_next_page = rows.len() > first;
     let items = listings(services, rows.into_iter().take(first).collect()).await?;
     Ok(Page {
@@ -152,8 +162,7 @@ pub async fn review_queue(
 ) -> AppResult<Page<Arc<Listing>>> {
     policy::may_moderate(viewer)?;
     let pending = place::Entity::find().filter(place::Column::Publication.eq(Publication::PendingReview));
-    let total_count = pending.clone().count(&services.db).await? as usize;
-    let mut query = pending;
+    let mut query = pending.clone();
     if let Some(after) = after {
         query = query.filter(
             Condition::any()
@@ -165,19 +174,10 @@ pub async fn review_queue(
                 ),
         );
     }
-    let rows = query
+    let page = query
         .order_by_asc(place::Column::SubmittedAt)
-        .order_by_asc(place::Column::Id)
-        .limit(first as u64 + 1)
-        .all(&services.db)
-        .await?;
-    let has_next_page = rows.len() > first;
-    let items = listings(services, rows.into_iter().take(first).collect()).await?;
-    Ok(Page {
-        items,
-        total_count,
-        has_next_page,
-    })
+        .order_by_asc(place::Column::Id);
+    page_from_db(services, pending, page, first).await
 }
 
 /// How a write guards against concurrent writers.
