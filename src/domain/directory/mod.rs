@@ -3,7 +3,7 @@
 //!
 //! Riders read far more than partners write, and a whole country's network is a few
 //! hundred thousand places, so discovery answers from this index instead of asking the
-//! database on every read: a grid of ~1 km cells finds the candidates of a radius search,
+//! database on every read: a grid of ~250 m cells finds the candidates of a radius search,
 //! every distance is then computed exactly, and offers and live status travel with each
 //! listing so nested fields need no further query.
 
