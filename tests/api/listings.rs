@@ -520,3 +520,42 @@ async fn places_outside_the_service_area_are_refused() {
         data(&app.gql_as(&merchant, CREATE, json!({ "input": canteen() })).await)["createPlace"].is_object()
     );
 }
+
+#[tokio::test]
+async fn a_failure_inside_a_change_rolls_it_back_and_leaks_no_internals() {
+    let app = TestApp::spawn().await;
+    let (id, _) = merchant_01_place(&app).await;
+    let owner = app.token(Role::Merchant, "merchant-01");
+    // The history table disappears: the change's second write fails inside its transaction.
+    app.db
+        .execute_unprepared("DROP TABLE place_history")
+        .await
+        .unwrap();
+    let (_, headers, body) = app
+        .send(
+            Some(&owner),
+            SET_STATUS,
+            json!({ "input": { "id": id, "state": "FULL" } }),
+        )
+        .await;
+    assert_eq!(code(&body), "INTERNAL");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("x-request-id"), "{message}");
+    assert!(
+        !message.to_lowercase().contains("place_history") && !message.contains("SQL"),
+        "{message}"
+    );
+    assert!(headers.contains_key("x-request-id"));
+    let public = app.gql(PUBLIC_VIEW, json!({ "id": id })).await;
+    assert_eq!(data(&public)["place"]["status"], Value::Null);
+    let statement = sea_orm::Statement::from_string(
+        app.db.get_database_backend(),
+        "SELECT COUNT(*) AS written FROM places WHERE status_state IS NOT NULL",
+    );
+    let row = app.db.query_one_raw(statement).await.unwrap().unwrap();
+    assert_eq!(
+        row.try_get::<i64>("", "written").unwrap(),
+        0,
+        "the status write was rolled back"
+    );
+}
