@@ -30,12 +30,36 @@ pub struct TestApp {
 
 enum TestDatabase {
     Sqlite(#[expect(dead_code, reason = "held so the folder lives as long as the server")] tempfile::TempDir),
-    Postgres {
-        admin_url: String,
-        name: String,
-    },
-    /// Another test app's database: that app drops it.
-    Shared,
+    Postgres { admin_url: String, name: String },
+}
+
+/// Another server process on a test app's database.
+pub struct ServerProcess {
+    pub address: String,
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    /// Sends a query anonymously and returns the response body.
+    pub async fn gql(&self, client: &reqwest::Client, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables });
+        client
+            .post(format!("{}/graphql", self.address))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
 }
 
 /// The PostgreSQL server tests run against, if any.
@@ -117,9 +141,41 @@ impl TestApp {
         }
     }
 
-    /// A second server on the same database, as another instance of a deployment would be.
-    pub async fn spawn_sharing(&self) -> Self {
-        Self::start(self.database_url.clone(), TestDatabase::Shared, &[]).await
+    /// A second `yizhan serve` process on the same database, as another instance of a
+    /// deployment would be. It stops when the returned handle drops.
+    pub async fn spawn_process_sharing(&self) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_yizhan"))
+            .arg("serve")
+            .env("YIZHAN_LISTEN", format!("127.0.0.1:{port}"))
+            .env("YIZHAN_DATABASE_URL", &self.database_url)
+            .env("YIZHAN_JWT_SECRET", TEST_SECRET)
+            .env("YIZHAN_LOG", "warn")
+            .spawn()
+            .expect("the yizhan binary starts");
+        let process = ServerProcess {
+            address: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while self
+            .client
+            .get(format!("{}/readyz", process.address))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the second server never became ready"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        process
     }
 
     /// A worker's token that names a group.
