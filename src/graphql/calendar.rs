@@ -26,7 +26,9 @@ pub struct WorkCalendarDay {
 /// A day to put in the calendar.
 #[derive(InputObject)]
 pub struct WorkCalendarDayInput {
+    /// The date, within the year being set.
     pub date: NaiveDate,
+    /// HOLIDAY for each day of a holiday period, WORKDAY for a make-up working day.
     pub kind: CalendarDayKind,
     /// 1 to 60 characters, such as 国庆节.
     pub name: String,
@@ -37,6 +39,7 @@ pub struct WorkCalendarDayInput {
 /// A year of the calendar, replacing what it held.
 #[derive(InputObject)]
 pub struct SetWorkCalendarInput {
+    /// The year to replace, such as 2027.
     pub year: i32,
     /// Every holiday day and make-up working day of the year.
     pub days: Vec<WorkCalendarDayInput>,

@@ -92,10 +92,15 @@ pub struct UpdateOfferInput {
     pub id: ID,
     /// The `version` you last read; when given and stale, nothing changes and the error is CONFLICT.
     pub expected_version: Option<i32>,
+    /// 2 to 60 characters.
     pub title: Option<String>,
+    /// Up to 500 characters.
     pub description: Option<String>,
+    /// The whole new list of groups; empty means every worker.
     pub groups: Option<Vec<WorkerGroup>>,
+    /// When it starts.
     pub valid_from: Option<DateTime<Utc>>,
+    /// When it ends: after `validFrom`, at most 366 days later.
     pub valid_until: Option<DateTime<Utc>>,
 }
 

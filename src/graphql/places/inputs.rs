@@ -124,16 +124,27 @@ pub struct UpdatePlaceInput {
     /// The `version` you last read. If the place changed since, nothing is written and the
     /// error is CONFLICT: read it again and reapply your edit.
     pub expected_version: i32,
+    /// A new kind, within those your role may hold; a published place goes back to review.
     pub kind: Option<PlaceKind>,
+    /// 2 to 100 characters.
     pub name: Option<String>,
+    /// 4 to 200 characters.
     pub address: Option<String>,
+    /// Up to 2,000 characters; null clears it.
     pub description: MaybeUndefined<String>,
+    /// A new position, in any supported coordinate system.
     pub location: Option<LocationInput>,
+    /// OpenStreetMap `opening_hours` syntax.
     pub opening_hours: Option<String>,
+    /// IANA time zone of the hours.
     pub time_zone: Option<String>,
+    /// Open on make-up working days (调休) with working-day hours.
     pub follows_work_calendar: Option<bool>,
+    /// Digits with optional +, spaces, dashes or parentheses; null clears it.
     pub phone: MaybeUndefined<String>,
+    /// The whole new list of amenities.
     pub amenities: Option<Vec<Amenity>>,
+    /// The whole new list of worker groups.
     pub serves_groups: Option<Vec<WorkerGroup>>,
 }
 
