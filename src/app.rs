@@ -27,6 +27,8 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     services: Services,
+    /// The connection the directory's sync polls on, while the app serves.
+    sync_db: DatabaseConnection,
 }
 
 impl App {
@@ -68,7 +70,6 @@ impl App {
             ..config.clone()
         })
         .await?;
-        spawn_sync(sync_db, directory.clone(), config.sync_interval);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("YIZHAN_LISTEN: cannot listen on {}", config.listen))?;
@@ -94,6 +95,7 @@ impl App {
             listener,
             router,
             services,
+            sync_db,
         })
     }
 
@@ -110,28 +112,35 @@ impl App {
     /// Serves until the process receives Ctrl-C or SIGTERM.
     pub async fn run(self) -> anyhow::Result<()> {
         tracing::info!(address = %self.local_addr(), "yizhan is serving GraphQL at /graphql");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
-        Ok(())
+        self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `stop` resolves; for tests that start and stop servers.
+    /// Serves until `stop` resolves, keeping the directory in sync meanwhile.
     pub async fn run_until(
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
+        let sync = spawn_sync(
+            self.sync_db,
+            self.services.directory.clone(),
+            self.services.config.sync_interval,
+        );
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(stop)
-            .await?;
-        Ok(())
+            .await;
+        sync.abort();
+        Ok(served?)
     }
 }
 
 /// Keeps the directory current with what other instances write: polls for changed places
 /// every `interval`, reading again the last two seconds so late commits are not missed,
 /// and re-reads the work calendar every minute.
-fn spawn_sync(db: DatabaseConnection, directory: Arc<Directory>, interval: std::time::Duration) {
+fn spawn_sync(
+    db: DatabaseConnection,
+    directory: Arc<Directory>,
+    interval: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
     const OVERLAP: std::time::Duration = std::time::Duration::from_secs(2);
     const CALENDAR_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
     tokio::spawn(async move {
@@ -154,7 +163,7 @@ fn spawn_sync(db: DatabaseConnection, directory: Arc<Directory>, interval: std::
                 }
             }
         }
-    });
+    })
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
