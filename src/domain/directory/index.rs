@@ -204,10 +204,10 @@ impl Index {
         }
     }
 
-    /// Calls `visit` with every entry that may lie within `radius` of `center`: those of
-    /// the grid cells that touch the circle, or every entry when the circle is huge or
-    /// wraps the globe.
-    pub fn for_each_candidate<'s>(&'s self, center: Point, radius: f64, mut visit: impl FnMut(&'s Entry)) {
+    /// The grid cells that touch the circle of `radius` around `center`, each with a lower
+    /// bound of the haversine term to anything in it, nearest first; `None` when the circle
+    /// is huge or wraps the globe and the whole directory should be scanned instead.
+    pub fn cells_within(&self, center: Point, radius: f64) -> Option<Vec<(f64, &[Entry])>> {
         let dlat = (radius / EARTH_RADIUS_METERS).to_degrees();
         let max_lat = (center.lat.abs() + dlat).min(89.9);
         let dlng = dlat / max_lat.to_radians().cos();
@@ -218,41 +218,37 @@ impl Index {
         let last_col = (east * CELLS_PER_DEGREE).floor() as i64;
         let cells = (last_row - first_row + 1) * (last_col - first_col + 1);
         if west < -180.0 || east > 180.0 || cells > MAX_CELLS_PER_SEARCH || cells as usize > self.grid.len() {
-            self.by_id.values().for_each(visit);
-            return;
+            return None;
         }
-        // A cell is skipped when even its nearest corner lies outside the circle, measured
-        // on a local flat projection with a margin that covers its error at this scale.
+        // Gaps are measured on a local flat projection, east–west with the smallest cosine
+        // of the band, and shrunk by 1 %: never more than the true distance at this scale.
         let cell = 1.0 / CELLS_PER_DEGREE;
-        let reach = dlat * 1.01 + 1e-9;
-        // The smallest cosine over the band keeps east–west gaps underestimated.
         let cos_min = max_lat.to_radians().cos();
+        let mut found = Vec::new();
         for row in first_row..=last_row {
             let (south, north) = (row as f64 * cell, (row + 1) as f64 * cell);
-            let dy = if center.lat < south {
-                south - center.lat
-            } else if center.lat > north {
-                center.lat - north
-            } else {
-                0.0
-            };
+            let dy = (south - center.lat).max(center.lat - north).max(0.0);
             for col in first_col..=last_col {
                 let (left, right) = (col as f64 * cell, (col + 1) as f64 * cell);
-                let dx = if center.lng < left {
-                    left - center.lng
-                } else if center.lng > right {
-                    center.lng - right
-                } else {
-                    0.0
-                };
-                let dx = dx * cos_min;
-                if dx * dx + dy * dy > reach * reach {
+                let dx = (left - center.lng).max(center.lng - right).max(0.0) * cos_min;
+                let gap = (dx * dx + dy * dy).sqrt().to_radians() / 1.01;
+                if gap > radius / EARTH_RADIUS_METERS {
                     continue;
                 }
                 if let Some(members) = self.grid.get(&(row as i32, col as i32)) {
-                    members.iter().for_each(&mut visit);
+                    found.push(((gap / 2.0).sin().powi(2), members.as_slice()));
                 }
             }
+        }
+        found.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        Some(found)
+    }
+
+    /// Calls `visit` with every entry that may lie within `radius` of `center`.
+    pub fn for_each_candidate<'s>(&'s self, center: Point, radius: f64, visit: impl FnMut(&'s Entry)) {
+        match self.cells_within(center, radius) {
+            Some(cells) => cells.into_iter().flat_map(|(_, members)| members).for_each(visit),
+            None => self.by_id.values().for_each(visit),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! listing so nested fields need no further query.
 
 use std::{
-    collections::HashMap,
+    collections::{BinaryHeap, HashMap},
     sync::{Arc, Mutex, RwLock},
     time::Duration,
 };
@@ -187,6 +187,83 @@ struct Hit<'a> {
     entry: &'a Entry,
 }
 
+impl Hit<'_> {
+    fn found(self, centred: bool) -> Found {
+        Found {
+            listing: self.entry.listing.clone(),
+            proximity: centred.then_some(self.key.proximity),
+            rank: self.key.rank,
+        }
+    }
+}
+
+impl PartialEq for Hit<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key.cmp(&other.key).is_eq()
+    }
+}
+
+impl Eq for Hit<'_> {}
+
+impl PartialOrd for Hit<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Hit<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// The places of a radius search's page.
+#[derive(Debug)]
+pub struct Nearest {
+    pub items: Vec<Found>,
+    pub has_next_page: bool,
+}
+
+/// A radius search prepared once: the centre, the radius in the forms the checks need, and
+/// the compiled filter.
+struct RadiusSearch<'a> {
+    centre: Centre,
+    radius: f64,
+    angle: f64,
+    a_max: f64,
+    matcher: Matcher<'a>,
+}
+
+impl<'a> RadiusSearch<'a> {
+    fn new(center: Point, radius: f64, filter: &'a PlaceFilter, now: DateTime<Utc>) -> Self {
+        Self {
+            centre: Centre::new(center),
+            radius,
+            angle: radius / EARTH_RADIUS_METERS,
+            a_max: (radius / (2.0 * EARTH_RADIUS_METERS)).sin().powi(2),
+            matcher: Matcher::new(filter, now),
+        }
+    }
+
+    /// Hands `entry` to `keep` when it lies within the radius and matches the filter.
+    fn visit<'e>(&self, entry: &'e Entry, keep: &mut impl FnMut(Hit<'e>)) {
+        if self.centre.clearly_beyond(entry, self.angle) {
+            return;
+        }
+        let a = self.centre.a_to(entry);
+        if within(a, self.a_max, self.radius) && self.matcher.matches(entry) {
+            keep(Hit {
+                key: RankKey {
+                    rank: 0,
+                    proximity: a,
+                    id: entry.id(),
+                },
+                entry,
+            });
+        }
+    }
+}
+
 /// Keeps the `first` best hits after `after`, sorted, and counts them all.
 fn page_of(mut hits: Vec<Hit<'_>>, after: Option<RankKey>, first: usize, centred: bool) -> Page<Found> {
     let total_count = hits.len();
@@ -199,14 +276,7 @@ fn page_of(mut hits: Vec<Hit<'_>>, after: Option<RankKey>, first: usize, centred
         hits.truncate(first);
     }
     hits.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    let items = hits
-        .into_iter()
-        .map(|hit| Found {
-            listing: hit.entry.listing.clone(),
-            proximity: centred.then_some(hit.key.proximity),
-            rank: hit.key.rank,
-        })
-        .collect();
+    let items = hits.into_iter().map(|hit| hit.found(centred)).collect();
     Page {
         items,
         total_count,
@@ -472,9 +542,11 @@ impl Directory {
         }
     }
 
-    /// Published places within `radius` metres of `center` matching `filter`, nearest
-    /// first (ties by id), starting after `after`.
-    pub fn nearby(
+    /// The `first` published places within `radius` metres of `center` matching `filter`,
+    /// nearest first (ties by id), starting after `after`. Cells are visited nearest first
+    /// and the search stops once no further cell can hold anything nearer than what it has,
+    /// so a dense downtown costs little more than the suburbs.
+    pub fn nearest(
         &self,
         center: Point,
         radius: f64,
@@ -482,30 +554,63 @@ impl Directory {
         now: DateTime<Utc>,
         after: Option<RankKey>,
         first: usize,
-    ) -> Page<Found> {
-        let matcher = Matcher::new(filter, now);
-        let centre = Centre::new(center);
-        let a_max = (radius / (2.0 * EARTH_RADIUS_METERS)).sin().powi(2);
+    ) -> Nearest {
+        let search = RadiusSearch::new(center, radius, filter, now);
         let index = self.read();
-        let angle = radius / EARTH_RADIUS_METERS;
-        let mut hits: Vec<Hit<'_>> = Vec::with_capacity(4096);
-        index.for_each_candidate(center, radius, |entry| {
-            if centre.clearly_beyond(entry, angle) {
-                return;
+        let Some(cells) = index.cells_within(center, radius) else {
+            let mut hits = Vec::new();
+            index
+                .by_id
+                .values()
+                .for_each(|entry| search.visit(entry, &mut |hit| hits.push(hit)));
+            let page = page_of(hits, after, first, true);
+            return Nearest {
+                items: page.items,
+                has_next_page: page.has_next_page,
+            };
+        };
+        // The best `first + 1` so far, worst on top: one more than a page tells whether
+        // another page follows.
+        let keep = first + 1;
+        let mut best: BinaryHeap<Hit<'_>> = BinaryHeap::with_capacity(keep + 1);
+        for (lower_bound, members) in cells {
+            if best.len() == keep && best.peek().is_some_and(|worst| lower_bound > worst.key.proximity) {
+                break;
             }
-            let a = centre.a_to(entry);
-            if within(a, a_max, radius) && matcher.matches(entry) {
-                hits.push(Hit {
-                    key: RankKey {
-                        rank: 0,
-                        proximity: a,
-                        id: entry.id(),
-                    },
-                    entry,
+            for entry in members {
+                search.visit(entry, &mut |hit| {
+                    if after.is_some_and(|after| hit.key.cmp(&after).is_le()) {
+                        return;
+                    }
+                    if best.len() < keep {
+                        best.push(hit);
+                    } else if best.peek().is_some_and(|worst| hit.key.cmp(&worst.key).is_lt()) {
+                        best.pop();
+                        best.push(hit);
+                    }
                 });
             }
-        });
-        page_of(hits, after, first, true)
+        }
+        let mut hits = best.into_sorted_vec();
+        let has_next_page = hits.len() > first;
+        hits.truncate(first);
+        let items = hits.into_iter().map(|hit| hit.found(true)).collect();
+        Nearest { items, has_next_page }
+    }
+
+    /// How many published places lie within `radius` metres of `center` matching `filter`.
+    pub fn count_nearby(
+        &self,
+        center: Point,
+        radius: f64,
+        filter: &PlaceFilter,
+        now: DateTime<Utc>,
+    ) -> usize {
+        let search = RadiusSearch::new(center, radius, filter, now);
+        let index = self.read();
+        let mut count = 0;
+        index.for_each_candidate(center, radius, |entry| search.visit(entry, &mut |_| count += 1));
+        count
     }
 
     /// Published places whose name, address or current offer titles contain every word

@@ -19,7 +19,7 @@ pub use status::{NewStatus, set_status};
 
 use super::{
     Services,
-    directory::{Found, Listing, Page, PlaceFilter, RankKey, live_offers},
+    directory::{Found, Listing, Nearest, Page, PlaceFilter, RankKey, live_offers},
     geo::{Point, Within},
     history::{self, Action},
 };
@@ -85,11 +85,17 @@ pub fn nearby(
     filter: &PlaceFilter,
     after: Option<RankKey>,
     first: usize,
-) -> Page<Found> {
+) -> Nearest {
     let radius = within.radius_meters(&services.config.travel);
     services
         .directory
-        .nearby(near, radius, filter, Utc::now(), after, first)
+        .nearest(near, radius, filter, Utc::now(), after, first)
+}
+
+/// How many published places lie within reach of `near`.
+pub fn count_nearby(services: &Services, near: Point, within: Within, filter: &PlaceFilter) -> usize {
+    let radius = within.radius_meters(&services.config.travel);
+    services.directory.count_nearby(near, radius, filter, Utc::now())
 }
 
 /// Published places matching `text`, best matches first.

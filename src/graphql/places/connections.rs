@@ -2,15 +2,19 @@
 
 use std::sync::Arc;
 
-use async_graphql::SimpleObject;
+use async_graphql::{Context, Object, SimpleObject};
 
 use super::Place;
 use crate::{
     domain::{
-        directory::{Found, Listing, Page},
-        geo::{TravelMode, TravelSpeeds},
+        directory::{Found, Listing, Nearest, Page, PlaceFilter},
+        geo::{Point, TravelMode, TravelSpeeds, Within},
+        places,
     },
-    graphql::connection::{PageInfo, ranked_cursor},
+    graphql::{
+        ContextExt,
+        connection::{PageInfo, ranked_cursor},
+    },
 };
 
 fn count(total: usize) -> i32 {
@@ -57,14 +61,44 @@ impl PlaceConnection {
 }
 
 /// A page of places around a point, nearest first.
-#[derive(SimpleObject)]
 pub struct NearbyPlaceConnection {
+    edges: Vec<NearbyPlaceEdge>,
+    page_info: PageInfo,
+    /// What `totalCount` counts, if asked: counting every place in reach costs more than
+    /// finding the nearest page, so it is done only for callers who select it.
+    search: NearbySearch,
+}
+
+/// The question a `nearby` page answered.
+pub struct NearbySearch {
+    pub near: Point,
+    pub within: Within,
+    pub filter: PlaceFilter,
+}
+
+/// A page of places around a point, nearest first.
+#[Object]
+impl NearbyPlaceConnection {
     /// The places of this page, nearest first.
-    pub edges: Vec<NearbyPlaceEdge>,
+    async fn edges(&self) -> &[NearbyPlaceEdge] {
+        &self.edges
+    }
+
     /// Where this page sits.
-    pub page_info: PageInfo,
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
     /// How many places lie within reach in all, across every page.
-    pub total_count: i32,
+    async fn total_count(&self, ctx: &Context<'_>) -> i32 {
+        let search = &self.search;
+        count(places::count_nearby(
+            ctx.services(),
+            search.near,
+            search.within,
+            &search.filter,
+        ))
+    }
 }
 
 /// A place found around a point, with how far it is.
@@ -82,8 +116,9 @@ pub struct NearbyPlaceEdge {
 }
 
 impl NearbyPlaceConnection {
-    pub fn from_page(page: Page<Found>, speeds: &TravelSpeeds, mode: TravelMode) -> Self {
-        let edges: Vec<NearbyPlaceEdge> = page
+    pub fn new(nearest: Nearest, search: NearbySearch, speeds: &TravelSpeeds) -> Self {
+        let mode = search.within.mode();
+        let edges: Vec<NearbyPlaceEdge> = nearest
             .items
             .into_iter()
             .map(|found| {
@@ -98,9 +133,9 @@ impl NearbyPlaceConnection {
             .collect();
         let cursors: Vec<String> = edges.iter().map(|edge| edge.cursor.clone()).collect();
         Self {
-            page_info: PageInfo::new(&cursors, page.has_next_page),
-            total_count: count(page.total_count),
+            page_info: PageInfo::new(&cursors, nearest.has_next_page),
             edges,
+            search,
         }
     }
 }

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object, Result, ResultExt};
 
 use super::{
     Place, PlaceConnection,
-    connections::{NearbyPlaceConnection, SearchResultConnection},
+    connections::{NearbyPlaceConnection, NearbySearch, SearchResultConnection},
     inputs::{LocationInput, PlaceFilterInput, WithinInput, filter_of},
 };
 use crate::{
@@ -68,11 +68,11 @@ impl PlaceQuery {
         let first = page_size(first).extend()?;
         let after = decode_ranked_cursor(after.as_deref()).extend()?;
         let filter = filter_of(filter, ctx.viewer());
-        let page = places::nearby(services, near, within, &filter, after, first);
-        Ok(NearbyPlaceConnection::from_page(
-            page,
+        let nearest = places::nearby(services, near, within, &filter, after, first);
+        Ok(NearbyPlaceConnection::new(
+            nearest,
+            NearbySearch { near, within, filter },
             &services.config.travel,
-            within.mode(),
         ))
     }
 
