@@ -392,15 +392,9 @@ fn refused_before_execution(response: &async_graphql::Response) -> bool {
 /// Every error leaves with a code. Resolvers set theirs; what remains comes from
 /// async-graphql's own checks of the document and its arguments: the caller's input.
 fn default_code(error: &mut ServerError) {
-    // Apollo clients resend the full query when they read this code.
-    let code = if error.message == "PersistedQueryNotFound" {
-        "PERSISTED_QUERY_NOT_FOUND"
-    } else {
-        "BAD_USER_INPUT"
-    };
     let extensions = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
     if extensions.get("code").is_none() {
-        extensions.set("code", code);
+        extensions.set("code", "BAD_USER_INPUT");
     }
 }
 

@@ -23,12 +23,13 @@ pub struct PageInfo {
 }
 
 impl PageInfo {
-    pub fn new(cursors: &[String], has_next_page: bool) -> Self {
+    /// The page info of edges in order, given how each edge's cursor is read.
+    pub fn of<E>(edges: &[E], cursor: impl Fn(&E) -> &String, has_next_page: bool) -> Self {
         Self {
             has_next_page,
             has_previous_page: false,
-            start_cursor: cursors.first().cloned(),
-            end_cursor: cursors.last().cloned(),
+            start_cursor: edges.first().map(&cursor).cloned(),
+            end_cursor: edges.last().map(&cursor).cloned(),
         }
     }
 }

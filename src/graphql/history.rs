@@ -89,9 +89,8 @@ impl PlaceHistoryConnection {
                 },
             })
             .collect();
-        let cursors: Vec<String> = edges.iter().map(|edge| edge.cursor.clone()).collect();
         Self {
-            page_info: PageInfo::new(&cursors, page.has_next_page),
+            page_info: PageInfo::of(&edges, |edge| &edge.cursor, page.has_next_page),
             total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
             edges,
         }

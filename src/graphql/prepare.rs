@@ -8,7 +8,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use async_graphql::{Request, ServerError, Value, parser::types::ExecutableDocument};
+use async_graphql::{ErrorExtensionValues, Request, ServerError, Value, parser::types::ExecutableDocument};
 use sha2::{Digest, Sha256};
 
 use super::limits::{check_aliases, selects_mutation};
@@ -97,8 +97,14 @@ impl Documents {
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .get(&hash)
                 .cloned();
-            // Apollo clients resend the full query when they read this message.
-            return known.ok_or_else(|| ServerError::new("PersistedQueryNotFound", None));
+            // Apollo clients resend the full query when they read this message or code.
+            return known.ok_or_else(|| {
+                let mut error = ServerError::new("PersistedQueryNotFound", None);
+                let mut extensions = ErrorExtensionValues::default();
+                extensions.set("code", "PERSISTED_QUERY_NOT_FOUND");
+                error.extensions = Some(extensions);
+                error
+            });
         }
         if format!("{:x}", Sha256::digest(request.query.as_bytes())) != hash {
             return Err(ServerError::new("provided sha does not match query", None));

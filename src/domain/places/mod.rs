@@ -250,5 +250,9 @@ async fn save(
     .await?;
     txn.commit().await?;
     services.directory.refresh(&services.db, &[current.id]).await?;
-    Ok(listings(services, vec![updated]).await?.remove(0))
+    // A published place is now in the directory with its offers; read them only otherwise.
+    match services.directory.get(current.id) {
+        Some(listing) => Ok(listing),
+        None => Ok(listings(services, vec![updated]).await?.remove(0)),
+    }
 }

@@ -51,9 +51,8 @@ impl PlaceConnection {
                 node: Place::new(listing),
             })
             .collect();
-        let cursors: Vec<String> = edges.iter().map(|edge| edge.cursor.clone()).collect();
         Self {
-            page_info: PageInfo::new(&cursors, page.has_next_page),
+            page_info: PageInfo::of(&edges, |edge| &edge.cursor, page.has_next_page),
             total_count: count(page.total_count),
             edges,
         }
@@ -131,9 +130,8 @@ impl NearbyPlaceConnection {
                 }
             })
             .collect();
-        let cursors: Vec<String> = edges.iter().map(|edge| edge.cursor.clone()).collect();
         Self {
-            page_info: PageInfo::new(&cursors, nearest.has_next_page),
+            page_info: PageInfo::of(&edges, |edge| &edge.cursor, nearest.has_next_page),
             edges,
             search,
         }
@@ -178,9 +176,8 @@ impl SearchResultConnection {
                 node: Place::new(found.listing),
             })
             .collect();
-        let cursors: Vec<String> = edges.iter().map(|edge| edge.cursor.clone()).collect();
         Self {
-            page_info: PageInfo::new(&cursors, page.has_next_page),
+            page_info: PageInfo::of(&edges, |edge| &edge.cursor, page.has_next_page),
             total_count: count(page.total_count),
             edges,
         }
