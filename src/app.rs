@@ -17,7 +17,10 @@ use tokio::net::TcpListener;
 use crate::{
     auth::Authenticator,
     config::{Config, DatabaseKind},
-    domain::{Services, calendar, directory::Directory},
+    domain::{
+        Services, calendar,
+        directory::{self, Directory},
+    },
     graphql::{limits::AliasLimit, prepare::Documents, schema_builder},
     http::{AppState, router},
     seed,
@@ -60,10 +63,6 @@ impl App {
             .map_err(|error| anyhow::anyhow!("loading the directory: {error:?}"))?;
         tracing::info!(published = directory.len(), "directory loaded");
         let directory = Arc::new(directory);
-        directory
-            .poll_changes(&db, std::time::Duration::ZERO)
-            .await
-            .map_err(|error| anyhow::anyhow!("reading the change watermark: {error:?}"))?;
         // The sync has a connection of its own, so it never queues behind request traffic.
         let sync_db = connect(&Config {
             db_max_connections: 1,
@@ -120,10 +119,16 @@ impl App {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let sync = spawn_sync(
+        let config = &self.services.config;
+        let sync = directory::follow::spawn(
             self.sync_db,
             self.services.directory.clone(),
-            self.services.config.sync_interval,
+            directory::follow::Settings {
+                poll_interval: config.sync_interval,
+                listen_url: (config.database_kind() == DatabaseKind::Postgres)
+                    .then(|| config.database_url.clone()),
+                retention_days: config.change_retention_days,
+            },
         );
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(stop)
@@ -131,39 +136,6 @@ impl App {
         sync.abort();
         Ok(served?)
     }
-}
-
-/// Keeps the directory current with what other instances write: polls for changed places
-/// every `interval`, reading again the last two seconds so late commits are not missed,
-/// and re-reads the work calendar every minute.
-fn spawn_sync(
-    db: DatabaseConnection,
-    directory: Arc<Directory>,
-    interval: std::time::Duration,
-) -> tokio::task::JoinHandle<()> {
-    const OVERLAP: std::time::Duration = std::time::Duration::from_secs(2);
-    const CALENDAR_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut calendar_checked = std::time::Instant::now();
-        loop {
-            ticker.tick().await;
-            if let Err(error) = directory.poll_changes(&db, OVERLAP).await {
-                tracing::warn!(error = ?error, "could not poll for directory changes");
-            }
-            if calendar_checked.elapsed() >= CALENDAR_EVERY {
-                calendar_checked = std::time::Instant::now();
-                match calendar::load(&db).await {
-                    Ok(fresh) if fresh.days() != directory.calendar().days() => {
-                        directory.replace_calendar(fresh)
-                    }
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(error = ?error, "could not re-read the work calendar"),
-                }
-            }
-        }
-    })
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {

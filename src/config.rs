@@ -24,8 +24,11 @@ pub struct Config {
     pub review_move_meters: f64,
     pub status_default_minutes: i32,
     pub status_max_minutes: i32,
-    /// How often the directory picks up other instances' writes.
+    /// How often the directory polls the change log for other instances' writes (on
+    /// PostgreSQL a notification usually wakes it sooner).
     pub sync_interval: Duration,
+    /// How long change-log entries, and so delta-sync cursors, stay valid.
+    pub change_retention_days: u32,
     pub jwt: JwtConfig,
 }
 
@@ -137,6 +140,9 @@ impl Config {
                 vars.parsed("YIZHAN_SYNC_INTERVAL_MS", "a number of milliseconds")?
                     .unwrap_or(500),
             ),
+            change_retention_days: vars
+                .parsed("YIZHAN_CHANGE_RETENTION_DAYS", "a number of days")?
+                .unwrap_or(30),
             jwt: JwtConfig {
                 secret: vars.text("YIZHAN_JWT_SECRET"),
                 public_key_file: vars.text("YIZHAN_JWT_PUBLIC_KEY_FILE").map(PathBuf::from),

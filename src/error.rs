@@ -21,6 +21,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     RateLimited(String),
+    /// A sync cursor the change log no longer covers: the app downloads its area again.
+    #[error("{0}")]
+    ResyncRequired(String),
     /// The cause is logged; the caller only learns that something failed on our side.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -43,6 +46,7 @@ impl AppError {
             Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::RateLimited(_) => "RATE_LIMITED",
+            Self::ResyncRequired(_) => "RESYNC_REQUIRED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -56,6 +60,7 @@ impl AppError {
             Self::BadUserInput(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::ResyncRequired(_) => StatusCode::GONE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -2,6 +2,7 @@
 //! GraphQL types live in the server crate and are built from these models.
 
 pub mod calendar_day;
+pub mod change_log;
 pub mod offer;
 pub mod place;
 pub mod place_history;

@@ -52,6 +52,9 @@ pub struct Model {
     pub version: i32,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    /// The change-log position of the place's latest change: which of two reads of the
+    /// place is newer, decided by the database's commit order, never by a clock.
+    pub log_position: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -231,10 +231,15 @@ fn identity_from(claims: Claims) -> Result<Identity, String> {
             })
         })
         .transpose()?;
+    let expires_at = claims
+        .exp
+        .and_then(|exp| i64::try_from(exp).ok())
+        .and_then(|exp| chrono::DateTime::from_timestamp(exp, 0));
     Ok(Identity {
         subject: claims.sub,
         role,
         group,
+        expires_at,
     })
 }
 

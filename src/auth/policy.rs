@@ -79,6 +79,7 @@ mod tests {
             subject: "s".into(),
             role,
             group: None,
+            expires_at: None,
         })
     }
 

@@ -1,5 +1,6 @@
 //! The caller of a request, as the verified token describes it.
 
+use chrono::{DateTime, Utc};
 use entity::place::WorkerGroup;
 
 /// The four kinds of account, from the token's `role` claim.
@@ -36,6 +37,8 @@ pub struct Identity {
     pub role: Role,
     /// A worker's group, when the issuer says which.
     pub group: Option<WorkerGroup>,
+    /// When the token stops being valid (its `exp`): long-lived subscriptions end then.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// The caller: anonymous, or a verified identity. A bad token never becomes anonymous:
@@ -62,6 +65,11 @@ impl Viewer {
 
     pub fn subject(&self) -> Option<&str> {
         self.0.as_ref().map(|identity| identity.subject.as_str())
+    }
+
+    /// When the caller's token expires; `None` for anonymous callers.
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.as_ref().and_then(|identity| identity.expires_at)
     }
 
     pub fn is_admin(&self) -> bool {

@@ -188,6 +188,7 @@ pub async fn replace_year(db: &DatabaseConnection, year: i32, days: Vec<Calendar
         .exec(&txn)
         .await?;
     insert(&txn, &days).await?;
+    super::change_log::append_calendar(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

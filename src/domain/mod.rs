@@ -2,10 +2,12 @@
 //! how it is found and how it changes.
 
 pub mod calendar;
+pub mod change_log;
 pub mod directory;
 pub mod geo;
 pub mod history;
 pub mod hours;
+pub mod live;
 pub mod offers;
 pub mod places;
 pub mod validate;

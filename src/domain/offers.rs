@@ -13,7 +13,8 @@ use sea_orm::{
 };
 
 use super::{
-    Services,
+    Services, change_log,
+    geo::Point,
     history::{self, Action, change},
     validate,
 };
@@ -87,10 +88,10 @@ async fn managed_offer(
     Ok((offer, place))
 }
 
-/// Marks the place changed, so other instances pick up its offers, then records history.
+/// Records history and logs the place as changed, so every instance re-reads its offers.
 async fn touch_and_record(
     db: &impl ConnectionTrait,
-    place_id: i32,
+    place: &place::Model,
     viewer: &Viewer,
     action: Action,
     changes: Vec<FieldChange>,
@@ -100,10 +101,16 @@ async fn touch_and_record(
             place::Column::UpdatedAt,
             sea_orm::sea_query::Expr::value(Utc::now()),
         )
-        .filter(place::Column::Id.eq(place_id))
+        .filter(place::Column::Id.eq(place.id))
         .exec(db)
         .await?;
-    history::record(db, place_id, viewer, action, changes, None).await
+    history::record(db, place.id, viewer, action, changes, None).await?;
+    let location = Point {
+        lat: place.latitude,
+        lng: place.longitude,
+    };
+    change_log::append_place(db, place.id, &[location]).await?;
+    Ok(())
 }
 
 fn offer_changes(old: Option<&offer::Model>, new: Option<&offer::Model>) -> Vec<FieldChange> {
@@ -159,7 +166,7 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewOffer) -> AppR
     let created = row.insert(&txn).await?;
     touch_and_record(
         &txn,
-        place.id,
+        &place,
         viewer,
         Action::OfferCreated,
         offer_changes(None, Some(&created)),
@@ -214,7 +221,7 @@ pub async fn update(
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("offer {id} vanished inside its own update")))?;
     touch_and_record(
         &txn,
-        place.id,
+        &place,
         viewer,
         Action::OfferUpdated,
         offer_changes(Some(&current), Some(&updated)),
@@ -243,7 +250,7 @@ pub async fn delete(services: &Services, viewer: &Viewer, id: i32) -> AppResult<
     }
     touch_and_record(
         &txn,
-        place.id,
+        &place,
         viewer,
         Action::OfferDeleted,
         offer_changes(Some(&current), None),

@@ -92,7 +92,7 @@ pub struct CalendarMutation;
 impl CalendarMutation {
     /// Replaces a year of the work calendar, such as when the State Council publishes the
     /// next year's holidays. Admins only. This instance follows at once, other instances
-    /// within a minute.
+    /// within moments.
     async fn set_work_calendar(
         &self,
         ctx: &Context<'_>,
@@ -116,8 +116,7 @@ impl CalendarMutation {
         calendar::replace_year(&services.db, input.year, days)
             .await
             .extend()?;
-        let fresh = calendar::load(&services.db).await.extend()?;
-        services.directory.replace_calendar(fresh);
+        services.directory.catch_up(&services.db).await.extend()?;
         Ok(SetWorkCalendarPayload {
             days: days_of(&services.directory.calendar(), input.year),
         })

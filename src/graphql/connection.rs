@@ -5,7 +5,10 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    domain::{directory::RankKey, places::QueueKey},
+    domain::{
+        directory::RankKey,
+        places::{QueueKey, SyncCursor},
+    },
     error::{AppError, AppResult},
 };
 
@@ -45,6 +48,8 @@ pub enum CursorKind {
     Ranked,
     /// Submission time, id: `reviewQueue`.
     Queue,
+    /// A position in the change log: `placeChanges`.
+    Sync,
 }
 
 impl CursorKind {
@@ -54,6 +59,7 @@ impl CursorKind {
             Self::History => "history",
             Self::Ranked => "ranked",
             Self::Queue => "queue",
+            Self::Sync => "sync",
         }
     }
 }
@@ -150,6 +156,37 @@ pub fn decode_queue_cursor(cursor: Option<&str>) -> AppResult<Option<QueueKey>> 
                 submitted_at,
                 id: number(&parts[1])?,
             })
+        })
+        .transpose()
+}
+
+/// Sync cursors name a place in the first download (`s`) or a span of the log (`d`).
+pub fn sync_cursor(cursor: SyncCursor) -> String {
+    let parts = match cursor {
+        SyncCursor::Snapshot { position, after_id } => {
+            ["s".to_owned(), position.to_string(), after_id.to_string()]
+        }
+        SyncCursor::Delta { since, through } => ["d".to_owned(), since.to_string(), through.to_string()],
+    };
+    encode(CursorKind::Sync, &parts)
+}
+
+pub fn decode_sync_cursor(cursor: Option<&str>) -> AppResult<Option<SyncCursor>> {
+    cursor
+        .map(|cursor| {
+            let parts = decode(cursor, CursorKind::Sync, 3)?;
+            let (a, b): (i64, i64) = (number(&parts[1])?, number(&parts[2])?);
+            if a < 0 || b < 0 {
+                return Err(damaged());
+            }
+            match parts[0].as_str() {
+                "s" => Ok(SyncCursor::Snapshot {
+                    position: a,
+                    after_id: i32::try_from(b).map_err(|_| damaged())?,
+                }),
+                "d" if a <= b => Ok(SyncCursor::Delta { since: a, through: b }),
+                _ => Err(damaged()),
+            }
         })
         .transpose()
 }

@@ -12,7 +12,7 @@ pub mod places;
 pub mod prepare;
 pub mod viewer;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::{auth::Viewer, domain::Services};
 
@@ -21,6 +21,7 @@ use crate::{auth::Viewer, domain::Services};
 pub struct Query(
     node::NodeQuery,
     places::PlaceQuery,
+    places::PlaceChangeQuery,
     viewer::ViewerQuery,
     calendar::CalendarQuery,
 );
@@ -33,11 +34,15 @@ pub struct Mutation(
     calendar::CalendarMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+/// Every subscription of the API, over graphql-transport-ws on `/graphql/ws`.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(places::PlaceSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// The schema with its limits, without request-time data.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .register_output_type::<node::Node>()
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)

@@ -29,6 +29,7 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool>
     if !offers.is_empty() {
         offer::Entity::insert_many(offers).exec(&txn).await?;
     }
+    crate::domain::change_log::append_unlogged_places(&txn).await?;
     txn.commit().await?;
     Ok(true)
 }

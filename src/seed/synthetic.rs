@@ -161,6 +161,7 @@ pub async fn insert(db: &DatabaseConnection, count: u32) -> anyhow::Result<()> {
         .collect();
     let txn = db.begin().await?;
     super::insert_all(&txn, rows, |inserted| bar.inc(inserted as u64)).await?;
+    crate::domain::change_log::append_unlogged_places(&txn).await?;
     txn.commit().await?;
     bar.finish();
     Ok(())

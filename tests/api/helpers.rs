@@ -185,11 +185,32 @@ impl TestApp {
             .expect("test tokens mint")
     }
 
+    /// A token that expires after `ttl`.
+    pub fn short_lived_token(&self, role: Role, subject: &str, ttl: Duration) -> String {
+        self.auth
+            .mint(subject, role, None, ttl)
+            .expect("test tokens mint")
+    }
+
     /// A token for `subject` with `role`, signed as the server expects.
     pub fn token(&self, role: Role, subject: &str) -> String {
         self.auth
             .mint(subject, role, None, Duration::from_secs(3600))
             .expect("test tokens mint")
+    }
+
+    /// Runs `sql` on the database as another instance writes: in one transaction with a
+    /// change-log entry for each of `place_ids` (global ids).
+    pub async fn write_as_another_instance(&self, sql: &str, place_ids: &[&str]) {
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let txn = self.db.begin().await.unwrap();
+        txn.execute_unprepared(sql).await.unwrap();
+        for id in place_ids {
+            yizhan::domain::change_log::append_place(&txn, numeric_id(id), &[])
+                .await
+                .unwrap();
+        }
+        txn.commit().await.unwrap();
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -256,6 +277,21 @@ impl Drop for TestApp {
             .ok();
         }
     }
+}
+
+/// The number inside a global id such as `UGxhY2U6MQ` (`Place:1`).
+pub fn numeric_id(global: &str) -> i32 {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(global)
+        .expect("a global id is base64");
+    String::from_utf8(text)
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("a global id ends in a number")
 }
 
 /// The error code of the first error.

@@ -437,7 +437,7 @@ async fn an_expired_status_reads_as_null_and_no_longer_filters() {
         expired.to_rfc3339(),
         chrono::Utc::now().to_rfc3339()
     );
-    app.db.execute_unprepared(&sql).await.unwrap();
+    app.write_as_another_instance(&sql, &[id.as_str().unwrap()]).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let public = app.gql(PUBLIC_VIEW, json!({ "id": id })).await;

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod authorization;
+mod changes;
 mod discovery;
 mod http;
 mod listings;

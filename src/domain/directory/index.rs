@@ -175,12 +175,31 @@ impl Centre {
 pub struct Index {
     pub by_id: BTreeMap<i32, Entry>,
     grid: HashMap<Cell, Vec<Entry>>,
+    /// The log position of places that are not published (or gone), so that an older
+    /// read of them, published, can never bring them back. One entry per such place.
+    hidden: HashMap<i32, i64>,
 }
 
 impl Index {
+    /// The log position the index holds for a place, published or not; 0 when unknown.
+    pub fn position_of(&self, id: i32) -> i64 {
+        self.by_id
+            .get(&id)
+            .map(|entry| entry.listing.place.log_position)
+            .or_else(|| self.hidden.get(&id).copied())
+            .unwrap_or(0)
+    }
+
+    /// Records that a place is not published (or gone) as of `position`.
+    pub fn hide(&mut self, id: i32, position: i64) {
+        self.remove(id);
+        self.hidden.insert(id, position);
+    }
+
     pub fn insert(&mut self, listing: Arc<Listing>) {
         let id = listing.place.id;
         self.remove(id);
+        self.hidden.remove(&id);
         let entry = Entry::new(listing);
         let cell = cell_of(entry.listing.place.latitude, entry.lng);
         self.grid.entry(cell).or_default().push(entry.clone());
@@ -191,6 +210,7 @@ impl Index {
     pub fn shrink_to_fit(&mut self) {
         self.grid.values_mut().for_each(Vec::shrink_to_fit);
         self.grid.shrink_to_fit();
+        self.hidden.shrink_to_fit();
     }
 
     pub fn remove(&mut self, id: i32) {

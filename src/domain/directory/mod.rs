@@ -1,5 +1,5 @@
-//! The published directory, held in memory and kept current by the writes that change it
-//! and, for writes made by other instances, by polling the database.
+//! The published directory, held in memory and kept current by following the change log:
+//! at once for this instance's own writes, and within moments for every other instance's.
 //!
 //! Riders read far more than partners write, and a whole country's network is a few
 //! hundred thousand places, so discovery answers from this index instead of asking the
@@ -9,18 +9,19 @@
 
 use std::{
     collections::{BinaryHeap, HashMap},
-    sync::{Arc, Mutex, RwLock},
-    time::Duration,
+    sync::{Arc, Mutex, RwLock, atomic::AtomicI64},
 };
 
 use chrono::{DateTime, Utc};
 use entity::{
     offer,
-    place::{self, Amenity, PlaceKind, Publication, StatusState, WorkerGroup},
+    place::{self, Amenity, PlaceKind, StatusState, WorkerGroup},
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+pub use sync::{CatchUp, live_offers};
 
+pub mod follow;
 mod index;
+mod sync;
 
 use index::{Centre, Entry, Index, Matcher};
 
@@ -28,11 +29,8 @@ use super::{
     calendar::WorkCalendar,
     geo::{EARTH_RADIUS_METERS, Point},
     hours::Hours,
+    live::Hub,
 };
-use crate::error::AppResult;
-
-/// Rows per query when loading or refreshing.
-const LOAD_BATCH: u64 = 2_000;
 
 /// A place as the directory serves it: the row, its live offers, and what filters need,
 /// prepared once.
@@ -128,6 +126,11 @@ pub struct PlaceFilter {
     pub offers_for: Option<Option<WorkerGroup>>,
     /// `Some(true)`: only places whose live status is not FULL or TEMPORARILY_CLOSED.
     pub available: Option<bool>,
+}
+
+/// Whether a listing passes `filter` at `now`, as the directory's queries would decide.
+pub fn matches(listing: &Arc<Listing>, filter: &PlaceFilter, now: DateTime<Utc>) -> bool {
+    Matcher::new(filter, now).matches(&Entry::new(listing.clone()))
 }
 
 /// One page of a listing, with the size of the whole result.
@@ -299,8 +302,12 @@ pub struct Directory {
     calendar: RwLock<Arc<WorkCalendar>>,
     /// Parsed hours by (expression, zone): a network repeats a handful of expressions.
     hours: Mutex<HashMap<(String, String), Option<Hours>>>,
-    /// The newest `updated_at` applied, from which polling resumes.
-    watermark: Mutex<Option<DateTime<Utc>>>,
+    /// The change-log position up to which every change is applied.
+    applied: AtomicI64,
+    /// Serialises followers of the log, so positions apply in order.
+    following: tokio::sync::Mutex<()>,
+    /// Subscribers to hear of every change applied.
+    hub: Arc<Hub>,
 }
 
 impl Directory {
@@ -309,29 +316,10 @@ impl Directory {
             index: RwLock::default(),
             calendar: RwLock::new(Arc::new(calendar)),
             hours: Mutex::default(),
-            watermark: Mutex::default(),
+            applied: AtomicI64::new(0),
+            following: tokio::sync::Mutex::default(),
+            hub: Arc::default(),
         }
-    }
-
-    /// Loads every published place and its offers, in batches so a large network never
-    /// sits in memory twice.
-    pub async fn load(db: &DatabaseConnection, calendar: WorkCalendar) -> AppResult<Self> {
-        let directory = Self::new(calendar);
-        let mut after = 0;
-        loop {
-            let rows = place::Entity::find()
-                .filter(place::Column::Publication.eq(Publication::Published))
-                .filter(place::Column::Id.gt(after))
-                .order_by_asc(place::Column::Id)
-                .limit(LOAD_BATCH)
-                .all(db)
-                .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.id;
-            directory.apply_rows(db, rows).await?;
-        }
-        directory.write().shrink_to_fit();
-        Ok(directory)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
@@ -374,118 +362,21 @@ impl Directory {
         }
     }
 
-    /// Records places as they are now, with their offers: listed while published, gone
-    /// otherwise.
-    async fn apply_rows(&self, db: &DatabaseConnection, rows: Vec<place::Model>) -> AppResult<()> {
-        let published: Vec<i32> = rows
-            .iter()
-            .filter(|row| row.publication == Publication::Published)
-            .map(|row| row.id)
-            .collect();
-        let mut offers = live_offers(db, &published).await?;
-        let listings: Vec<(i32, DateTime<Utc>, Option<Arc<Listing>>)> = rows
-            .into_iter()
-            .map(|row| {
-                let (id, updated_at) = (row.id, row.updated_at);
-                let listing = (row.publication == Publication::Published)
-                    .then(|| Arc::new(self.listing(row, offers.remove(&id).unwrap_or_default())));
-                (id, updated_at, listing)
-            })
-            .collect();
-        let mut index = self.write();
-        for (id, updated_at, listing) in listings {
-            // A poll that read a row just before a local write commits must not undo it.
-            if index
-                .by_id
-                .get(&id)
-                .is_some_and(|current| current.listing.place.updated_at > updated_at)
-            {
-                continue;
-            }
-            match listing {
-                Some(listing) => index.insert(listing),
-                None => index.remove(id),
-            }
-        }
-        Ok(())
-    }
-
-    /// Re-reads places from the database after a write: the writer reads its own write at once.
-    pub async fn refresh(&self, db: &DatabaseConnection, ids: &[i32]) -> AppResult<()> {
-        let rows = place::Entity::find()
-            .filter(place::Column::Id.is_in(ids.iter().copied()))
-            .all(db)
-            .await?;
-        let found: Vec<i32> = rows.iter().map(|row| row.id).collect();
-        self.apply_rows(db, rows).await?;
-        let mut index = self.write();
-        for id in ids.iter().filter(|id| !found.contains(id)) {
-            index.remove(*id);
-        }
-        Ok(())
-    }
-
-    /// Applies what other instances wrote since the last poll. Rows changed within
-    /// `overlap` of the watermark are read again, so a transaction that committed late
-    /// with an older timestamp is not missed.
-    pub async fn poll_changes(&self, db: &DatabaseConnection, overlap: Duration) -> AppResult<usize> {
-        let since = *self
-            .watermark
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut query = place::Entity::find()
-            .order_by_asc(place::Column::UpdatedAt)
-            .limit(LOAD_BATCH);
-        if let Some(since) = since {
-            let from = since - chrono::Duration::from_std(overlap).unwrap_or_default();
-            query = query.filter(place::Column::UpdatedAt.gte(from));
-        } else {
-            query = query.order_by_desc(place::Column::UpdatedAt).limit(1);
-        }
-        let rows = query.all(db).await?;
-        let newest = rows.iter().map(|row| row.updated_at).max();
-        let count = rows.len();
-        if since.is_some() {
-            self.apply_rows(db, rows).await?;
-        }
-        if let Some(newest) = newest {
-            let mut watermark = self
-                .watermark
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            *watermark = Some(watermark.map_or(newest, |current| current.max(newest)));
-        }
-        Ok(count)
-    }
-
-    /// Swaps in a new work calendar and re-reads every listing's hours against it.
-    pub fn replace_calendar(&self, calendar: WorkCalendar) {
-        *self
-            .calendar
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(calendar);
-        self.hours
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clear();
-        let listings: Vec<Arc<Listing>> = self
-            .read()
-            .by_id
-            .values()
-            .map(|entry| entry.listing.clone())
-            .collect();
-        let rebuilt: Vec<Arc<Listing>> = listings
-            .into_iter()
-            .map(|listing| Arc::new(self.listing(listing.place.clone(), listing.offers.clone())))
-            .collect();
-        let mut index = self.write();
-        for listing in rebuilt {
-            index.insert(listing);
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.read().by_id.len()
+    }
+
+    /// Every published place within `radius` metres of `center`, by id.
+    pub fn within(&self, center: Point, radius: f64) -> Vec<Arc<Listing>> {
+        let filter = PlaceFilter::default();
+        let search = RadiusSearch::new(center, radius, &filter, Utc::now());
+        let index = self.read();
+        let mut found = Vec::new();
+        index.for_each_candidate(center, radius, |entry| {
+            search.visit(entry, &mut |hit| found.push(hit.entry.listing.clone()));
+        });
+        found.sort_unstable_by_key(|listing| listing.place.id);
+        found
     }
 
     pub fn is_empty(&self) -> bool {
@@ -671,24 +562,4 @@ impl Directory {
             .collect();
         page_of(hits, after, first, centre.is_some())
     }
-}
-
-/// Offers not deleted and not over, of the given places, grouped by place.
-pub async fn live_offers(
-    db: &DatabaseConnection,
-    place_ids: &[i32],
-) -> AppResult<HashMap<i32, Vec<offer::Model>>> {
-    let mut grouped: HashMap<i32, Vec<offer::Model>> = HashMap::new();
-    for chunk in place_ids.chunks(LOAD_BATCH as usize) {
-        let offers = offer::Entity::find()
-            .filter(offer::Column::PlaceId.is_in(chunk.iter().copied()))
-            .filter(offer::Column::DeletedAt.is_null())
-            .filter(offer::Column::ValidUntil.gt(Utc::now()))
-            .all(db)
-            .await?;
-        for offer in offers {
-            grouped.entry(offer.place_id).or_default().push(offer);
-        }
-    }
-    Ok(grouped)
 }

@@ -10,7 +10,7 @@ use super::{Guard, listings, load_for_change, save};
 use crate::{
     auth::{Viewer, policy},
     domain::{
-        Services,
+        Services, change_log,
         directory::Listing,
         geo::Point,
         history::{self, Action},
@@ -113,6 +113,7 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewPlace) -> AppR
     let created = row.insert(&txn).await?;
     let fields = history::diff_places(&blank_like(&created), &created);
     history::record(&txn, created.id, viewer, Action::Created, fields, None).await?;
+    change_log::append_place(&txn, created.id, &[location]).await?;
     txn.commit().await?;
     Ok(listings(services, vec![created]).await?.remove(0))
 }

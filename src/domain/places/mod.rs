@@ -1,12 +1,16 @@
 //! Places: finding them, listing them, searching around a point, and the one way every
 //! change to a place is written.
 
+mod changes;
 mod edit;
 mod lifecycle;
 mod status;
 
 use std::sync::Arc;
 
+pub use changes::{
+    ChangeKind, ChangePage, PlaceChange, SyncCursor, Watch, changes_since, watch_area, watch_place,
+};
 use chrono::{DateTime, Utc};
 pub use edit::{NewPlace, PlaceChanges, create, transfer, update};
 use entity::place::{self, Publication};
@@ -18,7 +22,7 @@ use sea_orm::{
 pub use status::{NewStatus, set_status};
 
 use super::{
-    Services,
+    Services, change_log,
     directory::{Found, Listing, Nearest, Page, PlaceFilter, RankKey, live_offers},
     geo::{Point, Within},
     history::{self, Action},
@@ -186,6 +190,14 @@ pub async fn review_queue(
     page_from_db(services, pending, page, first).await
 }
 
+/// Where a place row says it is.
+fn point_of(place: &place::Model) -> Point {
+    Point {
+        lat: place.latitude,
+        lng: place.longitude,
+    }
+}
+
 /// How a write guards against concurrent writers.
 #[derive(Clone, Copy, Debug)]
 enum Guard {
@@ -248,6 +260,7 @@ async fn save(
         reason,
     )
     .await?;
+    change_log::append_place(&txn, current.id, &[point_of(current), point_of(&updated)]).await?;
     txn.commit().await?;
     services.directory.refresh(&services.db, &[current.id]).await?;
     // A published place is now in the directory with its offers; read them only otherwise.

@@ -1,6 +1,7 @@
 //! Places in GraphQL: the `Place` type, its connections, the discovery queries and the
 //! listing mutations. Resolvers only translate; the rules live in `domain`.
 
+mod changes;
 mod connections;
 mod inputs;
 mod mutation;
@@ -9,6 +10,7 @@ mod query;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Result, ResultExt, SimpleObject};
+pub use changes::{PlaceChangeQuery, PlaceSubscription};
 use chrono::{DateTime, Utc};
 pub use connections::PlaceConnection;
 pub use mutation::PlaceMutation;

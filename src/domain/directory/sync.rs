@@ -1,0 +1,247 @@
+//! How the directory follows the database: it loads every published place once, then
+//! applies the change log by position. A write applies its own change at once (`refresh`);
+//! the follower (`catch_up`) applies every instance's changes in log order, in bounded
+//! batches, however many rows a change touched.
+//!
+//! Each place row carries the log position of its latest change, so of two reads of a
+//! place the directory keeps the one the database committed later, whichever arrives
+//! last, and removals and suspensions apply like any other change.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, atomic::Ordering},
+};
+
+use chrono::Utc;
+use entity::{
+    offer,
+    place::{self, Publication},
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::{Directory, Listing, index::Index};
+use crate::{
+    domain::{calendar, change_log, live::ChangeEvent},
+    error::AppResult,
+};
+
+/// Rows or log entries per query.
+const BATCH: u64 = 1_000;
+
+/// Where a catch-up left the directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CatchUp {
+    /// The position every change up to which is applied.
+    pub applied: i64,
+    /// Log entries applied by this catch-up.
+    pub entries: usize,
+}
+
+impl Directory {
+    /// Loads every published place and its offers, in batches so a large network never
+    /// sits in memory twice. The log's head is read first: every change at or below it has
+    /// committed, so the rows read afterwards include it, and the follower resumes from it.
+    pub async fn load(db: &impl ConnectionTrait, calendar: calendar::WorkCalendar) -> AppResult<Self> {
+        let directory = Self::new(calendar);
+        let index = directory.read_all(db).await?;
+        *directory.write() = index;
+        Ok(directory)
+    }
+
+    /// The position every change up to which is applied.
+    pub fn applied(&self) -> i64 {
+        self.applied.load(Ordering::Acquire)
+    }
+
+    /// The subscribers that hear of every change applied.
+    pub fn hub(&self) -> &Arc<crate::domain::live::Hub> {
+        &self.hub
+    }
+
+    async fn read_all(&self, db: &impl ConnectionTrait) -> AppResult<Index> {
+        let head = change_log::head(db).await?;
+        let mut index = Index::default();
+        let mut after = 0;
+        loop {
+            let rows = place::Entity::find()
+                .filter(place::Column::Publication.eq(Publication::Published))
+                .filter(place::Column::Id.gt(after))
+                .order_by_asc(place::Column::Id)
+                .limit(BATCH)
+                .all(db)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.id;
+            for listing in self.listings_of(db, rows).await? {
+                index.insert(listing);
+            }
+        }
+        index.shrink_to_fit();
+        self.applied.fetch_max(head, Ordering::AcqRel);
+        Ok(index)
+    }
+
+    /// Listings for rows, with their live offers read in one query.
+    async fn listings_of(
+        &self,
+        db: &impl ConnectionTrait,
+        rows: Vec<place::Model>,
+    ) -> AppResult<Vec<Arc<Listing>>> {
+        let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
+        let mut offers = live_offers(db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let place_offers = offers.remove(&row.id).unwrap_or_default();
+                Arc::new(self.listing(row, place_offers))
+            })
+            .collect())
+    }
+
+    /// Re-reads places after a write, so the writer reads its own write at once.
+    pub async fn refresh(&self, db: &impl ConnectionTrait, ids: &[i32]) -> AppResult<()> {
+        let rows = place::Entity::find()
+            .filter(place::Column::Id.is_in(ids.iter().copied()))
+            .all(db)
+            .await?;
+        let listings = self.listings_of(db, rows).await?;
+        self.apply(listings, &[]);
+        Ok(())
+    }
+
+    /// Applies what every instance wrote since the applied position, up to the log's head,
+    /// in batches. One follower at a time; a directory below the log's horizon (its entries
+    /// expired) loads again from scratch.
+    pub async fn catch_up(&self, db: &DatabaseConnection) -> AppResult<CatchUp> {
+        let _turn = self.following.lock().await;
+        if self.applied() < change_log::horizon(db).await? {
+            tracing::warn!(
+                applied = self.applied(),
+                "the directory fell behind the change log's horizon; reloading"
+            );
+            let index = self.read_all(db).await?;
+            *self.write() = index;
+        }
+        let mut entries = 0;
+        loop {
+            let batch = change_log::read_after(db, self.applied(), BATCH).await?;
+            let Some(last) = batch.last().copied() else { break };
+            entries += batch.len();
+            if batch.iter().any(|entry| entry.place_id.is_none()) {
+                self.replace_calendar(calendar::load(db).await?);
+            }
+            // The latest position of each place in the batch: a place whose row is gone is
+            // hidden as of it.
+            let mut latest: HashMap<i32, i64> = HashMap::new();
+            for entry in &batch {
+                if let Some(id) = entry.place_id {
+                    latest.insert(id, entry.position);
+                }
+            }
+            let ids: Vec<i32> = latest.keys().copied().collect();
+            let rows = place::Entity::find()
+                .filter(place::Column::Id.is_in(ids.iter().copied()))
+                .all(db)
+                .await?;
+            let found: HashSet<i32> = rows.iter().map(|row| row.id).collect();
+            let gone: Vec<(i32, i64)> = latest.into_iter().filter(|(id, _)| !found.contains(id)).collect();
+            let listings = self.listings_of(db, rows).await?;
+            self.apply(listings, &gone);
+            self.applied.fetch_max(last.position, Ordering::AcqRel);
+            if (batch.len() as u64) < BATCH {
+                break;
+            }
+        }
+        Ok(CatchUp {
+            applied: self.applied(),
+            entries,
+        })
+    }
+
+    /// Applies places as read (and places found gone, with the position they went at),
+    /// keeping for each place only what is newer than what the directory holds, and tells
+    /// subscribers what changed.
+    fn apply(&self, listings: Vec<Arc<Listing>>, gone: &[(i32, i64)]) {
+        let mut index = self.write();
+        for listing in listings {
+            let (id, position) = (listing.place.id, listing.place.log_position);
+            if position <= index.position_of(id) {
+                continue;
+            }
+            let before = index.by_id.get(&id).map(|entry| entry.listing.clone());
+            let after = (listing.place.publication == Publication::Published).then(|| listing.clone());
+            match &after {
+                Some(published) => index.insert(published.clone()),
+                None => index.hide(id, position),
+            }
+            self.hub.publish(ChangeEvent {
+                position,
+                place_id: id,
+                before,
+                after,
+                current: Some(listing),
+            });
+        }
+        for &(id, position) in gone {
+            if position <= index.position_of(id) {
+                continue;
+            }
+            let before = index.by_id.get(&id).map(|entry| entry.listing.clone());
+            index.hide(id, position);
+            self.hub.publish(ChangeEvent {
+                position,
+                place_id: id,
+                before,
+                after: None,
+                current: None,
+            });
+        }
+    }
+
+    /// Swaps in a new work calendar and re-reads every listing's hours against it, in one
+    /// step under the index's lock, so no change applied meanwhile is undone.
+    fn replace_calendar(&self, calendar: calendar::WorkCalendar) {
+        *self
+            .calendar
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(calendar);
+        self.hours
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+        let mut index = self.write();
+        let rebuilt: Vec<Arc<Listing>> = index
+            .by_id
+            .values()
+            .map(|entry| {
+                let listing = &entry.listing;
+                Arc::new(self.listing(listing.place.clone(), listing.offers.clone()))
+            })
+            .collect();
+        for listing in rebuilt {
+            index.insert(listing);
+        }
+    }
+}
+
+/// Offers not deleted and not over, of the given places, grouped by place.
+pub async fn live_offers(
+    db: &impl ConnectionTrait,
+    place_ids: &[i32],
+) -> AppResult<HashMap<i32, Vec<offer::Model>>> {
+    let mut grouped: HashMap<i32, Vec<offer::Model>> = HashMap::new();
+    for chunk in place_ids.chunks(BATCH as usize) {
+        let offers = offer::Entity::find()
+            .filter(offer::Column::PlaceId.is_in(chunk.iter().copied()))
+            .filter(offer::Column::DeletedAt.is_null())
+            .filter(offer::Column::ValidUntil.gt(Utc::now()))
+            .all(db)
+            .await?;
+        for offer in offers {
+            grouped.entry(offer.place_id).or_default().push(offer);
+        }
+    }
+    Ok(grouped)
+}

@@ -1,0 +1,375 @@
+//! Places as they change: live watches of an area or of one place, and the delta sync that
+//! lets an app on a weak network download what changed since it last synced, not the city.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use entity::place::Publication;
+
+use crate::{
+    auth::{Viewer, policy},
+    domain::{
+        Services, change_log,
+        directory::{Listing, PlaceFilter},
+        geo::{Point, Within},
+        live::{ChangeEvent, Interest, Interrupted, Subscription},
+    },
+    error::{AppError, AppResult},
+};
+
+/// How a place changed for whoever watches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// It came into view: published inside the area, or matching the filter.
+    Entered,
+    /// It changed and is still in view.
+    Updated,
+    /// It went out of view: moved away, suspended, unpublished or deleted.
+    Left,
+}
+
+/// One change, as a watcher or a syncing app receives it.
+#[derive(Clone, Debug)]
+pub struct PlaceChange {
+    pub kind: ChangeKind,
+    pub place_id: i32,
+    /// The place as it is now; `None` when it left.
+    pub place: Option<Arc<Listing>>,
+    /// The change log position of the change.
+    pub position: i64,
+}
+
+/// Changes to published places in an area, filtered like `nearby`.
+pub struct AreaWatch {
+    subscription: Subscription,
+    centre: Point,
+    radius: f64,
+    filter: PlaceFilter,
+}
+
+/// Changes to one place, as the viewer may see it.
+pub struct PlaceWatch {
+    subscription: Subscription,
+    viewer: Viewer,
+    /// Whether the viewer could see the place at the last change, so that losing sight of
+    /// it is reported once as LEFT.
+    visible: bool,
+}
+
+/// A live watch of either kind.
+pub enum Watch {
+    Area(AreaWatch),
+    Place(PlaceWatch),
+}
+
+/// Starts watching the published places within reach of `near`.
+pub fn watch_area(services: &Services, near: Point, within: Within, filter: PlaceFilter) -> Watch {
+    let radius = within.radius_meters(&services.config.travel);
+    Watch::Area(AreaWatch {
+        subscription: services
+            .directory
+            .hub()
+            .subscribe(Interest::Area { centre: near, radius }),
+        centre: near,
+        radius,
+        filter,
+    })
+}
+
+/// Starts watching one place: NOT_FOUND unless the viewer may see it now.
+pub async fn watch_place(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Watch> {
+    // Subscribe first, so no change between the check and the subscription is missed.
+    let subscription = services.directory.hub().subscribe(Interest::Place(id));
+    if super::find(services, viewer, id).await?.is_none() {
+        return Err(AppError::NotFound(format!(
+            "no place with this id is visible to you (id {id})"
+        )));
+    }
+    Ok(Watch::Place(PlaceWatch {
+        subscription,
+        viewer: viewer.clone(),
+        visible: true,
+    }))
+}
+
+impl Watch {
+    /// The next change the watcher should hear of, or why there will be none.
+    pub async fn next(&mut self) -> Result<PlaceChange, Interrupted> {
+        loop {
+            let change = match self {
+                Self::Area(watch) => {
+                    let event = watch.subscription.next().await?;
+                    watch.classify(&event)
+                }
+                Self::Place(watch) => {
+                    let event = watch.subscription.next().await?;
+                    watch.classify(&event)
+                }
+            };
+            if let Some(change) = change {
+                return Ok(change);
+            }
+        }
+    }
+}
+
+impl AreaWatch {
+    fn in_view(&self, listing: &Arc<Listing>) -> bool {
+        listing.point().distance_to(self.centre) <= self.radius
+            && super::super::directory::matches(listing, &self.filter, Utc::now())
+    }
+
+    fn classify(&self, event: &ChangeEvent) -> Option<PlaceChange> {
+        let before = event.before.as_ref().is_some_and(|listing| self.in_view(listing));
+        let after = event.after.as_ref().filter(|listing| self.in_view(listing));
+        let kind = match (before, after.is_some()) {
+            (false, true) => ChangeKind::Entered,
+            (true, true) => ChangeKind::Updated,
+            (true, false) => ChangeKind::Left,
+            (false, false) => return None,
+        };
+        Some(PlaceChange {
+            kind,
+            place_id: event.place_id,
+            place: after.cloned(),
+            position: event.position,
+        })
+    }
+}
+
+impl PlaceWatch {
+    fn classify(&mut self, event: &ChangeEvent) -> Option<PlaceChange> {
+        let visible = event
+            .current
+            .as_ref()
+            .filter(|listing| policy::can_see(&self.viewer, &listing.place));
+        let kind = match (self.visible, visible.is_some()) {
+            (_, true) => ChangeKind::Updated,
+            (true, false) => ChangeKind::Left,
+            (false, false) => return None,
+        };
+        let kind = if kind == ChangeKind::Updated && !self.visible {
+            ChangeKind::Entered
+        } else {
+            kind
+        };
+        self.visible = visible.is_some();
+        Some(PlaceChange {
+            kind,
+            place_id: event.place_id,
+            place: visible.cloned(),
+            position: event.position,
+        })
+    }
+}
+
+/// Where a delta sync resumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncCursor {
+    /// Inside the first download: every place in the area as of `position`, by id.
+    Snapshot { position: i64, after_id: i32 },
+    /// After it: the app holds the area as of `since`, and has been sent every place whose
+    /// latest change is at or below `through`.
+    Delta { since: i64, through: i64 },
+}
+
+/// A page of a delta sync.
+#[derive(Debug)]
+pub struct ChangePage {
+    pub items: Vec<(PlaceChange, SyncCursor)>,
+    /// Where the next request resumes, even when the page is empty.
+    pub end: SyncCursor,
+    pub has_next_page: bool,
+}
+
+/// Changed places read per query while looking for those that concern the area.
+const DELTA_BATCH: u64 = 500;
+/// Changed places examined per request at most; the cursor then says where to go on.
+const DELTA_SCAN: usize = 10_000;
+
+/// The published places in reach of `near` (first download), or what changed there since
+/// `after`: places now in the area as UPDATED, places that were there and are no longer as
+/// LEFT tombstones. A cursor older than the log's retention is RESYNC_REQUIRED.
+pub async fn changes_since(
+    services: &Services,
+    near: Point,
+    within: Within,
+    after: Option<SyncCursor>,
+    first: usize,
+) -> AppResult<ChangePage> {
+    let radius = within.radius_meters(&services.config.travel);
+    match after {
+        None => Ok(snapshot(
+            services,
+            near,
+            radius,
+            services.directory.applied(),
+            0,
+            first,
+        )),
+        Some(SyncCursor::Snapshot { position, after_id }) => {
+            Ok(snapshot(services, near, radius, position, after_id, first))
+        }
+        Some(SyncCursor::Delta { since, through }) => {
+            delta(services, near, radius, since, through, first).await
+        }
+    }
+}
+
+fn snapshot(
+    services: &Services,
+    near: Point,
+    radius: f64,
+    position: i64,
+    after_id: i32,
+    first: usize,
+) -> ChangePage {
+    let mut listings = services.directory.within(near, radius);
+    listings.retain(|listing| listing.place.id > after_id);
+    let has_more = listings.len() > first;
+    listings.truncate(first);
+    let caught_up = SyncCursor::Delta {
+        since: position,
+        through: position,
+    };
+    let count = listings.len();
+    let items: Vec<(PlaceChange, SyncCursor)> = listings
+        .into_iter()
+        .enumerate()
+        .map(|(index, listing)| {
+            let cursor = if !has_more && index + 1 == count {
+                caught_up
+            } else {
+                SyncCursor::Snapshot {
+                    position,
+                    after_id: listing.place.id,
+                }
+            };
+            let change = PlaceChange {
+                kind: ChangeKind::Entered,
+                place_id: listing.place.id,
+                place: Some(listing),
+                position,
+            };
+            (change, cursor)
+        })
+        .collect();
+    let end = items.last().map_or(caught_up, |(_, cursor)| *cursor);
+    ChangePage {
+        items,
+        end,
+        has_next_page: has_more || services.directory.applied() > position,
+    }
+}
+
+fn box_touches_circle(south_west: Point, north_east: Point, centre: Point, radius: f64) -> bool {
+    let nearest = Point {
+        lat: centre.lat.clamp(south_west.lat, north_east.lat),
+        lng: centre.lng.clamp(south_west.lng, north_east.lng),
+    };
+    nearest.distance_to(centre) <= radius
+}
+
+async fn delta(
+    services: &Services,
+    near: Point,
+    radius: f64,
+    since: i64,
+    through: i64,
+    first: usize,
+) -> AppResult<ChangePage> {
+    let db = &services.db;
+    if since < change_log::horizon(db).await? || through > change_log::head(db).await? {
+        return Err(AppError::ResyncRequired(
+            "this sync cursor is older than the change log keeps (or from another database): \
+             sync again without `after`"
+                .to_owned(),
+        ));
+    }
+    // Answer from a directory at least as new as the log's head at this moment: a place's
+    // state and the cursor handed out with it must agree.
+    let up_to = services.directory.catch_up(db).await?.applied.max(through);
+    let mut items = Vec::new();
+    let mut scanned = 0;
+    let mut reached = through;
+    let exhausted = loop {
+        let batch = change_log::places_changed(db, since, reached, up_to, DELTA_BATCH).await?;
+        for changed in &batch {
+            scanned += 1;
+            reached = changed.position;
+            let cursor = SyncCursor::Delta {
+                since,
+                through: changed.position,
+            };
+            let listing = services.directory.get(changed.place_id);
+            let in_area = listing
+                .as_ref()
+                .filter(|listing| listing.place.publication == Publication::Published)
+                .filter(|listing| listing.point().distance_to(near) <= radius);
+            let kind =
+                if in_area.is_some() {
+                    ChangeKind::Updated
+                } else if changed.south_west.zip(changed.north_east).is_some_and(
+                    |(south_west, north_east)| box_touches_circle(south_west, north_east, near, radius),
+                ) {
+                    ChangeKind::Left
+                } else {
+                    continue;
+                };
+            let change = PlaceChange {
+                kind,
+                place_id: changed.place_id,
+                place: in_area.cloned(),
+                position: changed.position,
+            };
+            items.push((change, cursor));
+            if items.len() > first {
+                break;
+            }
+        }
+        if items.len() > first || scanned >= DELTA_SCAN {
+            break false;
+        }
+        if (batch.len() as u64) < DELTA_BATCH {
+            break true;
+        }
+    };
+    if items.len() > first {
+        items.truncate(first);
+        let end = items.last().map_or(
+            SyncCursor::Delta {
+                since,
+                through: reached,
+            },
+            |(_, cursor)| *cursor,
+        );
+        return Ok(ChangePage {
+            items,
+            end,
+            has_next_page: true,
+        });
+    }
+    let (end, has_next_page) = if exhausted {
+        let caught_up = SyncCursor::Delta {
+            since: up_to,
+            through: up_to,
+        };
+        if let Some(last) = items.last_mut() {
+            last.1 = caught_up;
+        }
+        (caught_up, false)
+    } else {
+        (
+            SyncCursor::Delta {
+                since,
+                through: reached,
+            },
+            true,
+        )
+    };
+    Ok(ChangePage {
+        items,
+        end,
+        has_next_page,
+    })
+}
