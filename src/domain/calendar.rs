@@ -118,9 +118,12 @@ pub fn weekday_from_number(number: i32) -> Option<Weekday> {
 /// Reads the calendar, seeding the built-in years into an empty table first.
 pub async fn load(db: &DatabaseConnection) -> AppResult<WorkCalendar> {
     if calendar_day::Entity::find().count(db).await? == 0 {
-        let txn = db.begin().await?;
-        insert(&txn, &builtin_days()).await?;
-        txn.commit().await?;
+        // Instances starting together on an empty database all seed: whoever comes second
+        // finds the days there already.
+        calendar_day::Entity::insert_many(rows_of(&builtin_days()))
+            .on_conflict_do_nothing()
+            .exec(db)
+            .await?;
     }
     let days = calendar_day::Entity::find()
         .all(db)
@@ -136,16 +139,19 @@ pub async fn load(db: &DatabaseConnection) -> AppResult<WorkCalendar> {
     Ok(WorkCalendar::from_days(days))
 }
 
-async fn insert(db: &impl ConnectionTrait, days: &[CalendarDay]) -> AppResult<()> {
-    let rows: Vec<calendar_day::ActiveModel> = days
-        .iter()
+fn rows_of(days: &[CalendarDay]) -> Vec<calendar_day::ActiveModel> {
+    days.iter()
         .map(|day| calendar_day::ActiveModel {
             date: Set(day.date),
             kind: Set(day.kind),
             name: Set(day.name.clone()),
             as_weekday: Set(day.as_weekday.map(weekday_number)),
         })
-        .collect();
+        .collect()
+}
+
+async fn insert(db: &impl ConnectionTrait, days: &[CalendarDay]) -> AppResult<()> {
+    let rows = rows_of(days);
     if !rows.is_empty() {
         calendar_day::Entity::insert_many(rows).exec(db).await?;
     }
