@@ -52,6 +52,11 @@ pub struct Model {
     pub version: i32,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    /// Where the place was when an admin last approved it: moves are measured from here.
+    #[sea_orm(nullable)]
+    pub approved_latitude: Option<f64>,
+    #[sea_orm(nullable)]
+    pub approved_longitude: Option<f64>,
     /// The change-log position of the place's latest change: which of two reads of the
     /// place is newer, decided by the database's commit order, never by a clock.
     pub log_position: i64,

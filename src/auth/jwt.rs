@@ -243,17 +243,38 @@ fn identity_from(claims: Claims) -> Result<Identity, String> {
     })
 }
 
+/// The development secret: read when its file exists (a damaged one is refused, never
+/// silently replaced: tokens already handed out would stop working), else created readable
+/// by its owner only.
 fn read_or_create_dev_secret(path: &Path) -> anyhow::Result<String> {
-    if let Ok(secret) = std::fs::read_to_string(path) {
-        let secret = secret.trim().to_owned();
-        if secret.len() >= 32 {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    match std::fs::read_to_string(path) {
+        Ok(secret) => {
+            let secret = secret.trim().to_owned();
+            if secret.len() < 32 {
+                bail!(
+                    "the development secret in {} is shorter than 32 characters; delete the file to \
+                     have a new one made (tokens signed with the old one stop working)",
+                    path.display()
+                );
+            }
             return Ok(secret);
         }
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            return Err(error).with_context(|| format!("reading the development secret {}", path.display()));
+        }
+        Err(_) => {}
     }
     let secret: String = (0..48)
         .map(|_| format!("{:x}", rand::random::<u8>() & 0xf))
         .collect();
-    std::fs::write(path, &secret)
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating the development secret {}", path.display()))?;
+    file.write_all(secret.as_bytes())
         .with_context(|| format!("writing the development secret to {}", path.display()))?;
     Ok(secret)
 }

@@ -77,20 +77,22 @@ impl WorkCalendar {
         &self.days
     }
 
-    /// An ordinary working day with `weekday`'s hours, near `date`: the next such day that
-    /// is neither a holiday nor a make-up day (or the previous one, at the end of data).
+    /// An ordinary working day with `weekday`'s hours whose rules stand in for `date`:
+    /// `weekday` of the same week, so that month and date selectors read the right month,
+    /// or, when that day is itself a holiday or a make-up day, the nearest ordinary one.
     pub fn proxy_for(&self, date: NaiveDate, weekday: Weekday) -> NaiveDate {
         let ordinary = |day: &NaiveDate| {
             day.weekday() == weekday && !self.is_holiday(*day) && self.makeup_weekday(*day).is_none()
         };
-        (1..=70)
-            .filter_map(|offset| date.checked_add_days(chrono::Days::new(offset)))
+        let offset =
+            i64::from(weekday.num_days_from_monday()) - i64::from(date.weekday().num_days_from_monday());
+        let Some(same_week) = date.checked_add_signed(chrono::Duration::days(offset)) else {
+            return date;
+        };
+        (0..=10)
+            .flat_map(|weeks: i64| [weeks, -weeks])
+            .filter_map(|weeks| same_week.checked_add_signed(chrono::Duration::weeks(weeks)))
             .find(ordinary)
-            .or_else(|| {
-                (1..=70)
-                    .filter_map(|offset| date.checked_sub_days(chrono::Days::new(offset)))
-                    .find(ordinary)
-            })
             .unwrap_or(date)
     }
 }
@@ -252,4 +254,29 @@ pub fn builtin_days() -> Vec<CalendarDay> {
         workday("国庆节调休", (2026, 10, 10)),
     ]
     .concat()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
+
+    #[test]
+    fn a_makeup_day_borrows_the_weekday_of_its_own_week() {
+        let calendar = WorkCalendar::from_days(builtin_days());
+        // Saturday 14 February 2026 works as a Monday: Monday the 9th, not March.
+        assert_eq!(
+            calendar.proxy_for(date(2026, 2, 14), Weekday::Mon),
+            date(2026, 2, 9)
+        );
+        // Saturday 28 February: its Monday (the 23rd) is still Spring Festival, so the
+        // nearest ordinary Monday stands in.
+        assert_eq!(
+            calendar.proxy_for(date(2026, 2, 28), Weekday::Mon),
+            date(2026, 3, 2)
+        );
+    }
 }

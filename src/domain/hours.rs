@@ -16,6 +16,23 @@ use crate::error::{AppError, AppResult};
 /// The zone of every place unless it says otherwise.
 pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Asia::Shanghai;
 
+/// The instants opening hours are evaluated for: time zone arithmetic on far-off dates
+/// overflows, and no rider plans beyond this.
+const EARLIEST_YEAR: i32 = 1970;
+const LATEST_YEAR: i32 = 2200;
+
+/// Refuses instants outside the years opening hours can be evaluated for.
+pub fn check_instant(field: &str, at: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
+    use chrono::Datelike;
+    if (EARLIEST_YEAR..LATEST_YEAR).contains(&at.year()) {
+        Ok(at)
+    } else {
+        Err(AppError::bad_input(format!(
+            "{field} must lie between the years {EARLIEST_YEAR} and {LATEST_YEAR}, got {at}"
+        )))
+    }
+}
+
 /// How far ahead `next_change` looks, day by day, around make-up working days.
 const LOOKAHEAD_DAYS: usize = 14;
 

@@ -16,6 +16,7 @@ use super::{
     Services, change_log,
     geo::Point,
     history::{self, Action, change},
+    hours::check_instant,
     validate,
 };
 use crate::{
@@ -49,6 +50,8 @@ pub struct OfferChanges {
 }
 
 fn check_window(from: DateTime<Utc>, until: DateTime<Utc>) -> AppResult<()> {
+    check_instant("validFrom", from)?;
+    check_instant("validUntil", until)?;
     if until <= from {
         return Err(AppError::bad_input("validUntil must be after validFrom"));
     }
@@ -151,7 +154,7 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewOffer) -> AppR
     check_window(valid_from, new.valid_until)?;
     let row = offer::ActiveModel {
         place_id: Set(place.id),
-        title: Set(validate::text("title", &new.title, 2, 60)?),
+        title: Set(validate::name("title", &new.title, 2, 60)?),
         description: Set(validate::text("description", &new.description, 0, 500)?),
         groups: Set(WorkerGroups(validate::deduplicated(new.groups))),
         valid_from: Set(valid_from),
@@ -187,7 +190,7 @@ pub async fn update(
     let expected = changes.expected_version.unwrap_or(current.version);
     let mut row: offer::ActiveModel = current.clone().into();
     if let Some(title) = &changes.title {
-        row.title = Set(validate::text("title", title, 2, 60)?);
+        row.title = Set(validate::name("title", title, 2, 60)?);
     }
     if let Some(description) = &changes.description {
         row.description = Set(validate::text("description", description, 0, 500)?);

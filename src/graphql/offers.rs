@@ -73,12 +73,10 @@ pub struct CreateOfferInput {
     pub place_id: ID,
     /// 2 to 60 characters.
     pub title: String,
-    /// Up to 500 characters.
-    #[graphql(default)]
-    pub description: String,
-    /// The worker groups it is for; empty (the default) means every worker.
-    #[graphql(default)]
-    pub groups: Vec<WorkerGroup>,
+    /// Up to 500 characters; empty when omitted or null.
+    pub description: Option<String>,
+    /// The worker groups it is for; empty, omitted or null means every worker.
+    pub groups: Option<Vec<WorkerGroup>>,
     /// When it starts; now when omitted.
     pub valid_from: Option<DateTime<Utc>>,
     /// When it ends: after `validFrom`, at most 366 days later.
@@ -146,8 +144,8 @@ impl OfferMutation {
         let new = offers::NewOffer {
             place_id: decode(&input.place_id, NodeType::Place).extend()?,
             title: input.title,
-            description: input.description,
-            groups: groups(input.groups),
+            description: input.description.unwrap_or_default(),
+            groups: groups(input.groups.unwrap_or_default()),
             valid_from: input.valid_from,
             valid_until: input.valid_until,
         };

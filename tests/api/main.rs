@@ -6,6 +6,7 @@ mod auth;
 mod authorization;
 mod changes;
 mod discovery;
+mod hardening;
 mod http;
 mod listings;
 mod nearby;

@@ -91,8 +91,8 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewPlace) -> AppR
     let now = Utc::now();
     let row = place::ActiveModel {
         kind: Set(new.kind),
-        name: Set(validate::text("name", &new.name, 2, 100)?),
-        address: Set(validate::text("address", &new.address, 4, 200)?),
+        name: Set(validate::name("name", &new.name, 2, 100)?),
+        address: Set(validate::name("address", &new.address, 4, 200)?),
         description: Set(check_description(new.description.as_deref())?),
         latitude: Set(location.lat),
         longitude: Set(location.lng),
@@ -153,10 +153,10 @@ pub async fn update(
         row.kind = Set(kind);
     }
     if let Some(name) = &changes.name {
-        row.name = Set(validate::text("name", name, 2, 100)?);
+        row.name = Set(validate::name("name", name, 2, 100)?);
     }
     if let Some(address) = &changes.address {
-        row.address = Set(validate::text("address", address, 4, 200)?);
+        row.address = Set(validate::name("address", address, 4, 200)?);
     }
     if let Some(description) = &changes.description {
         row.description = Set(check_description(description.as_deref())?);
@@ -187,13 +187,16 @@ pub async fn update(
     if let Some(groups) = changes.serves_groups {
         row.serves_groups = Set(WorkerGroups(validate::deduplicated(groups)));
     }
-    let moved = changes.location.map_or(0.0, |to| {
-        Point {
+    // Measured from where an admin last approved the place, so that short moves cannot add
+    // up to a relocation nobody reviewed.
+    let anchor = match (current.approved_latitude, current.approved_longitude) {
+        (Some(lat), Some(lng)) => Point { lat, lng },
+        _ => Point {
             lat: current.latitude,
             lng: current.longitude,
-        }
-        .distance_to(to)
-    });
+        },
+    };
+    let moved = changes.location.map_or(0.0, |to| anchor.distance_to(to));
     let kind_changed = changes.kind.is_some_and(|kind| kind != current.kind);
     let needs_review = current.publication == Publication::Published
         && (moved > services.config.review_move_meters || kind_changed);
@@ -205,7 +208,7 @@ pub async fn update(
         if kind_changed {
             "the kind changed: back to review".to_owned()
         } else {
-            format!("moved {moved:.0} m: back to review")
+            format!("moved {moved:.0} m from where it was approved: back to review")
         }
     });
     save(

@@ -43,7 +43,11 @@ async fn transition(
     row.publication = Set(to);
     match to {
         Publication::PendingReview => row.submitted_at = Set(Some(Utc::now())),
-        Publication::Published => row.review_note = Set(None),
+        Publication::Published => {
+            row.review_note = Set(None);
+            row.approved_latitude = Set(Some(current.latitude));
+            row.approved_longitude = Set(Some(current.longitude));
+        }
         _ => row.review_note = Set(reason.clone()),
     }
     save(

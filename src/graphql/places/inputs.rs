@@ -5,23 +5,21 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     auth::Viewer,
-    domain::{directory::PlaceFilter, geo::Point},
+    domain::{directory::PlaceFilter, geo::Point, hours::check_instant},
     error::AppError,
     graphql::enums::{Amenity, CoordinateSystem, PlaceKind, StatusState, TravelMode, WorkerGroup},
 };
 
-/// Narrows a list of places. Every given condition must hold; an empty list does not filter.
+/// Narrows a list of places. Every given condition must hold; a condition that is omitted,
+/// null or an empty list does not filter.
 #[derive(InputObject, Default)]
 pub struct PlaceFilterInput {
     /// Only places of these kinds.
-    #[graphql(default)]
-    pub kinds: Vec<PlaceKind>,
+    pub kinds: Option<Vec<PlaceKind>>,
     /// Only places that have all of these amenities.
-    #[graphql(default)]
-    pub amenities: Vec<Amenity>,
+    pub amenities: Option<Vec<Amenity>>,
     /// Only places that serve at least one of these worker groups.
-    #[graphql(default)]
-    pub groups: Vec<WorkerGroup>,
+    pub groups: Option<Vec<WorkerGroup>>,
     /// true: only places open right now; false: only places not open right now.
     pub open_now: Option<bool>,
     /// Only places open at this moment (for planning ahead).
@@ -35,22 +33,26 @@ pub struct PlaceFilterInput {
 }
 
 impl PlaceFilterInput {
-    pub fn into_filter(self, viewer: &Viewer) -> PlaceFilter {
+    pub fn into_filter(self, viewer: &Viewer) -> Result<PlaceFilter, AppError> {
         let group = viewer.identity().and_then(|identity| identity.group);
-        PlaceFilter {
-            kinds: self.kinds.into_iter().map(Into::into).collect(),
-            amenities: self.amenities.into_iter().map(Into::into).collect(),
-            groups: self.groups.into_iter().map(Into::into).collect(),
+        let open_at = self
+            .open_at
+            .map(|at| check_instant("filter.openAt", at))
+            .transpose()?;
+        Ok(PlaceFilter {
+            kinds: self.kinds.into_iter().flatten().map(Into::into).collect(),
+            amenities: self.amenities.into_iter().flatten().map(Into::into).collect(),
+            groups: self.groups.into_iter().flatten().map(Into::into).collect(),
             open_now: self.open_now,
-            open_at: self.open_at,
+            open_at,
             offers_for: self.offers_for_me.filter(|wanted| *wanted).map(|_| group),
             available: self.available,
-        }
+        })
     }
 }
 
-pub fn filter_of(input: Option<PlaceFilterInput>, viewer: &Viewer) -> PlaceFilter {
-    input.map(|input| input.into_filter(viewer)).unwrap_or_default()
+pub fn filter_of(input: Option<PlaceFilterInput>, viewer: &Viewer) -> Result<PlaceFilter, AppError> {
+    input.map_or_else(|| Ok(PlaceFilter::default()), |input| input.into_filter(viewer))
 }
 
 /// A position given by a phone or a map.
@@ -60,14 +62,14 @@ pub struct LocationInput {
     pub lat: f64,
     /// Longitude in degrees, -180 to 180.
     pub lng: f64,
-    /// The system the position is in: WGS84 (GPS, the default), GCJ02 (AMap, Tencent) or BD09 (Baidu).
-    #[graphql(default)]
-    pub system: CoordinateSystem,
+    /// The system the position is in: WGS84 (GPS; also when omitted or null), GCJ02 (AMap,
+    /// Tencent) or BD09 (Baidu).
+    pub system: Option<CoordinateSystem>,
 }
 
 impl LocationInput {
     pub fn to_point(self) -> Result<Point, AppError> {
-        Point::from_system(self.lat, self.lng, self.system.into())
+        Point::from_system(self.lat, self.lng, self.system.unwrap_or_default().into())
     }
 }
 
@@ -101,17 +103,14 @@ pub struct CreatePlaceInput {
     /// IANA time zone of the hours; Asia/Shanghai when omitted.
     pub time_zone: Option<String>,
     /// Open on make-up working days (调休) with working-day hours; for government service
-    /// centres and union stations.
-    #[graphql(default)]
-    pub follows_work_calendar: bool,
+    /// centres and union stations. False when omitted or null.
+    pub follows_work_calendar: Option<bool>,
     /// Digits with optional +, spaces, dashes or parentheses.
     pub phone: Option<String>,
-    /// What the place offers workers.
-    #[graphql(default)]
-    pub amenities: Vec<Amenity>,
-    /// The worker groups the place welcomes.
-    #[graphql(default)]
-    pub serves_groups: Vec<WorkerGroup>,
+    /// What the place offers workers; none when omitted or null.
+    pub amenities: Option<Vec<Amenity>>,
+    /// The worker groups the place welcomes; none when omitted or null.
+    pub serves_groups: Option<Vec<WorkerGroup>>,
 }
 
 /// Changes to a listing: give only the fields to change. A null `description` or `phone`

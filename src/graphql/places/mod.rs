@@ -103,8 +103,8 @@ impl Place {
 
     /// Where the place is, in the coordinate system you ask for (WGS84 by default; GCJ02
     /// for AMap and Tencent maps, BD09 for Baidu).
-    async fn location(&self, #[graphql(default)] system: CoordinateSystem) -> Location {
-        let point = self.listing.point().in_system(system.into());
+    async fn location(&self, system: Option<CoordinateSystem>) -> Location {
+        let point = self.listing.point().in_system(system.unwrap_or_default().into());
         Location {
             lat: point.lat,
             lng: point.lng,
@@ -135,8 +135,9 @@ impl Place {
     }
 
     /// Whether the place is open at `time`, for planning ahead; null when its hours do not say.
-    async fn open_at(&self, time: DateTime<Utc>) -> Option<bool> {
-        self.listing.is_open_at(time)
+    async fn open_at(&self, time: DateTime<Utc>) -> Result<Option<bool>> {
+        let time = domain::hours::check_instant("time", time).extend()?;
+        Ok(self.listing.is_open_at(time))
     }
 
     /// When the place next opens or closes; null when it never changes (such as "24/7").
@@ -215,13 +216,9 @@ impl Place {
 
     /// Perks for workers that are valid now. `forMe` tells a worker which are for their
     /// group. The owner and admins may add `includeUpcoming: true` to see offers not yet valid.
-    async fn offers(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default)] include_upcoming: bool,
-    ) -> Result<Vec<Offer>> {
+    async fn offers(&self, ctx: &Context<'_>, include_upcoming: Option<bool>) -> Result<Vec<Offer>> {
         let now = Utc::now();
-        if include_upcoming {
+        if include_upcoming == Some(true) {
             policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
             return Ok(self
                 .listing

@@ -56,10 +56,15 @@ impl PlaceMutation {
             location: input.location.to_point().extend()?,
             opening_hours: input.opening_hours,
             time_zone: input.time_zone,
-            follows_work_calendar: input.follows_work_calendar,
+            follows_work_calendar: input.follows_work_calendar.unwrap_or(false),
             phone: input.phone,
-            amenities: input.amenities.into_iter().map(Into::into).collect(),
-            serves_groups: input.serves_groups.into_iter().map(Into::into).collect(),
+            amenities: input.amenities.into_iter().flatten().map(Into::into).collect(),
+            serves_groups: input
+                .serves_groups
+                .into_iter()
+                .flatten()
+                .map(Into::into)
+                .collect(),
         };
         let listing = places::create(ctx.services(), ctx.viewer(), new).await.extend()?;
         Ok(CreatePlacePayload {
