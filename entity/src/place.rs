@@ -28,6 +28,9 @@ pub struct Model {
     pub serves_groups: WorkerGroups,
     /// The `sub` claim of the account that owns the listing.
     pub owner_subject: String,
+    /// The role of that account (`merchant`, `operator` or `admin`): with the subject, the
+    /// account that owns the listing.
+    pub owner_role: String,
     pub publication: Publication,
     /// Why an admin rejected or suspended the place; cleared when it is published.
     #[sea_orm(column_type = "Text", nullable)]

@@ -8,6 +8,7 @@ mod m20261128_000003_create_place_history;
 mod m20261128_000004_create_calendar_days;
 mod m20261129_000005_create_change_log;
 mod m20261129_000006_review_anchor;
+mod m20261129_000007_owner_role;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_create_calendar_days::Migration),
             Box::new(m20261129_000005_create_change_log::Migration),
             Box::new(m20261129_000006_review_anchor::Migration),
+            Box::new(m20261129_000007_owner_role::Migration),
         ]
     }
 }

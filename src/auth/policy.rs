@@ -13,8 +13,14 @@ pub fn require_login(viewer: &Viewer) -> AppResult<Role> {
         .ok_or_else(|| AppError::Unauthenticated("sign in: send an Authorization: Bearer token".to_owned()))
 }
 
+/// A place is owned by an account: the role it signs in with and its subject. Workers own
+/// nothing, and a merchant and an operator sharing a `sub` are different accounts.
 fn owns(viewer: &Viewer, place: &place::Model) -> bool {
-    viewer.subject() == Some(place.owner_subject.as_str())
+    viewer.identity().is_some_and(|identity| {
+        identity.role != Role::Worker
+            && identity.role.claim() == place.owner_role
+            && identity.subject == place.owner_subject
+    })
 }
 
 /// Published places are public; the rest only reach their owner and admins.

@@ -137,6 +137,7 @@ pub fn diff_places(old: &place::Model, new: &place::Model) -> Vec<FieldChange> {
             Some(json(&new.serves_groups.0)),
         ),
         change("ownerSubject", Some(&old.owner_subject), Some(&new.owner_subject)),
+        change("ownerRole", Some(&old.owner_role), Some(&new.owner_role)),
         change(
             "publication",
             Some(old.publication.to_value()),

@@ -45,7 +45,7 @@ impl Me {
     ) -> Result<PlaceConnection> {
         let first = page_size(first).extend()?;
         let after = decode_id_cursor(after.as_deref(), CursorKind::Id).extend()?;
-        let page = places::owned_by(ctx.services(), &self.identity.subject, after, first)
+        let page = places::owned_by(ctx.services(), &self.identity, after, first)
             .await
             .extend()?;
         Ok(PlaceConnection::from_page(page, |listing| {

@@ -235,6 +235,7 @@ impl Builder {
             amenities: Set(Amenities(spec.amenities)),
             serves_groups: Set(WorkerGroups(spec.groups)),
             owner_subject: Set(spec.owner),
+            owner_role: Set(owner_role_for(spec.kind).to_owned()),
             follows_work_calendar: Set(matches!(
                 spec.kind,
                 PlaceKind::PartyServiceCenter | PlaceKind::UnionStation
@@ -722,4 +723,13 @@ pub fn offers(places: &[place::Model], now: DateTime<Utc>) -> Vec<offer::ActiveM
             })
         })
         .collect()
+}
+
+/// Merchants hold the merchant kinds, operators the stations.
+pub fn owner_role_for(kind: PlaceKind) -> &'static str {
+    if kind.is_merchant_kind() {
+        "merchant"
+    } else {
+        "operator"
+    }
 }

@@ -140,6 +140,7 @@ fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) 
             WorkerGroup::Courier,
         ])),
         owner_subject: Set("synthetic".to_owned()),
+        owner_role: Set(super::demo::owner_role_for(kind).to_owned()),
         publication: Set(Publication::Published),
         version: Set(1),
         created_at: Set(now),

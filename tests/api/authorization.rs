@@ -45,7 +45,7 @@ const ADMIN_ONLY: Row = [UNAUTH, FORBID, FORBID, FORBID, FORBID, OK];
 
 /// (operation, expected outcomes). Mutation rows start with the mutation's name; field rows
 /// with `Type.field`; query rows with `Query.field`.
-const MATRIX: [(&str, Row); 19] = [
+const MATRIX: [(&str, Row); 20] = [
     //                               anonymous worker  owner  other   operator admin
     (
         "createPlace (merchant kind)",
@@ -67,6 +67,7 @@ const MATRIX: [(&str, Row); 19] = [
     ("deleteOffer", OWNER_OR_ADMIN),
     ("setWorkCalendar", ADMIN_ONLY),
     ("Place.ownerSubject", OWNER_OR_ADMIN),
+    ("Place.ownerRole", OWNER_OR_ADMIN),
     ("Place.reviewNote", OWNER_OR_ADMIN),
     ("Place.history", OWNER_OR_ADMIN),
     ("Place.offers (includeUpcoming)", OWNER_OR_ADMIN),
@@ -75,7 +76,7 @@ const MATRIX: [(&str, Row); 19] = [
 ];
 
 /// Owner-only fields of `Place`: anonymous callers are refused them, and only them.
-const OWNER_ONLY_PLACE_FIELDS: [&str; 3] = ["ownerSubject", "reviewNote", "history"];
+const OWNER_ONLY_PLACE_FIELDS: [&str; 4] = ["ownerSubject", "ownerRole", "reviewNote", "history"];
 
 fn token(app: &TestApp, caller: Caller) -> Option<String> {
     match caller {
@@ -202,6 +203,10 @@ async fn attempt(app: &TestApp, operation: &str, caller: Caller) -> String {
         ),
         "Place.ownerSubject" => (
             "query P($id: ID!) { place(id: $id) { ownerSubject } }",
+            json!({ "id": place }),
+        ),
+        "Place.ownerRole" => (
+            "query P($id: ID!) { place(id: $id) { ownerRole } }",
             json!({ "id": place }),
         ),
         "Place.reviewNote" => (

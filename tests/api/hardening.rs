@@ -222,3 +222,61 @@ async fn the_development_secret_is_private_and_a_damaged_one_is_refused_not_repl
         "never silently replaced"
     );
 }
+
+#[tokio::test]
+async fn ownership_is_of_an_account_so_a_worker_or_operator_sharing_a_merchants_sub_owns_nothing() {
+    let app = TestApp::spawn().await;
+    let merchant = app.token(Role::Merchant, "merchant-01");
+    let mine = "{ me { places(first: 5) { totalCount edges { node { id ownerRole history(first: 1) { totalCount } } } } } }";
+    let owned = app.gql_as(&merchant, mine, json!({})).await;
+    let places = &data(&owned)["me"]["places"];
+    assert_eq!(places["totalCount"], 1);
+    assert_eq!(places["edges"][0]["node"]["ownerRole"], "MERCHANT");
+    let id = places["edges"][0]["node"]["id"].clone();
+    let status = "mutation S($id: ID!) { setPlaceStatus(input: { id: $id, state: FULL }) { place { id } } }";
+    let offer = "mutation O($id: ID!) { createOffer(input: { placeId: $id, title: \"冒名优惠\", validUntil: \"2099-01-01T00:00:00Z\" }) { offer { id } } }";
+    let history = "query H($id: ID!) { place(id: $id) { history(first: 1) { totalCount } } }";
+    for impostor in [
+        app.worker_token("merchant-01", entity::place::WorkerGroup::DeliveryRider),
+        app.token(Role::Operator, "merchant-01"),
+    ] {
+        let none = app.gql_as(&impostor, mine, json!({})).await;
+        assert_eq!(data(&none)["me"]["places"]["totalCount"], 0);
+        assert_eq!(
+            code(&app.gql_as(&impostor, status, json!({ "id": id })).await),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(&app.gql_as(&impostor, offer, json!({ "id": id })).await),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(&app.gql_as(&impostor, history, json!({ "id": id })).await),
+            "FORBIDDEN"
+        );
+    }
+    // A draft of the merchant's stays invisible to a worker with the same sub.
+    let draft = app
+        .gql_as(&merchant, CREATE, json!({ "input": place_input("未发布小店") }))
+        .await;
+    let draft_id = data(&draft)["createPlace"]["place"]["id"].clone();
+    let worker = app.worker_token("merchant-01", entity::place::WorkerGroup::Courier);
+    let read = "query P($id: ID!) { place(id: $id) { id } }";
+    assert!(data(&app.gql_as(&worker, read, json!({ "id": draft_id })).await)["place"].is_null());
+    assert!(!data(&app.gql_as(&merchant, read, json!({ "id": draft_id })).await)["place"].is_null());
+
+    // An admin can hand a station to an operator account explicitly.
+    let admin = app.token(Role::Admin, "admin-1");
+    let transfer = "mutation T($id: ID!) { transferPlace(input: { id: $id, newOwnerSubject: \"merchant-01\", newOwnerRole: OPERATOR }) { place { ownerSubject ownerRole } } }";
+    let moved = app.gql_as(&admin, transfer, json!({ "id": draft_id })).await;
+    assert_eq!(data(&moved)["transferPlace"]["place"]["ownerRole"], "OPERATOR");
+    let as_operator = app
+        .gql_as(
+            &app.token(Role::Operator, "merchant-01"),
+            read,
+            json!({ "id": draft_id }),
+        )
+        .await;
+    assert!(!data(&as_operator)["place"].is_null());
+    assert!(data(&app.gql_as(&merchant, read, json!({ "id": draft_id })).await)["place"].is_null());
+}

@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
 
 use super::{Guard, listings, load_for_change, save};
 use crate::{
-    auth::{Viewer, policy},
+    auth::{Role, Viewer, policy},
     domain::{
         Services, change_log,
         directory::Listing,
@@ -81,9 +81,9 @@ fn check_description(description: Option<&str>) -> AppResult<Option<String>> {
 pub async fn create(services: &Services, viewer: &Viewer, new: NewPlace) -> AppResult<Arc<Listing>> {
     policy::may_create(viewer, new.kind)?;
     let owner = viewer
-        .subject()
+        .identity()
         .expect("may_create admits only signed-in viewers")
-        .to_owned();
+        .clone();
     let time_zone = new
         .time_zone
         .unwrap_or_else(|| DEFAULT_TIME_ZONE.name().to_owned());
@@ -102,7 +102,8 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewPlace) -> AppR
         phone: Set(new.phone.as_deref().map(validate::phone).transpose()?),
         amenities: Set(Amenities(validate::deduplicated(new.amenities))),
         serves_groups: Set(WorkerGroups(validate::deduplicated(new.serves_groups))),
-        owner_subject: Set(owner),
+        owner_subject: Set(owner.subject),
+        owner_role: Set(owner.role.claim().to_owned()),
         publication: Set(Publication::Draft),
         version: Set(1),
         created_at: Set(now),
@@ -132,6 +133,7 @@ fn blank_like(place: &place::Model) -> place::Model {
         amenities: Amenities::default(),
         serves_groups: WorkerGroups::default(),
         owner_subject: String::new(),
+        owner_role: String::new(),
         ..place.clone()
     }
 }
@@ -223,18 +225,30 @@ pub async fn update(
     .await
 }
 
-/// Gives a place to another account. Admins only.
+/// Gives a place to another account (a merchant's or an operator's). Admins only.
 pub async fn transfer(
     services: &Services,
     viewer: &Viewer,
     id: i32,
     new_owner: &str,
+    new_role: Option<Role>,
 ) -> AppResult<Arc<Listing>> {
     policy::may_moderate(viewer)?;
     let new_owner = validate::text("newOwnerSubject", new_owner, 1, 200)?;
     let current = load_for_change(services, viewer, id).await?;
+    let role = new_role.unwrap_or(if current.kind.is_merchant_kind() {
+        Role::Merchant
+    } else {
+        Role::Operator
+    });
+    if role == Role::Worker {
+        return Err(AppError::bad_input(
+            "newOwnerRole: workers cannot own places; give it to a MERCHANT, OPERATOR or ADMIN account",
+        ));
+    }
     let mut row: place::ActiveModel = current.clone().into();
     row.owner_subject = Set(new_owner);
+    row.owner_role = Set(role.claim().to_owned());
     save(
         services,
         viewer,

@@ -28,7 +28,7 @@ use super::{
     history::{self, Action},
 };
 use crate::{
-    auth::{Viewer, policy},
+    auth::{Identity, Viewer, policy},
     error::{AppError, AppResult},
 };
 
@@ -125,11 +125,13 @@ pub fn search(
 /// The places an account owns, whatever their publication, in id order.
 pub async fn owned_by(
     services: &Services,
-    subject: &str,
+    owner: &Identity,
     after: Option<i32>,
     first: usize,
 ) -> AppResult<Page<Arc<Listing>>> {
-    let owned = place::Entity::find().filter(place::Column::OwnerSubject.eq(subject));
+    let owned = place::Entity::find()
+        .filter(place::Column::OwnerRole.eq(owner.role.claim()))
+        .filter(place::Column::OwnerSubject.eq(owner.subject.as_str()));
     let page = owned
         .clone()
         .filter(place::Column::Id.gt(after.unwrap_or(0)))

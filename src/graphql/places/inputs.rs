@@ -7,7 +7,7 @@ use crate::{
     auth::Viewer,
     domain::{directory::PlaceFilter, geo::Point, hours::check_instant},
     error::AppError,
-    graphql::enums::{Amenity, CoordinateSystem, PlaceKind, StatusState, TravelMode, WorkerGroup},
+    graphql::enums::{Amenity, CoordinateSystem, PlaceKind, Role, StatusState, TravelMode, WorkerGroup},
 };
 
 /// Narrows a list of places. Every given condition must hold; a condition that is omitted,
@@ -170,6 +170,9 @@ pub struct TransferPlaceInput {
     pub id: ID,
     /// The `sub` of the account that will own it.
     pub new_owner_subject: String,
+    /// The role that account signs in with: MERCHANT or OPERATOR (or ADMIN). When omitted,
+    /// MERCHANT for the merchant kinds and OPERATOR for stations.
+    pub new_owner_role: Option<Role>,
 }
 
 /// A live status for a place.

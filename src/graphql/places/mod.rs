@@ -19,7 +19,7 @@ pub use query::PlaceQuery;
 use super::{
     ContextExt,
     connection::{CursorKind, decode_id_cursor},
-    enums::{Amenity, CoordinateSystem, PlaceKind, Publication, StatusState, WorkerGroup},
+    enums::{Amenity, CoordinateSystem, PlaceKind, Publication, Role, StatusState, WorkerGroup},
     history::PlaceHistoryConnection,
     node::{NodeType, global_id},
     offers::Offer,
@@ -251,6 +251,13 @@ impl Place {
     async fn owner_subject(&self, ctx: &Context<'_>) -> Result<&str> {
         policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
         Ok(&self.listing.place.owner_subject)
+    }
+
+    /// The role of the owning account (with `ownerSubject`, who owns the listing): MERCHANT,
+    /// OPERATOR or ADMIN. Its owner and admins only.
+    async fn owner_role(&self, ctx: &Context<'_>) -> Result<Option<Role>> {
+        policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
+        Ok(crate::auth::Role::from_claim(&self.listing.place.owner_role).map(Into::into))
     }
 
     /// Why an admin rejected or suspended the listing; null otherwise. Its owner and admins only.

@@ -107,7 +107,8 @@ impl PlaceMutation {
         input: TransferPlaceInput,
     ) -> Result<TransferPlacePayload> {
         let id = decode(&input.id, NodeType::Place).extend()?;
-        let listing = places::transfer(ctx.services(), ctx.viewer(), id, &input.new_owner_subject)
+        let role = input.new_owner_role.map(Into::into);
+        let listing = places::transfer(ctx.services(), ctx.viewer(), id, &input.new_owner_subject, role)
             .await
             .extend()?;
         Ok(TransferPlacePayload {
