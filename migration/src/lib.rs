@@ -7,6 +7,7 @@ mod m20261128_000002_create_offers;
 mod m20261128_000003_create_place_history;
 mod m20261128_000004_create_calendar_days;
 mod m20261129_000005_create_change_log;
+mod m20261129_000020_riders_voice;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_create_place_history::Migration),
             Box::new(m20261128_000004_create_calendar_days::Migration),
             Box::new(m20261129_000005_create_change_log::Migration),
+            Box::new(m20261129_000020_riders_voice::Migration),
         ]
     }
 }

@@ -150,7 +150,7 @@ impl PlaceSubscription {
         let near = near.to_point().extend()?;
         let within =
             Within::from_parts(within.meters, within.minutes, within.mode.map(Into::into)).extend()?;
-        let filter = filter_of(filter, &viewer);
+        let filter = filter_of(filter, &viewer).extend()?;
         let watch = places::watch_area(ctx.services(), near, within, filter);
         Ok(changes_of(watch, &viewer))
     }

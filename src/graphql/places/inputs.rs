@@ -32,12 +32,22 @@ pub struct PlaceFilterInput {
     /// true: only places whose live status is not FULL or TEMPORARILY_CLOSED (places
     /// without a current status count as available).
     pub available: Option<bool>,
+    /// Only places whose riders' average rating is at least this, 1 to 5; places nobody
+    /// has rated yet do not pass. Results keep their usual order.
+    pub min_rating: Option<f64>,
 }
 
 impl PlaceFilterInput {
-    pub fn into_filter(self, viewer: &Viewer) -> PlaceFilter {
+    pub fn into_filter(self, viewer: &Viewer) -> Result<PlaceFilter, AppError> {
         let group = viewer.identity().and_then(|identity| identity.group);
-        PlaceFilter {
+        if let Some(min) = self.min_rating
+            && !(1.0..=5.0).contains(&min)
+        {
+            return Err(AppError::bad_input(format!(
+                "filter.minRating must be 1 to 5, such as 4 or 4.5; got {min}"
+            )));
+        }
+        Ok(PlaceFilter {
             kinds: self.kinds.into_iter().map(Into::into).collect(),
             amenities: self.amenities.into_iter().map(Into::into).collect(),
             groups: self.groups.into_iter().map(Into::into).collect(),
@@ -45,12 +55,16 @@ impl PlaceFilterInput {
             open_at: self.open_at,
             offers_for: self.offers_for_me.filter(|wanted| *wanted).map(|_| group),
             available: self.available,
-        }
+            min_rating: self.min_rating,
+        })
     }
 }
 
-pub fn filter_of(input: Option<PlaceFilterInput>, viewer: &Viewer) -> PlaceFilter {
-    input.map(|input| input.into_filter(viewer)).unwrap_or_default()
+pub fn filter_of(input: Option<PlaceFilterInput>, viewer: &Viewer) -> Result<PlaceFilter, AppError> {
+    input
+        .map(|input| input.into_filter(viewer))
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 /// A position given by a phone or a map.

@@ -41,7 +41,7 @@ impl PlaceQuery {
     ) -> Result<PlaceConnection> {
         let first = page_size(first).extend()?;
         let after = decode_id_cursor(after.as_deref(), CursorKind::Id).extend()?;
-        let filter = filter_of(filter, ctx.viewer());
+        let filter = filter_of(filter, ctx.viewer()).extend()?;
         let page = places::list(ctx.services(), &filter, after, first);
         Ok(PlaceConnection::from_page(page, |listing| {
             id_cursor(CursorKind::Id, listing.place.id)
@@ -67,7 +67,7 @@ impl PlaceQuery {
             Within::from_parts(within.meters, within.minutes, within.mode.map(Into::into)).extend()?;
         let first = page_size(first).extend()?;
         let after = decode_ranked_cursor(after.as_deref()).extend()?;
-        let filter = filter_of(filter, ctx.viewer());
+        let filter = filter_of(filter, ctx.viewer()).extend()?;
         let nearest = places::nearby(services, near, within, &filter, after, first);
         Ok(NearbyPlaceConnection::new(
             nearest,
@@ -94,7 +94,7 @@ impl PlaceQuery {
         let near = near.map(LocationInput::to_point).transpose().extend()?;
         let first = page_size(first).extend()?;
         let after = decode_ranked_cursor(after.as_deref()).extend()?;
-        let filter = filter_of(filter, ctx.viewer());
+        let filter = filter_of(filter, ctx.viewer()).extend()?;
         let page = places::search(services, &text, near, &filter, after, first).extend()?;
         Ok(SearchResultConnection::from_page(page, &services.config.travel))
     }
