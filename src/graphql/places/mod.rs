@@ -300,9 +300,9 @@ impl Place {
         ctx: &Context<'_>,
         #[graphql(desc = "How many reviews to return, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
-        #[graphql(desc = "NEWEST (the default) or MOST_HELPFUL.", default)] order: ReviewOrder,
+        #[graphql(desc = "NEWEST (the default) or MOST_HELPFUL.")] order: Option<ReviewOrder>,
     ) -> Result<ReviewConnection> {
-        voice::reviews_of(ctx, &self.listing.place, first, after, order).await
+        voice::reviews_of(ctx, &self.listing.place, first, after, order.unwrap_or_default()).await
     }
 
     /// Your own review of the place, even while an admin has it hidden; null when you
