@@ -75,6 +75,31 @@ pub fn may_moderate(viewer: &Viewer) -> AppResult<()> {
     }
 }
 
+/// Riders speak for themselves: favourites, reviews, helpful marks and reports are for
+/// worker accounts, so a merchant cannot rate itself or a rival.
+pub fn may_speak_as_worker(viewer: &Viewer, what: &str) -> AppResult<()> {
+    match require_login(viewer)? {
+        Role::Worker => Ok(()),
+        _ => Err(AppError::Forbidden(format!(
+            "only worker accounts (role worker) may {what}"
+        ))),
+    }
+}
+
+/// Only the place's owner answers its reviews, in its own name: admins moderate instead.
+/// The owner is the merchant or operator account the place belongs to, never a worker
+/// account that happens to carry the same subject.
+pub fn may_reply(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
+    let role = require_login(viewer)?;
+    if matches!(role, Role::Merchant | Role::Operator) && owns(viewer, place) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only the place's owner may reply to its reviews".to_owned(),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

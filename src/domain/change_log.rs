@@ -46,7 +46,7 @@ pub struct Entry {
 }
 
 /// A statement written with `?` placeholders, numbered for PostgreSQL.
-fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+pub(crate) fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
     let sql = match backend {
         DatabaseBackend::Postgres => {
             let mut numbered = String::with_capacity(sql.len() + 8);

@@ -11,6 +11,7 @@ pub mod live;
 pub mod offers;
 pub mod places;
 pub mod validate;
+pub mod voice;
 
 use std::sync::{Arc, atomic::AtomicU64};
 

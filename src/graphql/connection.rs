@@ -8,6 +8,7 @@ use crate::{
     domain::{
         directory::RankKey,
         places::{QueueKey, SyncCursor},
+        voice::reviews::{Order, ReviewKey},
     },
     error::{AppError, AppResult},
 };
@@ -50,6 +51,14 @@ pub enum CursorKind {
     Queue,
     /// A position in the change log: `placeChanges`.
     Sync,
+    /// Newest favourite first: `me.favorites`.
+    Favorites,
+    /// Newest report first: `Place.reports`.
+    Reports,
+    /// Written time, id: `Place.reviews(order: NEWEST)`.
+    NewestReviews,
+    /// Helpful marks, id: `Place.reviews(order: MOST_HELPFUL)`.
+    HelpfulReviews,
 }
 
 impl CursorKind {
@@ -60,6 +69,10 @@ impl CursorKind {
             Self::Ranked => "ranked",
             Self::Queue => "queue",
             Self::Sync => "sync",
+            Self::Favorites => "favorite",
+            Self::Reports => "report",
+            Self::NewestReviews => "review",
+            Self::HelpfulReviews => "helpful",
         }
     }
 }
@@ -186,6 +199,42 @@ pub fn decode_sync_cursor(cursor: Option<&str>) -> AppResult<Option<SyncCursor>>
                 }),
                 "d" if a <= b => Ok(SyncCursor::Delta { since: a, through: b }),
                 _ => Err(damaged()),
+            }
+        })
+        .transpose()
+}
+
+pub fn review_cursor(key: ReviewKey) -> String {
+    match key {
+        ReviewKey::Newest { written_at, id } => encode(
+            CursorKind::NewestReviews,
+            &[written_at.timestamp_micros().to_string(), id.to_string()],
+        ),
+        ReviewKey::MostHelpful { helpful, id } => {
+            encode(CursorKind::HelpfulReviews, &[helpful.to_string(), id.to_string()])
+        }
+    }
+}
+
+/// A review cursor of the page's order: a cursor of the other order is refused.
+pub fn decode_review_cursor(cursor: Option<&str>, order: Order) -> AppResult<Option<ReviewKey>> {
+    cursor
+        .map(|cursor| match order {
+            Order::Newest => {
+                let parts = decode(cursor, CursorKind::NewestReviews, 2)?;
+                let written_at =
+                    DateTime::<Utc>::from_timestamp_micros(number(&parts[0])?).ok_or_else(damaged)?;
+                Ok(ReviewKey::Newest {
+                    written_at,
+                    id: number(&parts[1])?,
+                })
+            }
+            Order::MostHelpful => {
+                let parts = decode(cursor, CursorKind::HelpfulReviews, 2)?;
+                Ok(ReviewKey::MostHelpful {
+                    helpful: number(&parts[0])?,
+                    id: number(&parts[1])?,
+                })
             }
         })
         .transpose()

@@ -11,6 +11,7 @@ pub mod offers;
 pub mod places;
 pub mod prepare;
 pub mod viewer;
+pub mod voice;
 
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
@@ -32,6 +33,7 @@ pub struct Mutation(
     places::PlaceMutation,
     offers::OfferMutation,
     calendar::CalendarMutation,
+    voice::VoiceMutation,
 );
 
 /// Every subscription of the API, over graphql-transport-ws on `/graphql/ws`.
@@ -44,6 +46,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .register_output_type::<node::Node>()
+        .extension(voice::FavoriteCache)
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)
         .limit_directives(limits::MAX_DIRECTIVES)

@@ -3,9 +3,17 @@
 use async_graphql::{Context, ID, Interface, Object, Result, ResultExt};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
-use super::{ContextExt, offers::Offer, places::Place};
+use super::{
+    ContextExt,
+    offers::Offer,
+    places::Place,
+    voice::{PlaceReport, Review},
+};
 use crate::{
-    domain::{offers, places},
+    domain::{
+        offers, places,
+        voice::{reports, reviews},
+    },
     error::{AppError, AppResult},
 };
 
@@ -15,6 +23,8 @@ use crate::{
 pub enum Node {
     Place(Place),
     Offer(Offer),
+    Review(Review),
+    PlaceReport(PlaceReport),
 }
 
 /// The kinds of object a global id can name.
@@ -22,15 +32,19 @@ pub enum Node {
 pub enum NodeType {
     Place,
     Offer,
+    Review,
+    Report,
 }
 
 impl NodeType {
-    const ALL: [Self; 2] = [Self::Place, Self::Offer];
+    const ALL: [Self; 4] = [Self::Place, Self::Offer, Self::Review, Self::Report];
 
     fn prefix(self) -> &'static str {
         match self {
             Self::Place => "Place",
             Self::Offer => "Offer",
+            Self::Review => "Review",
+            Self::Report => "PlaceReport",
         }
     }
 }
@@ -86,6 +100,14 @@ impl NodeQuery {
                 .await
                 .extend()?
                 .map(|offer| Node::Offer(Offer::new(offer)))),
+            NodeType::Review => Ok(reviews::find(ctx.services(), ctx.viewer(), number)
+                .await
+                .extend()?
+                .map(|review| Node::Review(Review::new(review)))),
+            NodeType::Report => Ok(reports::find(ctx.services(), ctx.viewer(), number)
+                .await
+                .extend()?
+                .map(|report| Node::PlaceReport(PlaceReport::new(report)))),
         }
     }
 }

@@ -7,10 +7,11 @@ use super::{
     connection::{CursorKind, decode_id_cursor, id_cursor},
     enums::{Role, WorkerGroup},
     places::PlaceConnection,
+    voice::{FavoriteConnection, favorites_of},
 };
 use crate::{
-    auth::Identity,
-    domain::{page_size, places},
+    auth::{self, Identity},
+    domain::{page_size, places, voice::Account},
 };
 
 /// The signed-in account.
@@ -51,6 +52,26 @@ impl Me {
         Ok(PlaceConnection::from_page(page, |listing| {
             id_cursor(CursorKind::Id, listing.place.id)
         }))
+    }
+
+    /// The places you keep as favourites (`favoritePlace`), newest first. Only places
+    /// published now are listed: a suspended favourite returns once it is reinstated.
+    /// Private to you; empty for accounts that are not workers.
+    #[graphql(complexity = "super::limits::connection_complexity(first, child_complexity)")]
+    async fn favorites(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<FavoriteConnection> {
+        let account = Account {
+            role: self.identity.role,
+            subject: self.identity.subject.clone(),
+        };
+        if account.role != auth::Role::Worker {
+            return favorites_of(ctx, account, Some(0), None).await;
+        }
+        favorites_of(ctx, account, first, after).await
     }
 }
 

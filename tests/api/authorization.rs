@@ -42,10 +42,12 @@ const OWNER_OR_ADMIN: Row = [UNAUTH, FORBID, OK, FORBID, FORBID, OK];
 /// Unpublished places do not leak: to others, they do not exist.
 const OWNER_OR_ADMIN_UNPUBLISHED: Row = [UNAUTH, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND, OK];
 const ADMIN_ONLY: Row = [UNAUTH, FORBID, FORBID, FORBID, FORBID, OK];
+/// Riders speak for themselves: merchants, operators and admins do not review or report.
+const WORKER_ONLY: Row = [UNAUTH, OK, FORBID, FORBID, FORBID, FORBID];
 
 /// (operation, expected outcomes). Mutation rows start with the mutation's name; field rows
 /// with `Type.field`; query rows with `Query.field`.
-const MATRIX: [(&str, Row); 20] = [
+const MATRIX: [(&str, Row); 30] = [
     //                               anonymous worker  owner  other   operator admin
     (
         "createPlace (merchant kind)",
@@ -73,10 +75,21 @@ const MATRIX: [(&str, Row); 20] = [
     ("Place.offers (includeUpcoming)", OWNER_OR_ADMIN),
     ("Query.reviewQueue", ADMIN_ONLY),
     ("Query.place (a draft)", [OK, OK, OK, OK, OK, OK]),
+    ("favoritePlace", WORKER_ONLY),
+    ("unfavoritePlace", WORKER_ONLY),
+    ("reviewPlace", WORKER_ONLY),
+    ("deleteMyReview", WORKER_ONLY),
+    ("markReviewHelpful", WORKER_ONLY),
+    // The owner answers in its own name; admins moderate instead.
+    ("replyToReview", [UNAUTH, FORBID, OK, FORBID, FORBID, FORBID]),
+    ("hideReview", ADMIN_ONLY),
+    ("reportPlace", WORKER_ONLY),
+    ("resolvePlaceReport", OWNER_OR_ADMIN),
+    ("Place.reports", OWNER_OR_ADMIN),
 ];
 
 /// Owner-only fields of `Place`: anonymous callers are refused them, and only them.
-const OWNER_ONLY_PLACE_FIELDS: [&str; 4] = ["ownerSubject", "ownerRole", "reviewNote", "history"];
+const OWNER_ONLY_PLACE_FIELDS: [&str; 5] = ["ownerSubject", "ownerRole", "reviewNote", "history", "reports"];
 
 fn token(app: &TestApp, caller: Caller) -> Option<String> {
     match caller {
@@ -144,6 +157,23 @@ async fn offer(app: &TestApp) -> Value {
         json!({ "input": input }),
     )
     .await["createOffer"]["offer"]["id"]
+        .clone()
+}
+
+/// A review of merchant-01's place by `rider`.
+async fn review_by(app: &TestApp, rider: &str) -> Value {
+    let (place, _) = merchant_01_place(app).await;
+    let review = "mutation R($id: ID!) { reviewPlace(input: { placeId: $id, stars: 4, text: \"矩阵测试\" }) { review { id } } }";
+    as_user(app, Role::Worker, rider, review, json!({ "id": place })).await["reviewPlace"]["review"]["id"]
+        .clone()
+}
+
+/// An open report about merchant-01's place, by a rider of its own.
+async fn open_report(app: &TestApp) -> Value {
+    let (place, _) = merchant_01_place(app).await;
+    let rider = format!("reporter-{}", uuid::Uuid::new_v4().simple());
+    let report = "mutation R($id: ID!) { reportPlace(input: { placeId: $id, reason: WRONG_HOURS }) { report { id } } }";
+    as_user(app, Role::Worker, &rider, report, json!({ "id": place })).await["reportPlace"]["report"]["id"]
         .clone()
 }
 
@@ -226,6 +256,49 @@ async fn attempt(app: &TestApp, operation: &str, caller: Caller) -> String {
         "Query.place (a draft)" => (
             "query P($id: ID!) { place(id: $id) { id } }",
             json!({ "id": draft(app).await }),
+        ),
+        "favoritePlace" => (
+            "mutation F($id: ID!) { favoritePlace(input: { placeId: $id }) { place { id } } }",
+            json!({ "id": place }),
+        ),
+        "unfavoritePlace" => (
+            "mutation F($id: ID!) { unfavoritePlace(input: { placeId: $id }) { placeId } }",
+            json!({ "id": place }),
+        ),
+        "reviewPlace" => (
+            "mutation R($id: ID!) { reviewPlace(input: { placeId: $id, stars: 5, text: \"热水很方便\" }) { review { id } } }",
+            json!({ "id": place }),
+        ),
+        "deleteMyReview" => {
+            review_by(app, "rider-1").await;
+            (
+                "mutation D($id: ID!) { deleteMyReview(input: { placeId: $id }) { deletedId } }",
+                json!({ "id": place }),
+            )
+        }
+        "markReviewHelpful" => (
+            "mutation M($id: ID!) { markReviewHelpful(input: { reviewId: $id }) { review { helpfulCount } } }",
+            json!({ "id": review_by(app, &format!("reviewer-{}", uuid::Uuid::new_v4().simple())).await }),
+        ),
+        "replyToReview" => (
+            "mutation R($id: ID!) { replyToReview(input: { reviewId: $id, text: \"谢谢反馈\" }) { review { id } } }",
+            json!({ "id": review_by(app, &format!("reviewer-{}", uuid::Uuid::new_v4().simple())).await }),
+        ),
+        "hideReview" => (
+            "mutation H($id: ID!) { hideReview(input: { reviewId: $id, reason: \"人身攻击\" }) { review { id } } }",
+            json!({ "id": review_by(app, &format!("reviewer-{}", uuid::Uuid::new_v4().simple())).await }),
+        ),
+        "reportPlace" => (
+            "mutation R($id: ID!) { reportPlace(input: { placeId: $id, reason: MISSING_AMENITY, note: \"没有热水\" }) { report { id } } }",
+            json!({ "id": place }),
+        ),
+        "resolvePlaceReport" => (
+            "mutation R($id: ID!) { resolvePlaceReport(input: { id: $id, note: \"已修好\" }) { report { state } } }",
+            json!({ "id": open_report(app).await }),
+        ),
+        "Place.reports" => (
+            "query P($id: ID!) { place(id: $id) { reports { totalCount } } }",
+            json!({ "id": place }),
         ),
         other => panic!("no way to run {other}"),
     };

@@ -94,7 +94,8 @@ impl<'a> Matcher<'a> {
             needs_listing: filter.available.is_some()
                 || filter.offers_for.is_some()
                 || filter.open_now.is_some()
-                || filter.open_at.is_some(),
+                || filter.open_at.is_some()
+                || filter.min_rating.is_some(),
             now,
         }
     }
@@ -128,6 +129,9 @@ impl<'a> Matcher<'a> {
             && filter
                 .open_at
                 .is_none_or(|at| listing.is_open_at(at) == Some(true))
+            && filter
+                .min_rating
+                .is_none_or(|min| listing.rating.average().is_some_and(|average| average >= min))
     }
 }
 

@@ -17,7 +17,7 @@ use entity::{
     offer,
     place::{self, Amenity, PlaceKind, StatusState, WorkerGroup},
 };
-pub use sync::{CatchUp, live_offers};
+pub use sync::CatchUp;
 
 pub mod follow;
 mod index;
@@ -30,6 +30,7 @@ use super::{
     geo::{EARTH_RADIUS_METERS, Point},
     hours::Hours,
     live::Hub,
+    voice::Rating,
 };
 
 /// A place as the directory serves it: the row, its live offers, and what filters need,
@@ -41,6 +42,8 @@ pub struct Listing {
     pub offers: Vec<offer::Model>,
     /// `None` when the stored hours do not parse: the place's open state is then unknown.
     pub hours: Option<Hours>,
+    /// Its visible reviews by stars, read with the listing, so `rating` costs no query.
+    pub rating: Rating,
     amenity_bits: u32,
     group_bits: u32,
 }
@@ -126,6 +129,8 @@ pub struct PlaceFilter {
     pub offers_for: Option<Option<WorkerGroup>>,
     /// `Some(true)`: only places whose live status is not FULL or TEMPORARILY_CLOSED.
     pub available: Option<bool>,
+    /// Only places whose average rating is at least this; unrated places do not pass.
+    pub min_rating: Option<f64>,
 }
 
 /// Whether a listing passes `filter` at `now`, as the directory's queries would decide.
@@ -350,7 +355,7 @@ impl Directory {
     }
 
     /// Prepares a listing for any place, published or not.
-    pub fn listing(&self, place: place::Model, mut offers: Vec<offer::Model>) -> Listing {
+    pub fn listing(&self, place: place::Model, mut offers: Vec<offer::Model>, rating: Rating) -> Listing {
         offers.retain(|offer| offer.deleted_at.is_none());
         offers.sort_by_key(|offer| offer.id);
         Listing {
@@ -359,6 +364,7 @@ impl Directory {
             group_bits: bits(place.serves_groups.0.iter().map(|&g| g as u32)),
             place,
             offers,
+            rating,
         }
     }
 

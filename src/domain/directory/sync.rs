@@ -23,7 +23,7 @@ use sea_orm::{
 
 use super::{Directory, Listing, index::Index};
 use crate::{
-    domain::{calendar, change_log, live::ChangeEvent},
+    domain::{calendar, change_log, live::ChangeEvent, voice::rating},
     error::AppResult,
 };
 
@@ -83,19 +83,21 @@ impl Directory {
         Ok(index)
     }
 
-    /// Listings for rows, with their live offers read in one query.
-    async fn listings_of(
+    /// Listings for rows, with their live offers and their ratings read in one query each.
+    pub(crate) async fn listings_of(
         &self,
         db: &impl ConnectionTrait,
         rows: Vec<place::Model>,
     ) -> AppResult<Vec<Arc<Listing>>> {
         let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
         let mut offers = live_offers(db, &ids).await?;
+        let mut ratings = rating::of_places(db, &ids).await?;
         Ok(rows
             .into_iter()
             .map(|row| {
                 let place_offers = offers.remove(&row.id).unwrap_or_default();
-                Arc::new(self.listing(row, place_offers))
+                let place_rating = ratings.remove(&row.id).unwrap_or_default();
+                Arc::new(self.listing(row, place_offers, place_rating))
             })
             .collect())
     }
@@ -217,7 +219,7 @@ impl Directory {
             .values()
             .map(|entry| {
                 let listing = &entry.listing;
-                Arc::new(self.listing(listing.place.clone(), listing.offers.clone()))
+                Arc::new(self.listing(listing.place.clone(), listing.offers.clone(), listing.rating))
             })
             .collect();
         for listing in rebuilt {
@@ -227,7 +229,7 @@ impl Directory {
 }
 
 /// Offers not deleted and not over, of the given places, grouped by place.
-pub async fn live_offers(
+async fn live_offers(
     db: &impl ConnectionTrait,
     place_ids: &[i32],
 ) -> AppResult<HashMap<i32, Vec<offer::Model>>> {

@@ -23,7 +23,7 @@ pub use status::{NewStatus, set_status};
 
 use super::{
     Services, change_log,
-    directory::{Found, Listing, Nearest, Page, PlaceFilter, RankKey, live_offers},
+    directory::{Found, Listing, Nearest, Page, PlaceFilter, RankKey},
     geo::{Point, Within},
     history::{self, Action},
 };
@@ -47,17 +47,9 @@ pub async fn find(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Op
     Ok(listings(services, vec![row]).await?.pop())
 }
 
-/// Listings for rows read from the database, with their offers in one query.
+/// Listings for rows read from the database, with their offers and ratings.
 async fn listings(services: &Services, rows: Vec<place::Model>) -> AppResult<Vec<Arc<Listing>>> {
-    let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
-    let mut offers = live_offers(&services.db, &ids).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let place_offers = offers.remove(&row.id).unwrap_or_default();
-            Arc::new(services.directory.listing(row, place_offers))
-        })
-        .collect())
+    services.directory.listings_of(&services.db, rows).await
 }
 
 /// The place with `id` for a change: UNAUTHENTICATED without a token, NOT_FOUND when the

@@ -30,11 +30,21 @@ pub struct PlaceFilterInput {
     /// true: only places whose live status is not FULL or TEMPORARILY_CLOSED (places
     /// without a current status count as available).
     pub available: Option<bool>,
+    /// Only places whose riders' average rating is at least this, 1 to 5; places nobody
+    /// has rated yet do not pass. Results keep their usual order.
+    pub min_rating: Option<f64>,
 }
 
 impl PlaceFilterInput {
     pub fn into_filter(self, viewer: &Viewer) -> Result<PlaceFilter, AppError> {
         let group = viewer.identity().and_then(|identity| identity.group);
+        if let Some(min) = self.min_rating
+            && !(1.0..=5.0).contains(&min)
+        {
+            return Err(AppError::bad_input(format!(
+                "filter.minRating must be 1 to 5, such as 4 or 4.5; got {min}"
+            )));
+        }
         let open_at = self
             .open_at
             .map(|at| check_instant("filter.openAt", at))
@@ -47,6 +57,7 @@ impl PlaceFilterInput {
             open_at,
             offers_for: self.offers_for_me.filter(|wanted| *wanted).map(|_| group),
             available: self.available,
+            min_rating: self.min_rating,
         })
     }
 }

@@ -23,6 +23,7 @@ use super::{
     history::PlaceHistoryConnection,
     node::{NodeType, global_id},
     offers::Offer,
+    voice::{self, PlaceRating, PlaceReportConnection, ReportState, Review, ReviewConnection, ReviewOrder},
 };
 use crate::{
     auth::policy,
@@ -281,5 +282,48 @@ impl Place {
             .await
             .extend()?;
         Ok(PlaceHistoryConnection::from_page(page))
+    }
+
+    /// True when you keep this place among your favourites; false for anonymous callers
+    /// and accounts that are not workers.
+    async fn is_favorite(&self, ctx: &Context<'_>) -> Result<bool> {
+        voice::is_favorite(ctx, self.listing.place.id).await
+    }
+
+    /// What riders think of the place: mean stars, how many reviews, and how many gave
+    /// each number of stars. Hidden and deleted reviews do not count.
+    async fn rating(&self) -> PlaceRating {
+        PlaceRating::new(self.listing.rating)
+    }
+
+    /// Riders' reviews, newest first or most helpful first. Authors appear as pseudonyms.
+    /// Hidden reviews appear only to their author (with the reason) and admins.
+    #[graphql(complexity = "super::limits::connection_complexity(first, child_complexity)")]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many reviews to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+        #[graphql(desc = "NEWEST (the default) or MOST_HELPFUL.")] order: Option<ReviewOrder>,
+    ) -> Result<ReviewConnection> {
+        voice::reviews_of(ctx, &self.listing.place, first, after, order.unwrap_or_default()).await
+    }
+
+    /// Your own review of the place, even while an admin has it hidden; null when you
+    /// wrote none.
+    async fn my_review(&self, ctx: &Context<'_>) -> Result<Option<Review>> {
+        voice::my_review(ctx, self.listing.place.id).await
+    }
+
+    /// Riders' reports that the place is not as listed, newest first. Its owner and admins only.
+    #[graphql(complexity = "super::limits::connection_complexity(first, child_complexity)")]
+    async fn reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only reports in this state; all when omitted.")] state: Option<ReportState>,
+        #[graphql(desc = "How many reports to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<PlaceReportConnection> {
+        voice::reports_of(ctx, &self.listing.place, state, first, after).await
     }
 }

@@ -1,0 +1,469 @@
+//! Reviews: each worker's one review of a place (stars and text), the owner's one reply,
+//! admins' moderation and other workers' helpful marks.
+//!
+//! One review per worker and place holds under concurrent writes because the table's
+//! unique key (place, role, subject) decides it: a write is an upsert on that key. A
+//! deleted review keeps its row (without its text), so a hidden review stays hidden when
+//! its author deletes and posts it again. Every write that changes the rating logs the
+//! place as changed in its transaction, so every instance's directory re-reads it.
+
+use std::{collections::HashSet, sync::Arc};
+
+use chrono::{DateTime, Utc};
+use entity::{
+    place::{self, Publication},
+    review, review_mark,
+};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait, OnConflict},
+};
+
+use super::{Account, clock, limits, pseudonym, visits};
+use crate::{
+    auth::{Viewer, policy},
+    domain::{
+        Services, change_log,
+        directory::{Listing, Page},
+        geo::Point,
+        places, validate,
+    },
+    error::{AppError, AppResult},
+};
+
+/// The longest review text, in characters.
+pub const MAX_TEXT: usize = 500;
+
+/// A review as its author writes it.
+#[derive(Clone, Debug)]
+pub struct NewReview {
+    pub place_id: i32,
+    pub stars: i32,
+    pub text: String,
+}
+
+/// The order of a page of reviews.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Most recently written first.
+    Newest,
+    /// Most helpful marks first; ties newest review first.
+    MostHelpful,
+}
+
+/// Where a page of reviews resumes: after this review, in the page's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewKey {
+    Newest { written_at: DateTime<Utc>, id: i32 },
+    MostHelpful { helpful: i32, id: i32 },
+}
+
+/// A review as a reader receives it.
+#[derive(Clone, Debug)]
+pub struct ReviewView {
+    pub row: review::Model,
+    /// The author checked in at the place.
+    pub verified_visit: bool,
+}
+
+impl ReviewView {
+    pub fn key(&self, order: Order) -> ReviewKey {
+        match order {
+            Order::Newest => ReviewKey::Newest {
+                written_at: self.row.written_at,
+                id: self.row.id,
+            },
+            Order::MostHelpful => ReviewKey::MostHelpful {
+                helpful: self.row.helpful_count,
+                id: self.row.id,
+            },
+        }
+    }
+}
+
+fn point_of(place: &place::Model) -> Point {
+    Point {
+        lat: place.latitude,
+        lng: place.longitude,
+    }
+}
+
+fn not_found(id: i32) -> AppError {
+    AppError::NotFound(format!("no review with this id is visible to you (id {id})"))
+}
+
+/// Logs the place as changed (its rating moved) as the transaction's last write.
+async fn log_rating_change(txn: &impl ConnectionTrait, place: &place::Model) -> AppResult<()> {
+    change_log::append_place(txn, place.id, &[point_of(place)]).await?;
+    Ok(())
+}
+
+/// Whether `viewer` may read `row`: live reviews of places they may see, hidden ones only
+/// for their author and admins.
+fn may_read(viewer: &Viewer, row: &review::Model, place: &place::Model) -> bool {
+    let author = Account::of(viewer).is_some_and(|account| account.is(&row.author_role, &row.author_subject));
+    row.deleted_at.is_none()
+        && policy::can_see(viewer, place)
+        && (row.hidden_at.is_none() || author || viewer.is_admin())
+}
+
+/// A review and its place, if the viewer may read it.
+pub async fn find(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Option<ReviewView>> {
+    let Some(row) = review::Entity::find_by_id(id).one(&services.db).await? else {
+        return Ok(None);
+    };
+    let Some(place) = place::Entity::find_by_id(row.place_id).one(&services.db).await? else {
+        return Ok(None);
+    };
+    if !may_read(viewer, &row, &place) {
+        return Ok(None);
+    }
+    Ok(with_visits(services, row.place_id, vec![row]).await?.pop())
+}
+
+/// A live review with its place, for a change: NOT_FOUND unless the viewer may read it.
+async fn load(services: &Services, viewer: &Viewer, id: i32) -> AppResult<(review::Model, place::Model)> {
+    let row = review::Entity::find_by_id(id)
+        .one(&services.db)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let place = place::Entity::find_by_id(row.place_id)
+        .one(&services.db)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    if !may_read(viewer, &row, &place) {
+        return Err(not_found(id));
+    }
+    Ok((row, place))
+}
+
+/// Creates or replaces the worker's one review of a published place. A hidden review stays
+/// hidden when rewritten; the owner's reply and helpful marks stay.
+pub async fn write(services: &Services, viewer: &Viewer, new: NewReview) -> AppResult<ReviewView> {
+    let account = Account::worker(viewer, "review places")?;
+    if !(1..=5).contains(&new.stars) {
+        return Err(AppError::bad_input(format!(
+            "stars must be 1 to 5, got {}",
+            new.stars
+        )));
+    }
+    let text = validate::name("text", &new.text, 0, MAX_TEXT)?;
+    let listing: Arc<Listing> = places::find(services, viewer, new.place_id)
+        .await?
+        .filter(|listing| listing.place.publication == Publication::Published)
+        .ok_or_else(|| {
+            AppError::NotFound(format!("no published place with this id (id {})", new.place_id))
+        })?;
+    let place = &listing.place;
+    let txn = services.db.begin().await?;
+    let now = clock::now(&txn).await?;
+    limits::spend(&txn, &account, limits::Action::Review, now).await?;
+    let pseudonym = pseudonym::of(&txn, place.id, &account).await?;
+    review::Entity::insert(review::ActiveModel {
+        id: NotSet,
+        place_id: Set(place.id),
+        author_role: Set(account.role_claim().to_owned()),
+        author_subject: Set(account.subject.clone()),
+        pseudonym: Set(pseudonym),
+        stars: Set(new.stars),
+        text: Set(text),
+        created_at: Set(now),
+        written_at: Set(now),
+        deleted_at: Set(None),
+        hidden_at: Set(None),
+        hidden_reason: Set(None),
+        reply_text: Set(None),
+        replied_at: Set(None),
+        helpful_count: Set(0),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            review::Column::PlaceId,
+            review::Column::AuthorRole,
+            review::Column::AuthorSubject,
+        ])
+        .update_columns([
+            review::Column::Stars,
+            review::Column::Text,
+            review::Column::WrittenAt,
+            review::Column::DeletedAt,
+        ])
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let row = review::Entity::find()
+        .filter(review::Column::PlaceId.eq(place.id))
+        .filter(review::Column::AuthorRole.eq(account.role_claim()))
+        .filter(review::Column::AuthorSubject.eq(account.subject.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a review vanished inside its own write")))?;
+    log_rating_change(&txn, place).await?;
+    txn.commit().await?;
+    services.directory.refresh(&services.db, &[place.id]).await?;
+    Ok(with_visits(services, place.id, vec![row]).await?.remove(0))
+}
+
+/// Deletes the worker's review of a place, with its reply and helpful marks. Returns its id.
+pub async fn delete_mine(services: &Services, viewer: &Viewer, place_id: i32) -> AppResult<i32> {
+    let account = Account::worker(viewer, "review places")?;
+    let missing = || AppError::NotFound(format!("you have no review of this place (id {place_id})"));
+    // The author may delete a review of a place that is no longer published.
+    let place = place::Entity::find_by_id(place_id)
+        .one(&services.db)
+        .await?
+        .ok_or_else(missing)?;
+    let txn = services.db.begin().await?;
+    let now = clock::now(&txn).await?;
+    let mine = Condition::all()
+        .add(review::Column::PlaceId.eq(place_id))
+        .add(review::Column::AuthorRole.eq(account.role_claim()))
+        .add(review::Column::AuthorSubject.eq(account.subject.as_str()))
+        .add(review::Column::DeletedAt.is_null());
+    let deleted = review::Entity::update_many()
+        .col_expr(review::Column::DeletedAt, Expr::value(now))
+        .col_expr(review::Column::Text, Expr::value(""))
+        .col_expr(review::Column::ReplyText, Expr::value(Option::<String>::None))
+        .col_expr(
+            review::Column::RepliedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(review::Column::HelpfulCount, Expr::value(0))
+        .filter(mine)
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(missing());
+    }
+    let row = review::Entity::find()
+        .filter(review::Column::PlaceId.eq(place_id))
+        .filter(review::Column::AuthorRole.eq(account.role_claim()))
+        .filter(review::Column::AuthorSubject.eq(account.subject.as_str()))
+        .one(&txn)
+        .await?
+        .ok_or_else(missing)?;
+    review_mark::Entity::delete_many()
+        .filter(review_mark::Column::ReviewId.eq(row.id))
+        .exec(&txn)
+        .await?;
+    log_rating_change(&txn, &place).await?;
+    txn.commit().await?;
+    services.directory.refresh(&services.db, &[place_id]).await?;
+    Ok(row.id)
+}
+
+/// The owner's answer to a review, written once and edited by writing it again.
+pub async fn reply(services: &Services, viewer: &Viewer, id: i32, text: &str) -> AppResult<ReviewView> {
+    policy::require_login(viewer)?;
+    let (row, place) = load(services, viewer, id).await?;
+    if row.hidden_at.is_some() {
+        return Err(not_found(id));
+    }
+    policy::may_reply(viewer, &place)?;
+    let text = validate::name("text", text, 1, MAX_TEXT)?;
+    let txn = services.db.begin().await?;
+    let now = clock::now(&txn).await?;
+    let replied = review::Entity::update_many()
+        .col_expr(review::Column::ReplyText, Expr::value(text))
+        .col_expr(review::Column::RepliedAt, Expr::value(now))
+        .filter(review::Column::Id.eq(id))
+        .filter(review::Column::DeletedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if replied.rows_affected == 0 {
+        return Err(not_found(id));
+    }
+    let row = reread(&txn, id).await?;
+    txn.commit().await?;
+    Ok(with_visits(services, place.id, vec![row]).await?.remove(0))
+}
+
+/// Hides a review from everyone but its author and admins, with a reason its author reads.
+/// It leaves the place's rating. Admins only; hiding again replaces the reason.
+pub async fn hide(services: &Services, viewer: &Viewer, id: i32, reason: &str) -> AppResult<ReviewView> {
+    policy::may_moderate(viewer)?;
+    let reason = validate::text("reason", reason, 2, 500)?;
+    let (_, place) = load(services, viewer, id).await?;
+    let txn = services.db.begin().await?;
+    let now = clock::now(&txn).await?;
+    review::Entity::update_many()
+        .col_expr(review::Column::HiddenAt, Expr::value(now))
+        .col_expr(review::Column::HiddenReason, Expr::value(reason))
+        .filter(review::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let row = reread(&txn, id).await?;
+    log_rating_change(&txn, &place).await?;
+    txn.commit().await?;
+    services.directory.refresh(&services.db, &[place.id]).await?;
+    Ok(with_visits(services, place.id, vec![row]).await?.remove(0))
+}
+
+/// Records that a worker found someone else's review helpful, once per worker: marking it
+/// again changes nothing.
+pub async fn mark_helpful(services: &Services, viewer: &Viewer, id: i32) -> AppResult<ReviewView> {
+    let account = Account::worker(viewer, "mark reviews helpful")?;
+    let (row, place) = load(services, viewer, id).await?;
+    if row.hidden_at.is_some() {
+        return Err(not_found(id));
+    }
+    if account.is(&row.author_role, &row.author_subject) {
+        return Err(AppError::bad_input("you cannot mark your own review helpful"));
+    }
+    let txn = services.db.begin().await?;
+    let now = clock::now(&txn).await?;
+    let inserted = review_mark::Entity::insert(review_mark::ActiveModel {
+        review_id: Set(id),
+        account_role: Set(account.role_claim().to_owned()),
+        account_subject: Set(account.subject.clone()),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            review_mark::Column::ReviewId,
+            review_mark::Column::AccountRole,
+            review_mark::Column::AccountSubject,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if inserted > 0 {
+        review::Entity::update_many()
+            .col_expr(
+                review::Column::HelpfulCount,
+                Expr::col(review::Column::HelpfulCount).add(1),
+            )
+            .filter(review::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+    }
+    let row = reread(&txn, id).await?;
+    txn.commit().await?;
+    Ok(with_visits(services, place.id, vec![row]).await?.remove(0))
+}
+
+async fn reread(txn: &impl ConnectionTrait, id: i32) -> AppResult<review::Model> {
+    review::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// The reviews of a place a viewer may read, in `order`, resuming after `after`. Hidden
+/// reviews appear only to their author and admins.
+pub async fn page(
+    services: &Services,
+    viewer: &Viewer,
+    place: &place::Model,
+    order: Order,
+    after: Option<ReviewKey>,
+    first: usize,
+) -> AppResult<Page<ReviewView>> {
+    let mut visible = Condition::any().add(review::Column::HiddenAt.is_null());
+    if viewer.is_admin() {
+        visible = Condition::all();
+    } else if let Some(account) = Account::of(viewer) {
+        visible = visible.add(
+            Condition::all()
+                .add(review::Column::AuthorRole.eq(account.role_claim()))
+                .add(review::Column::AuthorSubject.eq(account.subject)),
+        );
+    }
+    let all = review::Entity::find()
+        .filter(review::Column::PlaceId.eq(place.id))
+        .filter(review::Column::DeletedAt.is_null())
+        .filter(visible);
+    let total_count = all.clone().count(&services.db).await? as usize;
+    let mut query = all;
+    query = match after {
+        Some(ReviewKey::Newest { written_at, id }) => query.filter(
+            Condition::any()
+                .add(review::Column::WrittenAt.lt(written_at))
+                .add(
+                    Condition::all()
+                        .add(review::Column::WrittenAt.eq(written_at))
+                        .add(review::Column::Id.lt(id)),
+                ),
+        ),
+        Some(ReviewKey::MostHelpful { helpful, id }) => query.filter(
+            Condition::any()
+                .add(review::Column::HelpfulCount.lt(helpful))
+                .add(
+                    Condition::all()
+                        .add(review::Column::HelpfulCount.eq(helpful))
+                        .add(review::Column::Id.lt(id)),
+                ),
+        ),
+        None => query,
+    };
+    query = match order {
+        Order::Newest => query.order_by_desc(review::Column::WrittenAt),
+        Order::MostHelpful => query.order_by_desc(review::Column::HelpfulCount),
+    };
+    let rows = query
+        .order_by_desc(review::Column::Id)
+        .limit(first as u64 + 1)
+        .all(&services.db)
+        .await?;
+    let has_next_page = rows.len() > first;
+    let items = with_visits(services, place.id, rows.into_iter().take(first).collect()).await?;
+    Ok(Page {
+        items,
+        total_count,
+        has_next_page,
+    })
+}
+
+/// The viewer's own review of a place, hidden or not; `None` when they wrote none.
+pub async fn mine(services: &Services, viewer: &Viewer, place_id: i32) -> AppResult<Option<ReviewView>> {
+    let Some(account) = Account::of(viewer) else {
+        return Ok(None);
+    };
+    let row = review::Entity::find()
+        .filter(review::Column::PlaceId.eq(place_id))
+        .filter(review::Column::AuthorRole.eq(account.role_claim()))
+        .filter(review::Column::AuthorSubject.eq(account.subject.as_str()))
+        .filter(review::Column::DeletedAt.is_null())
+        .one(&services.db)
+        .await?;
+    match row {
+        Some(row) => Ok(with_visits(services, place_id, vec![row]).await?.pop()),
+        None => Ok(None),
+    }
+}
+
+/// Marks the reviews whose authors checked in at the place, in one look-up for the page.
+async fn with_visits(
+    services: &Services,
+    place_id: i32,
+    rows: Vec<review::Model>,
+) -> AppResult<Vec<ReviewView>> {
+    let authors: Vec<Account> = rows
+        .iter()
+        .filter_map(|row| {
+            crate::auth::Role::from_claim(&row.author_role).map(|role| Account {
+                role,
+                subject: row.author_subject.clone(),
+            })
+        })
+        .collect();
+    let verified: HashSet<Account> = if authors.is_empty() {
+        HashSet::new()
+    } else {
+        visits::checked_in(&services.db, place_id, &authors).await?
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let verified_visit = verified
+                .iter()
+                .any(|account| account.is(&row.author_role, &row.author_subject));
+            ReviewView { row, verified_visit }
+        })
+        .collect())
+}
