@@ -21,8 +21,8 @@ use crate::{
         Services, calendar,
         directory::{self, Directory},
     },
-    graphql::{limits::AliasLimit, prepare::Documents, schema_builder},
-    http::{AppState, router},
+    graphql::{prepare::Documents, schema_builder},
+    http::{AppState, Limits, router},
     seed,
 };
 
@@ -32,6 +32,8 @@ pub struct App {
     services: Services,
     /// The connection the directory's sync polls on, while the app serves.
     sync_db: DatabaseConnection,
+    /// Tells open WebSockets that the server is shutting down.
+    shutdown: tokio::sync::watch::Sender<()>,
 }
 
 impl App {
@@ -80,21 +82,25 @@ impl App {
             statements,
         };
         let schema = schema_builder().data(services.clone()).finish();
-        let ws_schema = schema_builder()
-            .extension(AliasLimit)
-            .data(services.clone())
-            .finish();
+        let (shutdown, shutting_down) = tokio::sync::watch::channel(());
+        let limits = Limits {
+            request_timeout: services.config.request_timeout,
+            max_body_bytes: services.config.max_body_bytes,
+        };
         let router = router(AppState {
             schema,
-            ws_schema,
             documents: Documents::default(),
+            auth: services.auth.clone(),
             services: services.clone(),
+            limits,
+            shutdown: shutting_down,
         });
         Ok(Self {
             listener,
             router,
             services,
             sync_db,
+            shutdown,
         })
     }
 
@@ -130,8 +136,14 @@ impl App {
                 retention_days: config.change_retention_days,
             },
         );
+        let shutdown = self.shutdown;
+        let stopping = async move {
+            stop.await;
+            tracing::info!("shutting down: finishing requests in flight, closing WebSockets");
+            shutdown.send_replace(());
+        };
         let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop)
+            .with_graceful_shutdown(stopping)
             .await;
         sync.abort();
         Ok(served?)

@@ -24,6 +24,28 @@ pub enum AppError {
     /// A sync cursor the change log no longer covers: the app downloads its area again.
     #[error("{0}")]
     ResyncRequired(String),
+    /// The client accepts no media type yizhan answers in.
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// A body that is not JSON (or a multipart upload).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A body over the configured limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A mutation sent by GET.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// A persisted-query hash the server does not know: Apollo clients resend the query when
+    /// they read this message or code.
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
+    /// The request ran out of time and was stopped (only reads are stopped).
+    #[error("{0}")]
+    TimedOut(String),
+    /// A dependency (the database) does not answer; the request fails fast.
+    #[error("{0}")]
+    Unavailable(String),
     /// The cause is logged; the caller only learns that something failed on our side.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -47,6 +69,12 @@ impl AppError {
             Self::Conflict(_) => "CONFLICT",
             Self::RateLimited(_) => "RATE_LIMITED",
             Self::ResyncRequired(_) => "RESYNC_REQUIRED",
+            Self::NotAcceptable(_)
+            | Self::UnsupportedMediaType(_)
+            | Self::PayloadTooLarge(_)
+            | Self::MethodNotAllowed(_) => "BAD_USER_INPUT",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::TimedOut(_) | Self::Unavailable(_) => "INTERNAL",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -61,6 +89,12 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ResyncRequired(_) => StatusCode::GONE,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PersistedQueryNotFound => StatusCode::BAD_REQUEST,
+            Self::TimedOut(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +111,10 @@ impl AppError {
         }
     }
 }
+
+/// The code of errors that async-graphql raises itself while checking a document and its
+/// variables: they are the caller's input.
+pub const DOCUMENT_ERROR_CODE: &str = "BAD_USER_INPUT";
 
 impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
@@ -99,6 +137,9 @@ impl From<DbErr> for AppError {
         }
         match error {
             DbErr::RecordNotFound(what) => Self::NotFound(format!("{what} was not found")),
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::Unavailable(
+                "the database does not answer right now; try again in a few seconds".to_owned(),
+            ),
             other => Self::internal(other),
         }
     }

@@ -176,7 +176,7 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewOffer) -> AppR
     )
     .await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place.id]).await?;
+    services.directory.refresh(&services.db, &[place.id]).await;
     Ok(created)
 }
 
@@ -231,7 +231,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place.id]).await?;
+    services.directory.refresh(&services.db, &[place.id]).await;
     Ok(updated)
 }
 
@@ -260,7 +260,7 @@ pub async fn delete(services: &Services, viewer: &Viewer, id: i32) -> AppResult<
     )
     .await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place.id]).await?;
+    services.directory.refresh(&services.db, &[place.id]).await;
     Ok(id)
 }
 

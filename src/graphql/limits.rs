@@ -1,12 +1,9 @@
 //! Guard rails on documents: depth, complexity and directive limits are set on the schema;
 //! the alias cap and the rule that GET never runs a mutation are checked here, by
-//! `prepare` for HTTP and by the `AliasLimit` extension for WebSocket operations.
-
-use std::sync::Arc;
+//! `prepare`, for HTTP and WebSocket operations alike.
 
 use async_graphql::{
-    ServerError, ServerResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    ServerError, ServerResult,
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
@@ -59,38 +56,24 @@ fn count_aliases(selection_set: &SelectionSet) -> usize {
         .sum()
 }
 
-/// Whether the operation a request would run is a mutation.
-pub fn selects_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+/// Whether an operation of type `kind` is among those a request could run.
+fn selects(document: &ExecutableDocument, operation_name: Option<&str>, kind: OperationType) -> bool {
     document.operations.iter().any(|(name, operation)| {
         let selected = match (operation_name, name) {
             (Some(wanted), Some(name)) => wanted == name.as_str(),
             (Some(_), None) => false,
             (None, _) => true,
         };
-        selected && operation.node.ty == OperationType::Mutation
+        selected && operation.node.ty == kind
     })
 }
 
-/// The alias cap for operations that do not pass through `prepare` (WebSocket).
-pub struct AliasLimit;
-
-impl ExtensionFactory for AliasLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimit)
-    }
+/// Whether the operation a request would run is a mutation.
+pub fn selects_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    selects(document, operation_name, OperationType::Mutation)
 }
 
-#[async_trait::async_trait]
-impl Extension for AliasLimit {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        check_aliases(&document)?;
-        Ok(document)
-    }
+/// Whether the operation a request would run is a subscription.
+pub fn selects_subscription(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    selects(document, operation_name, OperationType::Subscription)
 }

@@ -1,28 +1,67 @@
-//! Readies an HTTP request for execution: resolves automatic persisted queries (the Apollo
+//! Readies a request for execution: resolves automatic persisted queries (the Apollo
 //! protocol), parses each distinct document once, and applies the document guard rails.
 //! Doing this before execution, rather than in schema extensions, keeps per-field
 //! execution free of extension hooks: the hot path of every rider's search.
+//!
+//! Both caches are bounded by an estimate of the memory their documents hold and evict the
+//! least useful entries; a hit clones the document outside any global lock. A persisted
+//! query is remembered only after its document passed validation, so hashes of documents
+//! the schema refuses cannot fill the cache.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::sync::Arc;
 
-use async_graphql::{ErrorExtensionValues, Request, ServerError, Value, parser::types::ExecutableDocument};
+use async_graphql::{ErrorExtensions, Pos, Request, ServerError, Value, parser::types::ExecutableDocument};
+use quick_cache::{Weighter, sync::Cache};
 use sha2::{Digest, Sha256};
 
-use super::limits::{check_aliases, selects_mutation};
+use super::limits::{check_aliases, selects_mutation, selects_subscription};
+use crate::error::AppError;
 
-/// Documents kept per cache; each cache starts over when full.
-const CACHED_DOCUMENTS: usize = 1024;
-/// Longer documents are parsed every time.
+/// Longer documents are parsed every time rather than cached by their text.
 const CACHED_QUERY_BYTES: usize = 8 * 1024;
+/// What each cache may hold, in estimated bytes.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// A parsed document takes several times the memory of its text.
+const PARSED_BYTES_PER_QUERY_BYTE: u64 = 8;
+
+/// A parsed document and what it is estimated to weigh.
+struct Parsed {
+    document: ExecutableDocument,
+    weight: u64,
+}
+
+impl Parsed {
+    fn new(query: &str, document: ExecutableDocument) -> Arc<Self> {
+        Arc::new(Self {
+            document,
+            weight: query.len() as u64 * PARSED_BYTES_PER_QUERY_BYTE + 64,
+        })
+    }
+}
+
+#[derive(Clone)]
+struct ByWeight;
+
+impl<K: AsRef<str>> Weighter<K, Arc<Parsed>> for ByWeight {
+    fn weight(&self, key: &K, parsed: &Arc<Parsed>) -> u64 {
+        key.as_ref().len() as u64 + parsed.weight
+    }
+}
 
 /// Parsed documents by their text and by their SHA-256 (for persisted queries).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Documents {
-    by_text: Arc<Mutex<HashMap<Box<str>, ExecutableDocument>>>,
-    by_hash: Arc<Mutex<HashMap<String, ExecutableDocument>>>,
+    by_text: Arc<Cache<Box<str>, Arc<Parsed>, ByWeight>>,
+    by_hash: Arc<Cache<String, Arc<Parsed>, ByWeight>>,
+}
+
+impl Default for Documents {
+    fn default() -> Self {
+        Self {
+            by_text: Arc::new(Cache::with_weighter(4_096, CACHE_BYTES, ByWeight)),
+            by_hash: Arc::new(Cache::with_weighter(4_096, CACHE_BYTES, ByWeight)),
+        }
+    }
 }
 
 /// Why a request cannot run.
@@ -39,90 +78,116 @@ impl From<ServerError> for Refusal {
     }
 }
 
-fn bounded_insert<K: std::hash::Hash + Eq>(
-    map: &Mutex<HashMap<K, ExecutableDocument>>,
-    key: K,
-    document: ExecutableDocument,
-) {
-    let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if map.len() >= CACHED_DOCUMENTS {
-        map.clear();
-    }
-    map.insert(key, document);
+/// A request ready to run, with what to remember once its document proves valid.
+pub struct Prepared {
+    persisted: Option<(String, Arc<Parsed>)>,
+    /// Whether the operation is a subscription (a stream, not one answer).
+    pub subscription: bool,
+    /// Whether the operation is a mutation.
+    pub mutation: bool,
+}
+
+fn refused(error: AppError) -> ServerError {
+    error.extend().into_server_error(Pos::default())
 }
 
 impl Documents {
-    fn parse(&self, query: &str) -> Result<ExecutableDocument, ServerError> {
-        if let Some(document) = self
-            .by_text
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(query)
-        {
-            return Ok(document.clone());
+    fn parse(&self, query: &str) -> Result<Arc<Parsed>, ServerError> {
+        if let Some(parsed) = self.by_text.get(query) {
+            return Ok(parsed);
         }
-        let document = async_graphql::parser::parse_query(query)?;
+        let parsed = Parsed::new(query, async_graphql::parser::parse_query(query)?);
         if query.len() <= CACHED_QUERY_BYTES {
-            bounded_insert(&self.by_text, query.into(), document.clone());
+            self.by_text.insert(query.into(), parsed.clone());
         }
-        Ok(document)
+        Ok(parsed)
     }
 
-    /// The document a request runs: from its text, or from the persisted-query cache when
-    /// it carries only a hash.
-    fn document(&self, request: &mut Request) -> Result<ExecutableDocument, ServerError> {
+    /// The document a request runs: from its text, or from the persisted-query cache when it
+    /// carries only a hash. A new hash comes back to be remembered once it proves valid.
+    fn document(&self, request: &mut Request) -> Result<(Arc<Parsed>, Option<String>), ServerError> {
         let Some(persisted) = request.extensions.remove("persistedQuery") else {
-            return self.parse(&request.query);
+            return Ok((self.parse(&request.query)?, None));
         };
         let field = |name: &str| match &persisted {
             Value::Object(object) => object.get(name).cloned(),
             _ => None,
         };
         if field("version") != Some(Value::from(1)) {
-            return Err(ServerError::new(
+            return Err(refused(AppError::bad_input(
                 "only version 1 of the persistedQuery extension is supported",
-                None,
-            ));
+            )));
         }
         let Some(Value::String(hash)) = field("sha256Hash") else {
-            return Err(ServerError::new(
+            return Err(refused(AppError::bad_input(
                 "the persistedQuery extension needs a sha256Hash",
-                None,
-            ));
+            )));
         };
         if request.query.is_empty() {
-            let known = self
+            return self
                 .by_hash
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .get(&hash)
-                .cloned();
-            // Apollo clients resend the full query when they read this message or code.
-            return known.ok_or_else(|| {
-                let mut error = ServerError::new("PersistedQueryNotFound", None);
-                let mut extensions = ErrorExtensionValues::default();
-                extensions.set("code", "PERSISTED_QUERY_NOT_FOUND");
-                error.extensions = Some(extensions);
-                error
-            });
+                .map(|parsed| (parsed, None))
+                .ok_or_else(|| refused(AppError::PersistedQueryNotFound));
         }
         if format!("{:x}", Sha256::digest(request.query.as_bytes())) != hash {
-            return Err(ServerError::new("provided sha does not match query", None));
+            return Err(refused(AppError::bad_input("provided sha does not match query")));
         }
-        let document = self.parse(&request.query)?;
-        bounded_insert(&self.by_hash, hash, document.clone());
-        Ok(document)
+        Ok((self.parse(&request.query)?, Some(hash)))
     }
 
     /// Parses (or finds) the request's document, checks it, and hands it to the request so
     /// execution does not parse again.
-    pub fn prepare(&self, request: &mut Request, via_get: bool) -> Result<(), Refusal> {
-        let document = self.document(request)?;
-        if via_get && selects_mutation(&document, request.operation_name.as_deref()) {
+    pub fn prepare(&self, request: &mut Request, via_get: bool) -> Result<Prepared, Refusal> {
+        let (parsed, new_hash) = self.document(request)?;
+        let operation = request.operation_name.as_deref();
+        let mutation = selects_mutation(&parsed.document, operation);
+        if via_get && mutation {
             return Err(Refusal::MutationViaGet);
         }
-        check_aliases(&document)?;
-        request.set_parsed_query(document);
-        Ok(())
+        check_aliases(&parsed.document)?;
+        let subscription = selects_subscription(&parsed.document, operation);
+        request.set_parsed_query(parsed.document.clone());
+        Ok(Prepared {
+            persisted: new_hash.map(|hash| (hash, parsed)),
+            subscription,
+            mutation,
+        })
+    }
+
+    /// Remembers a persisted query whose document the schema accepted.
+    pub fn remember(&self, prepared: Prepared) {
+        if let Some((hash, parsed)) = prepared.persisted {
+            self.by_hash.insert(hash, parsed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caches_hold_a_bounded_weight_of_documents() {
+        let documents = Documents::default();
+        // A hundred distinct 60 KiB persisted documents: several times the bound.
+        let padding = "a".repeat(60 * 1024);
+        for number in 0..100 {
+            let query = format!("{{ __typename # {number} {padding}\n}}");
+            let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
+            let mut request = Request::new(query);
+            request.extensions.insert(
+                "persistedQuery".to_owned(),
+                Value::from_json(serde_json::json!({ "version": 1, "sha256Hash": hash })).unwrap(),
+            );
+            let prepared = documents.prepare(&mut request, false).ok().expect("valid");
+            documents.remember(prepared);
+        }
+        assert!(documents.by_hash.weight() <= CACHE_BYTES);
+        assert!(
+            documents.by_hash.len() < 60,
+            "{} documents kept",
+            documents.by_hash.len()
+        );
     }
 }

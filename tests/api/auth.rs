@@ -351,8 +351,10 @@ async fn websocket_connections_authenticate_in_connection_init() {
         .await
         .unwrap();
     match socket.next().await {
-        // async-graphql closes graphql-transport-ws with 1002 rather than the protocol's 4403.
-        Some(Ok(Message::Close(Some(frame)))) => assert!(frame.reason.contains("invalid token"), "{frame:?}"),
+        Some(Ok(Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 4403);
+            assert!(frame.reason.contains("invalid token"), "{frame:?}");
+        }
         other => panic!("expected the connection to close, got {other:?}"),
     }
 }

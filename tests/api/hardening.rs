@@ -280,3 +280,67 @@ async fn ownership_is_of_an_account_so_a_worker_or_operator_sharing_a_merchants_
     assert!(!data(&as_operator)["place"].is_null());
     assert!(data(&app.gql_as(&merchant, read, json!({ "id": draft_id })).await)["place"].is_null());
 }
+
+#[tokio::test]
+async fn json_only_clients_get_200_for_refused_documents_and_the_spec_media_type_gets_400() {
+    let app = TestApp::spawn().await;
+    let send = |accept: &'static str, body: Value| {
+        app.client
+            .post(app.url("/graphql"))
+            .header("accept", accept)
+            .json(&body)
+            .send()
+    };
+    for body in [
+        json!({ "query": "{ places(first: 1) { totalCount " }),
+        json!({ "query": "{ noSuchField }" }),
+        json!({ "query": "query Q($n: Int!) { places(first: $n) { totalCount } }", "variables": { "n": "many" } }),
+        json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": "00".repeat(32) } } }),
+    ] {
+        let json_only = send("application/json", body.clone()).await.unwrap();
+        assert_eq!(json_only.status(), 200, "{body}");
+        let answer: Value = json_only.json().await.unwrap();
+        assert!(answer.get("data").is_none() && answer["errors"][0]["extensions"]["code"].is_string());
+        let spec = send("application/graphql-response+json", body.clone())
+            .await
+            .unwrap();
+        assert_eq!(spec.status(), 400, "{body}");
+    }
+    // A body that is no GraphQL request at all is 400 for everyone.
+    let no_query = send("application/json", json!({ "variables": {} }))
+        .await
+        .unwrap();
+    assert_eq!(no_query.status(), 400);
+}
+
+#[tokio::test]
+async fn public_cached_answers_vary_by_authorization_and_accept() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[("query", "{ places(first: 1) { totalCount } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let vary: Vec<String> = response
+        .headers()
+        .get_all("vary")
+        .iter()
+        .flat_map(|value| {
+            value
+                .to_str()
+                .unwrap()
+                .split(',')
+                .map(|part| part.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for header in ["authorization", "accept", "accept-encoding"] {
+        assert!(
+            vary.iter().any(|value| value == header),
+            "Vary names {header}: {vary:?}"
+        );
+    }
+}

@@ -102,15 +102,23 @@ impl Directory {
             .collect())
     }
 
-    /// Re-reads places after a write, so the writer reads its own write at once.
-    pub async fn refresh(&self, db: &impl ConnectionTrait, ids: &[i32]) -> AppResult<()> {
-        let rows = place::Entity::find()
-            .filter(place::Column::Id.is_in(ids.iter().copied()))
-            .all(db)
-            .await?;
-        let listings = self.listings_of(db, rows).await?;
-        self.apply(listings, &[]);
-        Ok(())
+    /// Re-reads places after a write has committed, so the writer reads its own write at once.
+    /// A failure here is logged, not returned: the write landed, and the follower applies it
+    /// from the log in a moment.
+    pub async fn refresh(&self, db: &impl ConnectionTrait, ids: &[i32]) {
+        let read = async {
+            let rows = place::Entity::find()
+                .filter(place::Column::Id.is_in(ids.iter().copied()))
+                .all(db)
+                .await?;
+            self.listings_of(db, rows).await
+        };
+        match read.await {
+            Ok(listings) => self.apply(listings, &[]),
+            Err(error) => {
+                tracing::warn!(error = ?error, ?ids, "could not re-read places after a write; the follower will")
+            }
+        }
     }
 
     /// Applies what every instance wrote since the applied position, up to the log's head,

@@ -254,12 +254,33 @@ async fn save(
         reason,
     )
     .await?;
-    change_log::append_place(&txn, current.id, &[point_of(current), point_of(&updated)]).await?;
+    let position =
+        change_log::append_place(&txn, current.id, &[point_of(current), point_of(&updated)]).await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[current.id]).await?;
-    // A published place is now in the directory with its offers; read them only otherwise.
-    match services.directory.get(current.id) {
-        Some(listing) => Ok(listing),
-        None => Ok(listings(services, vec![updated]).await?.remove(0)),
+    // The write has landed: from here on nothing may report it as failed.
+    let previous = services.directory.get(current.id);
+    services.directory.refresh(&services.db, &[current.id]).await;
+    if let Some(listing) = services.directory.get(current.id)
+        && listing.place.log_position >= position
+    {
+        return Ok(listing);
+    }
+    // Not published (or not re-read): answer from the committed row, with its offers and
+    // rating as read now, or as the directory had them if that read fails.
+    let updated = place::Model {
+        log_position: position,
+        ..updated
+    };
+    match listings(services, vec![updated.clone()]).await {
+        Ok(mut read) if !read.is_empty() => Ok(read.remove(0)),
+        outcome => {
+            if let Err(error) = outcome {
+                tracing::warn!(error = ?error, "could not read the offers of a place just written");
+            }
+            let (offers, rating) = previous.map_or_else(Default::default, |listing| {
+                (listing.offers.clone(), listing.rating)
+            });
+            Ok(Arc::new(services.directory.listing(updated, offers, rating)))
+        }
     }
 }

@@ -108,7 +108,7 @@ pub async fn file(services: &Services, viewer: &Viewer, new: NewReport) -> AppRe
     let flagged = new.reason.says_closed() && flag_if_third(&txn, place, &account, now).await?;
     txn.commit().await?;
     if flagged {
-        services.directory.refresh(&services.db, &[place.id]).await?;
+        services.directory.refresh(&services.db, &[place.id]).await;
     }
     Ok(report)
 }
@@ -245,7 +245,7 @@ pub async fn resolve(
         .ok_or_else(missing)?;
     txn.commit().await?;
     if lifted {
-        services.directory.refresh(&services.db, &[place.id]).await?;
+        services.directory.refresh(&services.db, &[place.id]).await;
     }
     Ok(report)
 }

@@ -203,7 +203,7 @@ pub async fn write(services: &Services, viewer: &Viewer, new: NewReview) -> AppR
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a review vanished inside its own write")))?;
     log_rating_change(&txn, place).await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place.id]).await?;
+    services.directory.refresh(&services.db, &[place.id]).await;
     Ok(with_visits(services, place.id, vec![row]).await?.remove(0))
 }
 
@@ -251,7 +251,7 @@ pub async fn delete_mine(services: &Services, viewer: &Viewer, place_id: i32) ->
         .await?;
     log_rating_change(&txn, &place).await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place_id]).await?;
+    services.directory.refresh(&services.db, &[place_id]).await;
     Ok(row.id)
 }
 
@@ -298,7 +298,7 @@ pub async fn hide(services: &Services, viewer: &Viewer, id: i32, reason: &str) -
     let row = reread(&txn, id).await?;
     log_rating_change(&txn, &place).await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place.id]).await?;
+    services.directory.refresh(&services.db, &[place.id]).await;
     Ok(with_visits(services, place.id, vec![row]).await?.remove(0))
 }
 

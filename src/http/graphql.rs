@@ -1,0 +1,232 @@
+//! GraphQL over HTTP: POST (single or batched) and GET (queries only), following the
+//! GraphQL-over-HTTP spec rather than async-graphql-axum's answer-200-to-everything.
+
+use async_graphql::BatchRequest;
+use axum::{
+    body::{Body, Bytes},
+    extract::{RawQuery, State},
+    http::{HeaderMap, Method, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde_json::json;
+
+use super::{
+    AppState, MAX_BATCH, cache,
+    respond::{MediaType, default_code, refusal},
+};
+use crate::{
+    auth::{Authenticator, Viewer},
+    error::AppError,
+    graphql::prepare::Refusal,
+};
+
+/// The caller, from `Authorization: Bearer …`. A present but bad token is refused, never
+/// treated as anonymous.
+pub fn viewer_from(auth: &Authenticator, authorization: Option<&str>) -> Result<Viewer, AppError> {
+    let Some(value) = authorization else {
+        return Ok(Viewer::anonymous());
+    };
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| {
+            AppError::Unauthenticated("the Authorization header must be `Bearer <token>`".to_owned())
+        })?;
+    auth.verify(token).map(Viewer::authenticated)
+}
+
+pub fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let media = match MediaType::negotiate(&headers) {
+        Ok(media) => media,
+        Err(error) => return refusal(MediaType::Json, &error),
+    };
+    let is_json = header_text(&headers, header::CONTENT_TYPE)
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return refusal(
+            media,
+            &AppError::UnsupportedMediaType(
+                "send the request as JSON with Content-Type: application/json, for example {\"query\": \"{ me { role } }\"}"
+                    .to_owned(),
+            ),
+        );
+    }
+    let viewer = match viewer_from(&state.auth, header_text(&headers, header::AUTHORIZATION)) {
+        Ok(viewer) => viewer,
+        Err(error) => return refusal(media, &error),
+    };
+    let limit = state.limits.max_body_bytes;
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let error = AppError::PayloadTooLarge(format!("the request body is larger than {limit} bytes"));
+            return refusal(media, &error);
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(error) => {
+            let error = AppError::bad_input(format!(
+                "the body is not a GraphQL request (a JSON object with a `query` string): {error}"
+            ));
+            return refusal(media, &error);
+        }
+    };
+    execute(&state, media, viewer, batch, Method::POST, &headers).await
+}
+
+pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let wants_html = header_text(&headers, header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
+    if query.as_deref().is_none_or(str::is_empty) && wants_html {
+        return Html(super::graphiql::page()).into_response();
+    }
+    let media = match MediaType::negotiate(&headers) {
+        Ok(media) => media,
+        Err(error) => return refusal(MediaType::Json, &error),
+    };
+    let viewer = match viewer_from(&state.auth, header_text(&headers, header::AUTHORIZATION)) {
+        Ok(viewer) => viewer,
+        Err(error) => return refusal(media, &error),
+    };
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or_default()) {
+        Ok(request) => request,
+        Err(error) => {
+            let error = AppError::bad_input(format!(
+                "the query string is not a GraphQL request (?query=…&variables=…): {error}"
+            ));
+            return refusal(media, &error);
+        }
+    };
+    execute(
+        &state,
+        media,
+        viewer,
+        BatchRequest::Single(request),
+        Method::GET,
+        &headers,
+    )
+    .await
+}
+
+/// Runs the operations of a request and shapes the HTTP response. Reads are stopped at the
+/// request's time limit, all operations of a batch together; a request with a mutation runs
+/// to the end, so a write that committed is never reported as failed.
+async fn execute(
+    state: &AppState,
+    media: MediaType,
+    viewer: Viewer,
+    batch: BatchRequest,
+    method: Method,
+    headers: &HeaderMap,
+) -> Response {
+    let requests = match batch {
+        BatchRequest::Single(request) => vec![request],
+        BatchRequest::Batch(requests) if requests.is_empty() || requests.len() > MAX_BATCH => {
+            let error = AppError::bad_input(format!("a batch carries 1 to {MAX_BATCH} operations"));
+            return refusal(media, &error);
+        }
+        BatchRequest::Batch(requests) => requests,
+    };
+    if requests
+        .iter()
+        .any(|request| request.query.is_empty() && !request.extensions.contains_key("persistedQuery"))
+    {
+        let error = AppError::bad_input("every request needs a `query` (or a persisted-query hash)");
+        return refusal(media, &error);
+    }
+    let batched = requests.len() > 1;
+    let anonymous = viewer.identity().is_none();
+    let mut prepared = Vec::with_capacity(requests.len());
+    let mut writes = false;
+    for mut request in requests {
+        match state.documents.prepare(&mut request, method == Method::GET) {
+            Ok(ready) => {
+                writes |= ready.mutation;
+                prepared.push(Ok((request.data(viewer.clone()), ready)));
+            }
+            Err(Refusal::MutationViaGet) => {
+                return refusal(
+                    media,
+                    &AppError::MethodNotAllowed("mutations must be sent with POST".to_owned()),
+                );
+            }
+            Err(Refusal::Invalid(error)) => prepared.push(Err(error)),
+        }
+    }
+    let (schema, documents) = (state.schema.clone(), state.documents.clone());
+    let run = async move {
+        let mut outcomes = Vec::with_capacity(prepared.len());
+        for operation in prepared {
+            match operation {
+                Ok((request, ready)) => {
+                    let response = schema.execute(request).await;
+                    if !refused_before_execution(&response) {
+                        documents.remember(ready);
+                    }
+                    outcomes.push(response);
+                }
+                Err(error) => outcomes.push(async_graphql::Response::from_errors(vec![error])),
+            }
+        }
+        outcomes
+    };
+    let timeout = state.limits.request_timeout;
+    let outcomes = if writes {
+        run.await
+    } else {
+        match tokio::time::timeout(timeout, run).await {
+            Ok(outcomes) => outcomes,
+            Err(_) => {
+                let error = AppError::TimedOut(format!(
+                    "the request took longer than {} s and was stopped; ask for fewer places or fields",
+                    timeout.as_secs()
+                ));
+                return refusal(media, &error);
+            }
+        }
+    };
+    let mut status = StatusCode::OK;
+    let mut any_error = false;
+    let bodies: Vec<Vec<u8>> = outcomes
+        .into_iter()
+        .map(|mut response| {
+            any_error |= !response.errors.is_empty();
+            for error in &mut response.errors {
+                default_code(error);
+            }
+            let body = if refused_before_execution(&response) {
+                // There is no data entry at all.
+                status = media.refused_status();
+                serde_json::to_vec(&json!({ "errors": response.errors }))
+            } else {
+                serde_json::to_vec(&response)
+            };
+            body.unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec())
+        })
+        .collect();
+    let body = if batched {
+        [b"[".to_vec(), bodies.join(&b","[..]), b"]".to_vec()].concat()
+    } else {
+        bodies.concat()
+    };
+    let status = if batched { StatusCode::OK } else { status };
+    // Public data fetched by GET may be cached briefly and revalidated by ETag; anything
+    // personal, written or failed is not cached.
+    let cacheable = method == Method::GET && anonymous && status == StatusCode::OK && !any_error;
+    cache::respond(status, media, body, cacheable, headers)
+}
+
+/// A request refused before execution (a document that does not parse or validate, bad
+/// variables) has no data and only errors without a path; field errors always have one.
+fn refused_before_execution(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
