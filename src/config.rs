@@ -85,7 +85,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(&lookup);
         let defaults = TravelSpeeds::default();
-        Ok(Self {
+        let config = Self {
             listen: vars
                 .parsed("YIZHAN_LISTEN", "a socket address such as 127.0.0.1:8080")?
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
@@ -98,15 +98,24 @@ impl Config {
                 Some(_) => return Err(vars.error("YIZHAN_ENV", "expected development or production")),
             },
             load_demo: vars.flag("YIZHAN_LOAD_DEMO")?.unwrap_or(true),
-            request_timeout: vars
-                .seconds("YIZHAN_REQUEST_TIMEOUT_SECS")?
-                .unwrap_or(Duration::from_secs(10)),
-            max_body_bytes: vars
-                .parsed("YIZHAN_MAX_BODY_BYTES", "a number of bytes")?
-                .unwrap_or(64 * 1024),
-            db_max_connections: vars
-                .parsed("YIZHAN_DB_MAX_CONNECTIONS", "a number of connections")?
-                .unwrap_or(10),
+            request_timeout: Duration::from_secs(vars.ranged(
+                "YIZHAN_REQUEST_TIMEOUT_SECS",
+                "a whole number of seconds",
+                1..=300,
+                10,
+            )?),
+            max_body_bytes: vars.ranged(
+                "YIZHAN_MAX_BODY_BYTES",
+                "a number of bytes",
+                1_024..=64 << 20,
+                64 * 1024,
+            )?,
+            db_max_connections: vars.ranged(
+                "YIZHAN_DB_MAX_CONNECTIONS",
+                "a number of connections",
+                1..=1_000,
+                10,
+            )?,
             travel: TravelSpeeds {
                 walk_kmh: vars
                     .parsed("YIZHAN_WALK_KMH", "a speed in km/h")?
@@ -127,22 +136,36 @@ impl Config {
                 "YIZHAN_SERVICE_AREA",
                 "south,west,north,east in degrees, such as 35.9,116.4,36.4,117.1",
             )?,
-            review_move_meters: vars
-                .parsed("YIZHAN_REVIEW_MOVE_METERS", "a distance in metres")?
-                .unwrap_or(300.0),
-            status_default_minutes: vars
-                .parsed("YIZHAN_STATUS_DEFAULT_MINUTES", "a number of minutes")?
-                .unwrap_or(120),
-            status_max_minutes: vars
-                .parsed("YIZHAN_STATUS_MAX_MINUTES", "a number of minutes")?
-                .unwrap_or(480),
-            sync_interval: Duration::from_millis(
-                vars.parsed("YIZHAN_SYNC_INTERVAL_MS", "a number of milliseconds")?
-                    .unwrap_or(500),
-            ),
-            change_retention_days: vars
-                .parsed("YIZHAN_CHANGE_RETENTION_DAYS", "a number of days")?
-                .unwrap_or(30),
+            review_move_meters: vars.ranged(
+                "YIZHAN_REVIEW_MOVE_METERS",
+                "a distance in metres",
+                1.0..=100_000.0,
+                300.0,
+            )?,
+            status_default_minutes: vars.ranged(
+                "YIZHAN_STATUS_DEFAULT_MINUTES",
+                "a number of minutes",
+                1..=10_080,
+                120,
+            )?,
+            status_max_minutes: vars.ranged(
+                "YIZHAN_STATUS_MAX_MINUTES",
+                "a number of minutes",
+                1..=10_080,
+                480,
+            )?,
+            sync_interval: Duration::from_millis(vars.ranged(
+                "YIZHAN_SYNC_INTERVAL_MS",
+                "a number of milliseconds",
+                10..=60_000,
+                500,
+            )?),
+            change_retention_days: vars.ranged(
+                "YIZHAN_CHANGE_RETENTION_DAYS",
+                "a number of days",
+                1..=3_650,
+                30,
+            )?,
             jwt: JwtConfig {
                 secret: vars.text("YIZHAN_JWT_SECRET"),
                 public_key_file: vars.text("YIZHAN_JWT_PUBLIC_KEY_FILE").map(PathBuf::from),
@@ -153,7 +176,17 @@ impl Config {
                     .seconds("YIZHAN_JWT_LEEWAY_SECS")?
                     .unwrap_or(Duration::from_secs(30)),
             },
-        })
+        };
+        if config.status_default_minutes > config.status_max_minutes {
+            return Err(vars.error(
+                "YIZHAN_STATUS_DEFAULT_MINUTES",
+                format!(
+                    "the default expiry ({} minutes) exceeds YIZHAN_STATUS_MAX_MINUTES ({})",
+                    config.status_default_minutes, config.status_max_minutes
+                ),
+            ));
+        }
+        Ok(config)
     }
 
     pub fn database_kind(&self) -> DatabaseKind {
@@ -210,6 +243,33 @@ impl Vars<'_> {
                     .map_err(|_| self.error(name, format!("expected {expected}, got {value:?}")))
             })
             .transpose()
+    }
+
+    /// A number within `range`, or `default` when unset. Zero intervals, empty limits and
+    /// absurd values stop the start with the variable named, instead of a panic later.
+    fn ranged<T>(
+        &self,
+        name: &'static str,
+        expected: &str,
+        range: std::ops::RangeInclusive<T>,
+        default: T,
+    ) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+    {
+        let value = self.parsed(name, expected)?.unwrap_or(default);
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(self.error(
+                name,
+                format!(
+                    "expected {expected} from {} to {}, got {value}",
+                    range.start(),
+                    range.end()
+                ),
+            ))
+        }
     }
 
     fn seconds(&self, name: &'static str) -> Result<Option<Duration>, ConfigError> {

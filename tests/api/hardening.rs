@@ -344,3 +344,33 @@ async fn public_cached_answers_vary_by_authorization_and_accept() {
         );
     }
 }
+
+#[tokio::test]
+async fn numeric_settings_out_of_range_stop_the_start_naming_the_variable() {
+    for (variable, value) in [
+        ("YIZHAN_SYNC_INTERVAL_MS", "0"),
+        ("YIZHAN_REQUEST_TIMEOUT_SECS", "0"),
+        ("YIZHAN_MAX_BODY_BYTES", "10"),
+        ("YIZHAN_DB_MAX_CONNECTIONS", "0"),
+        ("YIZHAN_REVIEW_MOVE_METERS", "NaN"),
+        ("YIZHAN_STATUS_DEFAULT_MINUTES", "100000"),
+        ("YIZHAN_CHANGE_RETENTION_DAYS", "0"),
+        ("YIZHAN_WALK_KMH", "0"),
+    ] {
+        let error = yizhan::config::Config::from_lookup(|name| (name == variable).then(|| value.to_owned()))
+            .err()
+            .unwrap_or_else(|| panic!("{variable}={value} was accepted"));
+        assert!(
+            error.to_string().contains(variable.trim_end_matches("_KMH"))
+                || error.to_string().contains("KMH"),
+            "{error}"
+        );
+    }
+    let serve = std::process::Command::new(env!("CARGO_BIN_EXE_yizhan"))
+        .arg("serve")
+        .env("YIZHAN_SYNC_INTERVAL_MS", "0")
+        .output()
+        .unwrap();
+    assert!(!serve.status.success());
+    assert!(String::from_utf8_lossy(&serve.stderr).contains("YIZHAN_SYNC_INTERVAL_MS"));
+}

@@ -8,8 +8,8 @@
 //! listing so nested fields need no further query.
 
 use std::{
-    collections::{BinaryHeap, HashMap},
-    sync::{Arc, Mutex, RwLock, atomic::AtomicI64},
+    collections::BinaryHeap,
+    sync::{Arc, RwLock, atomic::AtomicI64},
 };
 
 use chrono::{DateTime, Utc};
@@ -137,6 +137,9 @@ pub struct PlaceFilter {
 pub fn matches(listing: &Arc<Listing>, filter: &PlaceFilter, now: DateTime<Utc>) -> bool {
     Matcher::new(filter, now).matches(&Entry::new(listing.clone()))
 }
+
+/// Distinct opening-hours expressions kept parsed.
+const HOURS_CACHED: usize = 10_000;
 
 /// One page of a listing, with the size of the whole result.
 #[derive(Debug)]
@@ -305,8 +308,9 @@ fn within(a: f64, a_max: f64, radius: f64) -> bool {
 pub struct Directory {
     index: RwLock<Index>,
     calendar: RwLock<Arc<WorkCalendar>>,
-    /// Parsed hours by (expression, zone): a network repeats a handful of expressions.
-    hours: Mutex<HashMap<(String, String), Option<Hours>>>,
+    /// Parsed hours by (expression, zone): a network repeats a handful of expressions. Bounded,
+    /// since every owner may write expressions of their own.
+    hours: quick_cache::sync::Cache<(String, String), Option<Hours>>,
     /// The change-log position up to which every change is applied.
     applied: AtomicI64,
     /// Serialises followers of the log, so positions apply in order.
@@ -320,7 +324,7 @@ impl Directory {
         Self {
             index: RwLock::default(),
             calendar: RwLock::new(Arc::new(calendar)),
-            hours: Mutex::default(),
+            hours: quick_cache::sync::Cache::new(HOURS_CACHED),
             applied: AtomicI64::new(0),
             following: tokio::sync::Mutex::default(),
             hub: Arc::default(),
@@ -347,11 +351,13 @@ impl Directory {
     }
 
     fn hours_for(&self, expression: &str, zone: &str) -> Option<Hours> {
-        let mut cache = self.hours.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache
-            .entry((expression.to_owned(), zone.to_owned()))
-            .or_insert_with(|| Hours::parse(expression, zone, self.calendar()).ok())
-            .clone()
+        let key = (expression.to_owned(), zone.to_owned());
+        if let Some(hours) = self.hours.get(&key) {
+            return hours;
+        }
+        let hours = Hours::parse(expression, zone, self.calendar()).ok();
+        self.hours.insert(key, hours.clone());
+        hours
     }
 
     /// Prepares a listing for any place, published or not.

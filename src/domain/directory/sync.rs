@@ -217,10 +217,7 @@ impl Directory {
             .calendar
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(calendar);
-        self.hours
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clear();
+        self.hours.clear();
         let mut index = self.write();
         let rebuilt: Vec<Arc<Listing>> = index
             .by_id
