@@ -21,7 +21,7 @@ use crate::{
         Services, calendar,
         directory::{self, Directory},
     },
-    graphql::{prepare::Documents, schema_builder},
+    graphql::schema_builder,
     http::{AppState, Limits, router},
     seed,
 };
@@ -34,6 +34,8 @@ pub struct App {
     sync_db: DatabaseConnection,
     /// Tells open WebSockets that the server is shutting down.
     shutdown: tokio::sync::watch::Sender<()>,
+    /// What the handlers share, for the tasks that run beside them.
+    state: AppState,
 }
 
 impl App {
@@ -87,20 +89,22 @@ impl App {
             request_timeout: services.config.request_timeout,
             max_body_bytes: services.config.max_body_bytes,
         };
-        let router = router(AppState {
+        let state = AppState::new(
             schema,
-            documents: Documents::default(),
-            auth: services.auth.clone(),
-            services: services.clone(),
+            services.clone(),
+            services.auth.clone(),
             limits,
-            shutdown: shutting_down,
-        });
+            &services.config.rate_limits,
+            shutting_down,
+        );
+        let router = router(state.clone());
         Ok(Self {
             listener,
             router,
             services,
             sync_db,
             shutdown,
+            state,
         })
     }
 
@@ -136,16 +140,21 @@ impl App {
                 retention_days: config.change_retention_days,
             },
         );
+        let housekeeping = self.state.spawn_housekeeping();
         let shutdown = self.shutdown;
         let stopping = async move {
             stop.await;
             tracing::info!("shutting down: finishing requests in flight, closing WebSockets");
             shutdown.send_replace(());
         };
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stopping)
-            .await;
+        let served = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stopping)
+        .await;
         sync.abort();
+        housekeeping.abort();
         Ok(served?)
     }
 }

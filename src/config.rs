@@ -3,7 +3,10 @@
 
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
-use crate::domain::geo::{ServiceArea, TravelSpeeds};
+use crate::{
+    domain::geo::{ServiceArea, TravelSpeeds},
+    http::RateLimits,
+};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://yizhan.db?mode=rwc";
 
@@ -29,6 +32,8 @@ pub struct Config {
     pub sync_interval: Duration,
     /// How long change-log entries, and so delta-sync cursors, stay valid.
     pub change_retention_days: u32,
+    /// Operations per caller per minute, and which proxies to believe.
+    pub rate_limits: RateLimits,
     pub jwt: JwtConfig,
 }
 
@@ -166,6 +171,36 @@ impl Config {
                 1..=3_650,
                 30,
             )?,
+            rate_limits: RateLimits {
+                reads_per_minute: vars.ranged(
+                    "YIZHAN_RATE_READS_PER_MINUTE",
+                    "a number of requests",
+                    1..=10_000_000,
+                    1_200,
+                )?,
+                writes_per_minute: vars.ranged(
+                    "YIZHAN_RATE_WRITES_PER_MINUTE",
+                    "a number of mutations",
+                    1..=10_000_000,
+                    120,
+                )?,
+                trusted_proxies: vars
+                    .text("YIZHAN_TRUSTED_PROXIES")
+                    .map(|list| {
+                        list.split(',')
+                            .map(|address| {
+                                address.trim().parse().map_err(|_| {
+                                    vars.error(
+                                        "YIZHAN_TRUSTED_PROXIES",
+                                        format!("expected IP addresses separated by commas, got {address:?}"),
+                                    )
+                                })
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .transpose()?
+                    .unwrap_or_default(),
+            },
             jwt: JwtConfig {
                 secret: vars.text("YIZHAN_JWT_SECRET"),
                 public_key_file: vars.text("YIZHAN_JWT_PUBLIC_KEY_FILE").map(PathBuf::from),

@@ -2,9 +2,11 @@
 //! GraphQL-over-HTTP spec rather than async-graphql-axum's answer-200-to-everything.
 
 use async_graphql::BatchRequest;
+use std::net::SocketAddr;
+
 use axum::{
     body::{Body, Bytes},
-    extract::{RawQuery, State},
+    extract::{ConnectInfo, RawQuery, State},
     http::{HeaderMap, Method, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
@@ -41,7 +43,12 @@ pub fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let media = match MediaType::negotiate(&headers) {
         Ok(media) => media,
         Err(error) => return refusal(MediaType::Json, &error),
@@ -79,10 +86,15 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             return refusal(media, &error);
         }
     };
-    execute(&state, media, viewer, batch, Method::POST, &headers).await
+    execute(&state, media, viewer, batch, Method::POST, &headers, peer).await
 }
 
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let wants_html = header_text(&headers, header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
     if query.as_deref().is_none_or(str::is_empty) && wants_html {
         return Html(super::graphiql::page()).into_response();
@@ -104,15 +116,8 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(que
             return refusal(media, &error);
         }
     };
-    execute(
-        &state,
-        media,
-        viewer,
-        BatchRequest::Single(request),
-        Method::GET,
-        &headers,
-    )
-    .await
+    let single = BatchRequest::Single(request);
+    execute(&state, media, viewer, single, Method::GET, &headers, peer).await
 }
 
 /// Runs the operations of a request and shapes the HTTP response. Reads are stopped at the
@@ -125,6 +130,7 @@ async fn execute(
     batch: BatchRequest,
     method: Method,
     headers: &HeaderMap,
+    peer: SocketAddr,
 ) -> Response {
     let requests = match batch {
         BatchRequest::Single(request) => vec![request],
@@ -159,6 +165,20 @@ async fn execute(
             }
             Err(Refusal::Invalid(error)) => prepared.push(Err(error)),
         }
+    }
+    let caller = state.throttle.caller(&viewer, peer, headers);
+    if let Err(refused) = state.throttle.admit(&caller, prepared.len(), writes) {
+        let mut response = refusal(media, &refused.error);
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            refused
+                .retry_after
+                .as_secs()
+                .to_string()
+                .parse()
+                .expect("digits are a header value"),
+        );
+        return response;
     }
     let (schema, documents) = (state.schema.clone(), state.documents.clone());
     let run = async move {

@@ -12,6 +12,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod respond;
+mod throttle;
 mod ws;
 
 use std::time::Duration;
@@ -23,6 +24,9 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
+
+pub use throttle::RateLimits;
+use throttle::Throttle;
 
 use crate::{
     auth::Authenticator,
@@ -58,6 +62,42 @@ pub struct AppState {
     pub limits: Limits,
     /// Changes once when the server begins to shut down: WebSockets close with 1001.
     pub shutdown: tokio::sync::watch::Receiver<()>,
+    /// Each caller's budget of reads and writes.
+    pub throttle: std::sync::Arc<Throttle>,
+}
+
+impl AppState {
+    /// Builds the state; the limiters start empty.
+    pub fn new(
+        schema: AppSchema,
+        services: Services,
+        auth: std::sync::Arc<Authenticator>,
+        limits: Limits,
+        rate_limits: &RateLimits,
+        shutdown: tokio::sync::watch::Receiver<()>,
+    ) -> Self {
+        Self {
+            schema,
+            documents: Documents::default(),
+            services,
+            auth,
+            limits,
+            shutdown,
+            throttle: Throttle::new(rate_limits),
+        }
+    }
+
+    /// Forgets idle callers' budgets every minute, while the app serves.
+    pub fn spawn_housekeeping(&self) -> tokio::task::JoinHandle<()> {
+        let throttle = self.throttle.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                ticker.tick().await;
+                throttle.forget_idle();
+            }
+        })
+    }
 }
 
 pub fn router(state: AppState) -> Router {

@@ -7,7 +7,7 @@
 //! Every operation goes through the same document preparation as HTTP (persisted queries,
 //! the alias cap) and every error carries `extensions.code`.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
 use async_graphql::{
     Request,
@@ -15,16 +15,17 @@ use async_graphql::{
 };
 use axum::{
     extract::{
-        State, WebSocketUpgrade,
+        ConnectInfo, State, WebSocketUpgrade,
         ws::{CloseFrame, Message, WebSocket},
     },
+    http::HeaderMap,
     response::Response,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::{sync::mpsc, task::JoinHandle};
 
-use super::{AppState, graphql::viewer_from, respond::default_code};
+use super::{AppState, graphql::viewer_from, respond::default_code, throttle::Caller};
 use crate::{auth::Viewer, error::AppError, graphql::prepare::Refusal};
 
 /// The subprotocol spoken here.
@@ -66,22 +67,30 @@ impl Close {
     }
 }
 
-pub async fn upgrade(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let limit = state.limits.max_body_bytes;
     upgrade
         .protocols([PROTOCOL])
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| serve(state, socket))
+        .on_upgrade(move |socket| serve(state, socket, peer, headers))
 }
 
 /// One connection, from `connection_init` to close.
-async fn serve(state: AppState, socket: WebSocket) {
+async fn serve(state: AppState, socket: WebSocket, peer: SocketAddr, headers: HeaderMap) {
     let (mut sink, mut incoming) = socket.split();
     let (outgoing, mut queued) = mpsc::channel::<Outgoing>(OUTGOING_QUEUE);
     let mut connection = Connection {
         state: state.clone(),
         viewer: None,
+        caller: None,
+        peer,
+        headers,
         initialised: false,
         operations: HashMap::new(),
         outgoing,
@@ -149,6 +158,10 @@ struct Connection {
     state: AppState,
     /// Set once `connection_init` was accepted.
     viewer: Option<Viewer>,
+    /// Whose rate-limit budget the connection's operations take from.
+    caller: Option<Caller>,
+    peer: SocketAddr,
+    headers: HeaderMap,
     initialised: bool,
     operations: HashMap<String, JoinHandle<()>>,
     outgoing: mpsc::Sender<Outgoing>,
@@ -170,6 +183,7 @@ impl Connection {
                     authorization(message.payload.as_ref()).as_deref(),
                 )
                 .map_err(|error| Close(4403, format!("Forbidden: {}", error.public_message())))?;
+                self.caller = Some(self.state.throttle.caller(&viewer, self.peer, &self.headers));
                 self.viewer = Some(viewer);
                 Ok(Some(json!({ "type": "connection_ack" }).to_string()))
             }
@@ -221,6 +235,11 @@ impl Connection {
             return refuse(AppError::RateLimited(format!(
                 "a connection runs at most {MAX_OPERATIONS} operations at once; complete one first"
             )));
+        }
+        if let Some(caller) = &self.caller
+            && let Err(refused) = self.state.throttle.admit(caller, 1, false)
+        {
+            return refuse(refused.error);
         }
         if viewer.expires_at().is_some_and(|at| at <= chrono::Utc::now()) {
             return refuse(AppError::Unauthenticated(

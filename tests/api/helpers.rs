@@ -110,6 +110,9 @@ impl TestApp {
             ("YIZHAN_DATABASE_URL".to_owned(), database_url.clone()),
             ("YIZHAN_JWT_SECRET".to_owned(), TEST_SECRET.to_owned()),
             ("YIZHAN_DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
+            // Tests fire requests far faster than any rider; the rate-limit tests lower these.
+            ("YIZHAN_RATE_READS_PER_MINUTE".to_owned(), "1000000".to_owned()),
+            ("YIZHAN_RATE_WRITES_PER_MINUTE".to_owned(), "1000000".to_owned()),
         ]);
         for (name, value) in settings {
             if value.is_empty() {
@@ -154,6 +157,8 @@ impl TestApp {
             .env("YIZHAN_LISTEN", format!("127.0.0.1:{port}"))
             .env("YIZHAN_DATABASE_URL", &self.database_url)
             .env("YIZHAN_JWT_SECRET", TEST_SECRET)
+            .env("YIZHAN_RATE_READS_PER_MINUTE", "1000000")
+            .env("YIZHAN_RATE_WRITES_PER_MINUTE", "1000000")
             .env("YIZHAN_LOG", "warn")
             .spawn()
             .expect("the yizhan binary starts");
