@@ -85,6 +85,8 @@ pub struct Prepared {
     pub subscription: bool,
     /// Whether the operation is a mutation.
     pub mutation: bool,
+    /// The operation's name: asked for by `operationName`, or the document's only one.
+    pub name: Option<String>,
 }
 
 fn refused(error: AppError) -> ServerError {
@@ -147,11 +149,19 @@ impl Documents {
         }
         check_aliases(&parsed.document)?;
         let subscription = selects_subscription(&parsed.document, operation);
+        let name = operation.map(str::to_owned).or_else(|| {
+            let mut names = parsed.document.operations.iter().map(|(name, _)| name);
+            match (names.next(), names.next()) {
+                (Some(Some(only)), None) => Some(only.to_string()),
+                _ => None,
+            }
+        });
         request.set_parsed_query(parsed.document.clone());
         Ok(Prepared {
             persisted: new_hash.map(|hash| (hash, parsed)),
             subscription,
             mutation,
+            name,
         })
     }
 

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::{
     AppState, MAX_BATCH, cache,
+    metrics::Outcome,
     respond::{MediaType, default_code, refusal},
 };
 use crate::{
@@ -163,11 +164,17 @@ async fn execute(
                     &AppError::MethodNotAllowed("mutations must be sent with POST".to_owned()),
                 );
             }
-            Err(Refusal::Invalid(error)) => prepared.push(Err(error)),
+            Err(Refusal::Invalid(error)) => {
+                state
+                    .metrics
+                    .operation(request.operation_name.as_deref(), Outcome::Refused);
+                prepared.push(Err(error));
+            }
         }
     }
     let caller = state.throttle.caller(&viewer, peer, headers);
     if let Err(refused) = state.throttle.admit(&caller, prepared.len(), writes) {
+        state.metrics.rate_limited();
         let mut response = refusal(media, &refused.error);
         response.headers_mut().insert(
             header::RETRY_AFTER,
@@ -180,16 +187,29 @@ async fn execute(
         );
         return response;
     }
-    let (schema, documents) = (state.schema.clone(), state.documents.clone());
+    let (schema, documents, metrics) = (
+        state.schema.clone(),
+        state.documents.clone(),
+        state.metrics.clone(),
+    );
     let run = async move {
         let mut outcomes = Vec::with_capacity(prepared.len());
         for operation in prepared {
             match operation {
                 Ok((request, ready)) => {
+                    let name = ready.name.clone();
                     let response = schema.execute(request).await;
-                    if !refused_before_execution(&response) {
+                    let outcome = if refused_before_execution(&response) {
+                        Outcome::Refused
+                    } else {
                         documents.remember(ready);
-                    }
+                        if response.errors.is_empty() {
+                            Outcome::Ok
+                        } else {
+                            Outcome::Errors
+                        }
+                    };
+                    metrics.operation(name.as_deref(), outcome);
                     outcomes.push(response);
                 }
                 Err(error) => outcomes.push(async_graphql::Response::from_errors(vec![error])),

@@ -11,6 +11,7 @@ mod cache;
 mod graphiql;
 mod graphql;
 mod health;
+mod metrics;
 mod respond;
 mod throttle;
 mod ws;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Receiver<()>,
     /// Each caller's budget of reads and writes.
     pub throttle: std::sync::Arc<Throttle>,
+    /// What `/metrics` reports.
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
             limits,
             shutdown,
             throttle: Throttle::new(rate_limits),
+            metrics: metrics::Metrics::new(),
         }
     }
 
@@ -106,10 +110,12 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::scrape))
         .fallback(|| async {
             let error = AppError::NotFound("no such endpoint; GraphQL lives at /graphql".into());
             respond::refusal(respond::MediaType::Json, &error)
         })
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
         // Innermost, so that a panic's answer still leaves with the request id.
         .layer(CatchPanicLayer::custom(respond::panicked))

@@ -83,6 +83,7 @@ pub async fn upgrade(
 
 /// One connection, from `connection_init` to close.
 async fn serve(state: AppState, socket: WebSocket, peer: SocketAddr, headers: HeaderMap) {
+    let _open = state.metrics.websocket();
     let (mut sink, mut incoming) = socket.split();
     let (outgoing, mut queued) = mpsc::channel::<Outgoing>(OUTGOING_QUEUE);
     let mut connection = Connection {
@@ -239,6 +240,7 @@ impl Connection {
         if let Some(caller) = &self.caller
             && let Err(refused) = self.state.throttle.admit(caller, 1, false)
         {
+            self.state.metrics.rate_limited();
             return refuse(refused.error);
         }
         if viewer.expires_at().is_some_and(|at| at <= chrono::Utc::now()) {
@@ -266,7 +268,9 @@ impl Connection {
         );
         let timeout = state.limits.request_timeout;
         let operation_id = id.clone();
+        let running = state.metrics.websocket_operation();
         let task = tokio::spawn(async move {
+            let _running = running;
             let mut responses = if prepared.subscription {
                 schema.execute_stream(request)
             } else {

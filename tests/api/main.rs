@@ -11,6 +11,7 @@ mod hardening;
 mod http;
 mod listings;
 mod nearby;
+mod operations;
 mod places;
 mod reports;
 mod reviews;

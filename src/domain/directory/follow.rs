@@ -110,6 +110,7 @@ async fn report_lag(db: &DatabaseConnection, directory: &Directory, behind_since
     let Ok(head) = change_log::head(db).await else {
         return;
     };
+    directory.note_head(head);
     let behind = head - directory.applied();
     if behind <= 0 {
         *behind_since = None;

@@ -313,6 +313,8 @@ pub struct Directory {
     hours: quick_cache::sync::Cache<(String, String), Option<Hours>>,
     /// The change-log position up to which every change is applied.
     applied: AtomicI64,
+    /// The log's head when the follower last looked: how far behind `applied` is.
+    head_seen: AtomicI64,
     /// Serialises followers of the log, so positions apply in order.
     following: tokio::sync::Mutex<()>,
     /// Subscribers to hear of every change applied.
@@ -326,6 +328,7 @@ impl Directory {
             calendar: RwLock::new(Arc::new(calendar)),
             hours: quick_cache::sync::Cache::new(HOURS_CACHED),
             applied: AtomicI64::new(0),
+            head_seen: AtomicI64::new(0),
             following: tokio::sync::Mutex::default(),
             hub: Arc::default(),
         }

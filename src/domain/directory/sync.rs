@@ -55,6 +55,16 @@ impl Directory {
         self.applied.load(Ordering::Acquire)
     }
 
+    /// The log's head when the follower last looked.
+    pub fn head_seen(&self) -> i64 {
+        self.head_seen.load(Ordering::Acquire)
+    }
+
+    /// Records the log's head the follower saw.
+    pub fn note_head(&self, head: i64) {
+        self.head_seen.fetch_max(head, Ordering::AcqRel);
+    }
+
     /// The subscribers that hear of every change applied.
     pub fn hub(&self) -> &Arc<crate::domain::live::Hub> {
         &self.hub
