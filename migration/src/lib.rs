@@ -9,6 +9,7 @@ mod m20261128_000004_create_calendar_days;
 mod m20261129_000005_create_change_log;
 mod m20261129_000006_review_anchor;
 mod m20261129_000007_owner_role;
+mod m20261129_000008_idempotency_keys;
 mod m20261129_000020_riders_voice;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_create_change_log::Migration),
             Box::new(m20261129_000006_review_anchor::Migration),
             Box::new(m20261129_000007_owner_role::Migration),
+            Box::new(m20261129_000008_idempotency_keys::Migration),
             Box::new(m20261129_000020_riders_voice::Migration),
         ]
     }

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod geo;
 pub mod history;
 pub mod hours;
+pub mod idempotency;
 pub mod live;
 pub mod offers;
 pub mod places;

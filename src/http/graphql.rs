@@ -7,10 +7,11 @@ use std::net::SocketAddr;
 use axum::{
     body::{Body, Bytes},
     extract::{ConnectInfo, RawQuery, State},
-    http::{HeaderMap, Method, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::{
     AppState, MAX_BATCH, cache,
@@ -19,6 +20,7 @@ use super::{
 };
 use crate::{
     auth::{Authenticator, Viewer},
+    domain::idempotency::{self, Claim},
     error::AppError,
     graphql::prepare::Refusal,
 };
@@ -87,7 +89,27 @@ pub async fn post(
             return refusal(media, &error);
         }
     };
-    execute(&state, media, viewer, batch, Method::POST, &headers, peer).await
+    let key = headers
+        .get("idempotency-key")
+        .map(|value| value.to_str().unwrap_or("\u{fffd}"));
+    let idempotency = match key {
+        None => None,
+        Some(key) => match idempotency::check_key(key) {
+            Ok(key) => Some(Retry {
+                key: key.to_owned(),
+                hash: format!("{:x}", Sha256::digest(&bytes)),
+            }),
+            Err(error) => return refusal(media, &error),
+        },
+    };
+    let call = Call {
+        media,
+        viewer,
+        method: Method::POST,
+        peer,
+        idempotency,
+    };
+    execute(&state, call, batch, &headers).await
 }
 
 pub async fn get(
@@ -117,22 +139,58 @@ pub async fn get(
             return refusal(media, &error);
         }
     };
-    let single = BatchRequest::Single(request);
-    execute(&state, media, viewer, single, Method::GET, &headers, peer).await
+    let call = Call {
+        media,
+        viewer,
+        method: Method::GET,
+        peer,
+        idempotency: None,
+    };
+    execute(&state, call, BatchRequest::Single(request), &headers).await
+}
+
+/// Who sent a request and how.
+struct Call {
+    media: MediaType,
+    viewer: Viewer,
+    method: Method,
+    peer: SocketAddr,
+    idempotency: Option<Retry>,
+}
+
+/// An `Idempotency-Key` and the hash of the body it came with.
+struct Retry {
+    key: String,
+    hash: String,
+}
+
+/// The answer stored for a key, sent again as it was.
+fn replayed(answer: idempotency::Answer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, answer.body).into_response();
+    let headers = response.headers_mut();
+    if let Ok(content_type) = answer.content_type.parse() {
+        headers.insert(header::CONTENT_TYPE, content_type);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
 }
 
 /// Runs the operations of a request and shapes the HTTP response. Reads are stopped at the
 /// request's time limit, all operations of a batch together; a request with a mutation runs
 /// to the end, so a write that committed is never reported as failed.
-async fn execute(
-    state: &AppState,
-    media: MediaType,
-    viewer: Viewer,
-    batch: BatchRequest,
-    method: Method,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-) -> Response {
+async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &HeaderMap) -> Response {
+    let Call {
+        media,
+        viewer,
+        method,
+        peer,
+        idempotency,
+    } = call;
     let requests = match batch {
         BatchRequest::Single(request) => vec![request],
         BatchRequest::Batch(requests) if requests.is_empty() || requests.len() > MAX_BATCH => {
@@ -187,6 +245,20 @@ async fn execute(
         );
         return response;
     }
+    let claimed = match idempotency.filter(|_| writes) {
+        None => None,
+        Some(retry) => {
+            let account = viewer.identity().map_or_else(
+                || "anonymous".to_owned(),
+                |identity| format!("{}:{}", identity.role.claim(), identity.subject),
+            );
+            match idempotency::claim(&state.services.db, &account, &retry.key, &retry.hash).await {
+                Ok(Claim::Replay(answer)) => return replayed(answer),
+                Ok(Claim::Fresh) => Some((account, retry.key)),
+                Err(error) => return refusal(media, &error),
+            }
+        }
+    };
     let (schema, documents, metrics) = (
         state.schema.clone(),
         state.documents.clone(),
@@ -260,6 +332,16 @@ async fn execute(
     // Public data fetched by GET may be cached briefly and revalidated by ETag; anything
     // personal, written or failed is not cached.
     let cacheable = method == Method::GET && anonymous && status == StatusCode::OK && !any_error;
+    if let Some((account, key)) = claimed {
+        let answer = idempotency::Answer {
+            status: status.as_u16(),
+            content_type: media.content_type().to_str().unwrap_or_default().to_owned(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        };
+        if let Err(error) = idempotency::finish(&state.services.db, &account, &key, &answer).await {
+            tracing::warn!(error = ?error, "could not store the answer of an idempotent request");
+        }
+    }
     cache::respond(status, media, body, cacheable, headers)
 }
 

@@ -135,4 +135,7 @@ async fn maintain(db: &DatabaseConnection, retention_days: u32) {
     if let Err(error) = change_log::expire(db, retention_days).await {
         tracing::warn!(error = ?error, "could not expire old change-log entries");
     }
+    if let Err(error) = crate::domain::idempotency::expire(db).await {
+        tracing::warn!(error = ?error, "could not forget old idempotency keys");
+    }
 }
