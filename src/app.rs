@@ -142,17 +142,31 @@ impl App {
         );
         let housekeeping = self.state.spawn_housekeeping();
         let shutdown = self.shutdown;
+        let mut shutting_down = shutdown.subscribe();
         let stopping = async move {
             stop.await;
             tracing::info!("shutting down: finishing requests in flight, closing WebSockets");
             shutdown.send_replace(());
         };
-        let served = axum::serve(
+        let serving = axum::serve(
             self.listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(stopping)
-        .await;
+        .with_graceful_shutdown(stopping);
+        // Requests in flight get a grace period to finish; after it the process goes anyway.
+        let grace = self.services.config.shutdown_grace;
+        let served = tokio::select! {
+            served = serving => served,
+            () = async {
+                let _ = shutting_down.changed().await;
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(seconds = grace.as_secs(), "requests still running after the grace period; stopping anyway");
+                Ok(())
+            }
+        };
+        // Let the WebSockets send their closing frames.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         sync.abort();
         housekeeping.abort();
         Ok(served?)
@@ -161,8 +175,12 @@ impl App {
 
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(config.database_url.clone());
+    // While the database is down, requests that need it fail within seconds instead of
+    // queueing for the pool; reads from the directory go on.
     options
         .max_connections(config.db_max_connections)
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .acquire_timeout(std::time::Duration::from_secs(3))
         .sqlx_logging(false);
     if config.database_kind() == DatabaseKind::Sqlite {
         // One writer at a time is SQLite's rule; waiting for the lock beats failing.

@@ -34,6 +34,8 @@ pub struct Config {
     pub change_retention_days: u32,
     /// Operations per caller per minute, and which proxies to believe.
     pub rate_limits: RateLimits,
+    /// How long requests in flight may finish after SIGTERM.
+    pub shutdown_grace: Duration,
     pub jwt: JwtConfig,
 }
 
@@ -171,6 +173,12 @@ impl Config {
                 1..=3_650,
                 30,
             )?,
+            shutdown_grace: Duration::from_secs(vars.ranged(
+                "YIZHAN_SHUTDOWN_GRACE_SECS",
+                "a whole number of seconds",
+                0..=600,
+                10,
+            )?),
             rate_limits: RateLimits {
                 reads_per_minute: vars.ranged(
                     "YIZHAN_RATE_READS_PER_MINUTE",

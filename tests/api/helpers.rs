@@ -30,7 +30,12 @@ pub struct TestApp {
 
 enum TestDatabase {
     Sqlite(#[expect(dead_code, reason = "held so the folder lives as long as the server")] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another test app's database, which that app cleans up.
+    Borrowed,
 }
 
 /// Another server process on a test app's database.
@@ -40,6 +45,27 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// Sends the process SIGTERM, as an orchestrator stopping it would.
+    pub fn terminate(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits up to `limit` for the process to exit.
+    pub async fn exited_within(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("the process can be waited for") {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
     /// Sends a query anonymously and returns the response body.
     pub async fn gql(&self, client: &reqwest::Client, query: &str, variables: Value) -> Value {
         let body = json!({ "query": query, "variables": variables });
@@ -142,6 +168,24 @@ impl TestApp {
             database,
             database_url,
         }
+    }
+
+    /// Whether the tests run on PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        matches!(self.database, TestDatabase::Postgres { .. })
+    }
+
+    /// The database's URL, as the server uses it.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    /// Another in-process server on `database_url` (this app's database reached some other
+    /// way, such as through a proxy); this app keeps cleaning the database up.
+    pub async fn spawn_sharing(&self, database_url: String, settings: &[(&str, &str)]) -> TestApp {
+        let mut settings = settings.to_vec();
+        settings.push(("YIZHAN_LOAD_DEMO", "false"));
+        Self::start(database_url, TestDatabase::Borrowed, &settings).await
     }
 
     /// A second `yizhan serve` process on the same database, as another instance of a

@@ -168,3 +168,164 @@ async fn concurrent_retries_with_one_key_write_once() {
     }
     assert_eq!(offers_titled(&app, "并发重试").await, 1);
 }
+
+#[tokio::test]
+async fn sigterm_closes_websockets_with_1001_and_exits_cleanly() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+    let app = TestApp::spawn().await;
+    let mut server = app.spawn_process_sharing().await;
+    let mut request = (server.address.replace("http://", "ws://") + "/graphql/ws")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let mut socket = tokio_tungstenite::connect_async(request).await.unwrap().0;
+    socket
+        .send(Message::text(json!({ "type": "connection_init" }).to_string()))
+        .await
+        .unwrap();
+    assert!(matches!(socket.next().await, Some(Ok(Message::Text(_)))));
+    server.terminate();
+    let closed = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("the socket closes within 10 s")
+        {
+            Some(Ok(Message::Close(frame))) => break frame.map(|frame| u16::from(frame.code)),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(closed, Some(1001));
+    let status = server
+        .exited_within(std::time::Duration::from_secs(15))
+        .await
+        .expect("the process exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
+
+/// A TCP proxy the test can cut and restore, between a server and PostgreSQL.
+struct Cable {
+    port: u16,
+    connected: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cut: tokio::sync::watch::Sender<u64>,
+}
+
+impl Cable {
+    async fn to(upstream: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connected = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (cut, cuts) = tokio::sync::watch::channel(0u64);
+        let up = connected.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                if !up.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue;
+                }
+                let mut cuts = cuts.clone();
+                // Only cuts after this connection opened end it.
+                cuts.borrow_and_update();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cuts.changed() => {}
+                    }
+                });
+            }
+        });
+        Self { port, connected, cut }
+    }
+
+    fn cut(&self) {
+        self.connected.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.cut.send_modify(|cuts| *cuts += 1);
+    }
+
+    fn restore(&self) {
+        self.connected.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn while_postgresql_is_unreachable_reads_go_on_writes_fail_fast_and_it_recovers_losing_nothing() {
+    let owner = TestApp::spawn().await;
+    if !owner.on_postgres() {
+        eprintln!("this test cuts a network link: it runs against PostgreSQL (YIZHAN_TEST_DATABASE_URL)");
+        return;
+    }
+    let url = owner.database_url().to_owned();
+    let (host_port, rest) = url
+        .trim_start_matches("postgres://")
+        .split_once('@')
+        .map(|(_, rest)| rest.split_once('/').unwrap())
+        .unwrap();
+    let upstream: std::net::SocketAddr = tokio::net::lookup_host(host_port).await.unwrap().next().unwrap();
+    let cable = Cable::to(upstream).await;
+    let via_cable = url.replace(host_port, &format!("127.0.0.1:{}", cable.port));
+    assert!(via_cable.ends_with(rest));
+    let app = owner.spawn_sharing(via_cable, &[]).await;
+    let admin = app.token(Role::Admin, "admin-1");
+    let write = "mutation W($note: String!) { setPlaceStatus(input: { id: \"UGxhY2U6MQ\", state: OPEN, note: $note }) { place { status { note } } } }";
+    let read = "{ place(id: \"UGxhY2U6MQ\") { name status { note } } }";
+    data(&app.gql_as(&admin, write, json!({ "note": "断网前" })).await);
+
+    cable.cut();
+    let started = std::time::Instant::now();
+    let failed = app.gql_as(&admin, write, json!({ "note": "断网中" })).await;
+    assert_eq!(code(&failed), "INTERNAL");
+    assert!(
+        failed["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("database"),
+        "{failed}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "failed fast: {:?}",
+        started.elapsed()
+    );
+    let still = app.gql(read, json!({})).await;
+    assert_eq!(
+        data(&still)["place"]["status"]["note"],
+        "断网前",
+        "reads come from the directory"
+    );
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+
+    cable.restore();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+        if ready.status() == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never ready again");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let after = app.gql_as(&admin, write, json!({ "note": "恢复后" })).await;
+    assert_eq!(
+        data(&after)["setPlaceStatus"]["place"]["status"]["note"],
+        "恢复后"
+    );
+    // The owner's instance, which never lost its link, follows the change too.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while data(&owner.gql(read, json!({})).await)["place"]["status"]["note"] != "恢复后" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other instance never saw the write"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
