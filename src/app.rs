@@ -18,29 +18,38 @@ use crate::{
     auth::Authenticator,
     config::{Config, DatabaseKind},
     domain::{
-        Services, calendar,
+        Domain, calendar,
         directory::{self, Directory},
     },
-    graphql::schema_builder,
-    http::{AppState, Limits, router},
+    graphql::{prepare::Documents, schema_builder},
+    http::router,
+    metrics::Metrics,
     seed,
+    state::{AppState, Limits},
+    throttle::Throttle,
 };
 
+/// A server, bound and ready: `run` serves until the process is told to stop.
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
-    services: Services,
-    /// The connection the directory's sync polls on, while the app serves.
+    /// The connection the directory's follower reads the change log on, while the app serves.
     sync_db: DatabaseConnection,
     /// Tells open WebSockets that the server is shutting down.
     shutdown: tokio::sync::watch::Sender<()>,
     /// What the handlers share, for the tasks that run beside them.
     state: AppState,
+    /// How the directory's follower runs.
+    follow: directory::follow::Settings,
+    /// How long requests in flight may finish after the stop signal.
+    shutdown_grace: std::time::Duration,
 }
 
 impl App {
+    /// Connects, migrates, loads the demo network into an empty database when asked,
+    /// loads the directory, builds the schema and the router, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let auth = Authenticator::from_config(&config)?;
+        let auth = Authenticator::new(&config.auth)?;
         if let Some(path) = auth.development_secret() {
             tracing::warn!(
                 secret = %path.display(),
@@ -76,46 +85,55 @@ impl App {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("YIZHAN_LISTEN: cannot listen on {}", config.listen))?;
-        let services = Services {
+        let domain = Domain {
             db,
             directory,
-            auth: Arc::new(auth),
-            config: Arc::new(config),
-            statements,
+            rules: config.rules,
         };
-        let schema = schema_builder().data(services.clone()).finish();
+        let schema = schema_builder().data(domain.clone()).finish();
         let (shutdown, shutting_down) = tokio::sync::watch::channel(());
-        let limits = Limits {
-            request_timeout: services.config.request_timeout,
-            max_body_bytes: services.config.max_body_bytes,
-        };
-        let state = AppState::new(
+        let state = AppState {
+            domain,
+            auth: Arc::new(auth),
             schema,
-            services.clone(),
-            services.auth.clone(),
-            limits,
-            &services.config.rate_limits,
-            shutting_down,
-        );
+            documents: Documents::default(),
+            statements,
+            limits: Limits {
+                request_timeout: config.request_timeout,
+                max_body_bytes: config.max_body_bytes,
+            },
+            throttle: Throttle::new(&config.rate_limits),
+            metrics: Metrics::new(),
+            shutdown: shutting_down,
+        };
         let router = router(state.clone());
+        let follow = directory::follow::Settings {
+            poll_interval: config.sync_interval,
+            listen_url: (config.database_kind() == DatabaseKind::Postgres)
+                .then(|| config.database_url.clone()),
+            retention_days: config.change_retention_days,
+        };
         Ok(Self {
             listener,
             router,
-            services,
             sync_db,
             shutdown,
             state,
+            follow,
+            shutdown_grace: config.shutdown_grace,
         })
     }
 
+    /// The address the server listens on (its port, when bound to port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
     }
 
-    pub fn services(&self) -> &Services {
-        &self.services
+    /// The state the handlers share: tests read its database, verifier and statement count.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// Serves until the process receives Ctrl-C or SIGTERM.
@@ -129,17 +147,7 @@ impl App {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let config = &self.services.config;
-        let sync = directory::follow::spawn(
-            self.sync_db,
-            self.services.directory.clone(),
-            directory::follow::Settings {
-                poll_interval: config.sync_interval,
-                listen_url: (config.database_kind() == DatabaseKind::Postgres)
-                    .then(|| config.database_url.clone()),
-                retention_days: config.change_retention_days,
-            },
-        );
+        let sync = directory::follow::spawn(self.sync_db, self.state.domain.directory.clone(), self.follow);
         let housekeeping = self.state.spawn_housekeeping();
         let shutdown = self.shutdown;
         let mut shutting_down = shutdown.subscribe();
@@ -154,7 +162,7 @@ impl App {
         )
         .with_graceful_shutdown(stopping);
         // Requests in flight get a grace period to finish; after it the process goes anyway.
-        let grace = self.services.config.shutdown_grace;
+        let grace = self.shutdown_grace;
         let served = tokio::select! {
             served = serving => served,
             () = async {
@@ -173,6 +181,7 @@ impl App {
     }
 }
 
+/// A connection pool to the configured database; SQLite waits for its lock and keeps WAL.
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(config.database_url.clone());
     // While the database is down, requests that need it fail within seconds instead of
@@ -198,6 +207,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     })
 }
 
+/// Brings the schema up to the latest migration.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None)
         .await

@@ -116,7 +116,7 @@ impl Cli {
                 ttl,
             } => {
                 let config = Config::from_env()?;
-                let auth = Authenticator::from_config(&config)?;
+                let auth = Authenticator::new(&config.auth)?;
                 if let Some(path) = auth.development_secret() {
                     eprintln!(
                         "warning: signing with the DEVELOPMENT secret in {}",

@@ -4,29 +4,35 @@
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use crate::{
-    domain::geo::{ServiceArea, TravelSpeeds},
-    http::RateLimits,
+    auth::AuthSettings,
+    domain::{Rules, geo::TravelSpeeds},
+    throttle::RateLimits,
 };
 
+/// An embedded SQLite file in the working folder, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://yizhan.db?mode=rwc";
 
+/// The whole configuration of one process. The app hands each part to the layer it
+/// belongs to: `rules` to the domain, `auth` to the token verifier, the limits to HTTP.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The address to serve on (`YIZHAN_LISTEN`).
     pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…` (`YIZHAN_DATABASE_URL`).
     pub database_url: String,
+    /// Development or production (`YIZHAN_ENV`).
     pub environment: Environment,
     /// Load the Feicheng demo network into an empty database at start-up.
     pub load_demo: bool,
+    /// Reads are stopped after this long.
     pub request_timeout: Duration,
+    /// The largest request body, and the largest WebSocket message.
     pub max_body_bytes: usize,
+    /// The size of the request connection pool.
     pub db_max_connections: u32,
-    pub travel: TravelSpeeds,
-    /// Where places may be; anywhere when unset.
-    pub service_area: Option<ServiceArea>,
-    /// Moving a published place further than this sends it back to review.
-    pub review_move_meters: f64,
-    pub status_default_minutes: i32,
-    pub status_max_minutes: i32,
+    /// The network's adjustable rules: service area, review distance, travel speeds,
+    /// status durations.
+    pub rules: Rules,
     /// How often the directory polls the change log for other instances' writes (on
     /// PostgreSQL a notification usually wakes it sooner).
     pub sync_interval: Duration,
@@ -36,44 +42,29 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// How long requests in flight may finish after SIGTERM.
     pub shutdown_grace: Duration,
-    pub jwt: JwtConfig,
+    /// How bearer tokens are verified (secrets redacted in `Debug`).
+    pub auth: AuthSettings,
 }
 
+/// Where the process runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
+    /// A development secret signs tokens when no key is configured.
     Development,
+    /// A signing key is required.
     Production,
 }
 
+/// The database behind `YIZHAN_DATABASE_URL`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseKind {
+    /// An embedded SQLite file.
     Sqlite,
+    /// A PostgreSQL server.
     Postgres,
 }
 
-#[derive(Clone)]
-pub struct JwtConfig {
-    pub secret: Option<String>,
-    pub public_key_file: Option<PathBuf>,
-    pub jwks_file: Option<PathBuf>,
-    pub issuer: Option<String>,
-    pub audience: Option<String>,
-    pub leeway: Duration,
-}
-
-impl fmt::Debug for JwtConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtConfig")
-            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
-            .field("public_key_file", &self.public_key_file)
-            .field("jwks_file", &self.jwks_file)
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("leeway", &self.leeway)
-            .finish()
-    }
-}
-
+/// A setting that cannot be used, naming the variable and the form it expects.
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {problem}")]
 pub struct ConfigError {
@@ -92,18 +83,32 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(&lookup);
         let defaults = TravelSpeeds::default();
+        let database_url = vars
+            .text("YIZHAN_DATABASE_URL")
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let environment = match vars.text("YIZHAN_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(_) => return Err(vars.error("YIZHAN_ENV", "expected development or production")),
+        };
         let config = Self {
             listen: vars
                 .parsed("YIZHAN_LISTEN", "a socket address such as 127.0.0.1:8080")?
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            database_url: vars
-                .text("YIZHAN_DATABASE_URL")
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-            environment: match vars.text("YIZHAN_ENV").as_deref() {
-                None | Some("development") => Environment::Development,
-                Some("production") => Environment::Production,
-                Some(_) => return Err(vars.error("YIZHAN_ENV", "expected development or production")),
+            auth: AuthSettings {
+                secret: vars.text("YIZHAN_JWT_SECRET"),
+                public_key_file: vars.text("YIZHAN_JWT_PUBLIC_KEY_FILE").map(PathBuf::from),
+                jwks_file: vars.text("YIZHAN_JWT_JWKS_FILE").map(PathBuf::from),
+                issuer: vars.text("YIZHAN_JWT_ISSUER"),
+                audience: vars.text("YIZHAN_JWT_AUDIENCE"),
+                leeway: vars
+                    .seconds("YIZHAN_JWT_LEEWAY_SECS")?
+                    .unwrap_or(Duration::from_secs(30)),
+                dev_secret_path: dev_secret_path(&database_url),
+                key_required: environment == Environment::Production,
             },
+            database_url,
+            environment,
             load_demo: vars.flag("YIZHAN_LOAD_DEMO")?.unwrap_or(true),
             request_timeout: Duration::from_secs(vars.ranged(
                 "YIZHAN_REQUEST_TIMEOUT_SECS",
@@ -123,44 +128,46 @@ impl Config {
                 1..=1_000,
                 10,
             )?,
-            travel: TravelSpeeds {
-                walk_kmh: vars
-                    .parsed("YIZHAN_WALK_KMH", "a speed in km/h")?
-                    .unwrap_or(defaults.walk_kmh),
-                ebike_kmh: vars
-                    .parsed("YIZHAN_EBIKE_KMH", "a speed in km/h")?
-                    .unwrap_or(defaults.ebike_kmh),
-                car_kmh: vars
-                    .parsed("YIZHAN_CAR_KMH", "a speed in km/h")?
-                    .unwrap_or(defaults.car_kmh),
-                detour_factor: vars
-                    .parsed("YIZHAN_DETOUR_FACTOR", "a factor of at least 1.0")?
-                    .unwrap_or(defaults.detour_factor),
-            }
-            .validated()
-            .map_err(|problem| vars.error("YIZHAN_*_KMH / YIZHAN_DETOUR_FACTOR", problem))?,
-            service_area: vars.parsed(
-                "YIZHAN_SERVICE_AREA",
-                "south,west,north,east in degrees, such as 35.9,116.4,36.4,117.1",
-            )?,
-            review_move_meters: vars.ranged(
-                "YIZHAN_REVIEW_MOVE_METERS",
-                "a distance in metres",
-                1.0..=100_000.0,
-                300.0,
-            )?,
-            status_default_minutes: vars.ranged(
-                "YIZHAN_STATUS_DEFAULT_MINUTES",
-                "a number of minutes",
-                1..=10_080,
-                120,
-            )?,
-            status_max_minutes: vars.ranged(
-                "YIZHAN_STATUS_MAX_MINUTES",
-                "a number of minutes",
-                1..=10_080,
-                480,
-            )?,
+            rules: Rules {
+                travel: TravelSpeeds {
+                    walk_kmh: vars
+                        .parsed("YIZHAN_WALK_KMH", "a speed in km/h")?
+                        .unwrap_or(defaults.walk_kmh),
+                    ebike_kmh: vars
+                        .parsed("YIZHAN_EBIKE_KMH", "a speed in km/h")?
+                        .unwrap_or(defaults.ebike_kmh),
+                    car_kmh: vars
+                        .parsed("YIZHAN_CAR_KMH", "a speed in km/h")?
+                        .unwrap_or(defaults.car_kmh),
+                    detour_factor: vars
+                        .parsed("YIZHAN_DETOUR_FACTOR", "a factor of at least 1.0")?
+                        .unwrap_or(defaults.detour_factor),
+                }
+                .validated()
+                .map_err(|problem| vars.error("YIZHAN_*_KMH / YIZHAN_DETOUR_FACTOR", problem))?,
+                service_area: vars.parsed(
+                    "YIZHAN_SERVICE_AREA",
+                    "south,west,north,east in degrees, such as 35.9,116.4,36.4,117.1",
+                )?,
+                review_move_meters: vars.ranged(
+                    "YIZHAN_REVIEW_MOVE_METERS",
+                    "a distance in metres",
+                    1.0..=100_000.0,
+                    300.0,
+                )?,
+                status_default_minutes: vars.ranged(
+                    "YIZHAN_STATUS_DEFAULT_MINUTES",
+                    "a number of minutes",
+                    1..=10_080,
+                    120,
+                )?,
+                status_max_minutes: vars.ranged(
+                    "YIZHAN_STATUS_MAX_MINUTES",
+                    "a number of minutes",
+                    1..=10_080,
+                    480,
+                )?,
+            },
             sync_interval: Duration::from_millis(vars.ranged(
                 "YIZHAN_SYNC_INTERVAL_MS",
                 "a number of milliseconds",
@@ -209,52 +216,47 @@ impl Config {
                     .transpose()?
                     .unwrap_or_default(),
             },
-            jwt: JwtConfig {
-                secret: vars.text("YIZHAN_JWT_SECRET"),
-                public_key_file: vars.text("YIZHAN_JWT_PUBLIC_KEY_FILE").map(PathBuf::from),
-                jwks_file: vars.text("YIZHAN_JWT_JWKS_FILE").map(PathBuf::from),
-                issuer: vars.text("YIZHAN_JWT_ISSUER"),
-                audience: vars.text("YIZHAN_JWT_AUDIENCE"),
-                leeway: vars
-                    .seconds("YIZHAN_JWT_LEEWAY_SECS")?
-                    .unwrap_or(Duration::from_secs(30)),
-            },
         };
-        if config.status_default_minutes > config.status_max_minutes {
+        let rules = &config.rules;
+        if rules.status_default_minutes > rules.status_max_minutes {
             return Err(vars.error(
                 "YIZHAN_STATUS_DEFAULT_MINUTES",
                 format!(
                     "the default expiry ({} minutes) exceeds YIZHAN_STATUS_MAX_MINUTES ({})",
-                    config.status_default_minutes, config.status_max_minutes
+                    rules.status_default_minutes, rules.status_max_minutes
                 ),
             ));
         }
         Ok(config)
     }
 
+    /// SQLite or PostgreSQL, from the URL's scheme.
     pub fn database_kind(&self) -> DatabaseKind {
-        if self.database_url.starts_with("postgres://") || self.database_url.starts_with("postgresql://") {
-            DatabaseKind::Postgres
-        } else {
-            DatabaseKind::Sqlite
-        }
+        database_kind(&self.database_url)
     }
+}
 
-    /// Where the development signing secret lives when no key is configured: beside the
-    /// SQLite file, or in the working folder for PostgreSQL.
-    pub fn dev_secret_path(&self) -> PathBuf {
-        match self.database_kind() {
-            DatabaseKind::Postgres => PathBuf::from("yizhan-dev.jwt-secret"),
-            DatabaseKind::Sqlite => {
-                let path = self
-                    .database_url
-                    .trim_start_matches("sqlite://")
-                    .trim_start_matches("sqlite:")
-                    .split('?')
-                    .next()
-                    .unwrap_or_default();
-                PathBuf::from(format!("{path}.jwt-secret"))
-            }
+fn database_kind(database_url: &str) -> DatabaseKind {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        DatabaseKind::Postgres
+    } else {
+        DatabaseKind::Sqlite
+    }
+}
+
+/// Where the development signing secret lives when no key is configured: beside the
+/// SQLite file, or in the working folder for PostgreSQL.
+fn dev_secret_path(database_url: &str) -> PathBuf {
+    match database_kind(database_url) {
+        DatabaseKind::Postgres => PathBuf::from("yizhan-dev.jwt-secret"),
+        DatabaseKind::Sqlite => {
+            let path = database_url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .split('?')
+                .next()
+                .unwrap_or_default();
+            PathBuf::from(format!("{path}.jwt-secret"))
         }
     }
 }

@@ -14,7 +14,13 @@ pub mod domain;
 pub mod error;
 /// The GraphQL schema: roots, types and thin resolvers.
 pub mod graphql;
-/// The axum router: GraphQL over HTTP, GraphiQL, WebSocket, health.
+/// The axum router: GraphQL over HTTP, GraphiQL, WebSocket, health, metrics.
 pub mod http;
+/// The instruments `/metrics` reports.
+pub mod metrics;
 /// The Feicheng demo network and synthetic benchmark cities.
 pub mod seed;
+/// The application state every request handler shares.
+pub mod state;
+/// Rate limits: each caller's budget of reads and writes.
+pub mod throttle;

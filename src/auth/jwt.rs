@@ -6,6 +6,7 @@
 
 use std::{
     collections::HashMap,
+    fmt,
     path::{Path, PathBuf},
     sync::RwLock,
     time::{Duration, Instant, SystemTime},
@@ -21,10 +22,7 @@ use jsonwebtoken::{
 use serde::{Deserialize, Serialize};
 
 use super::viewer::{Identity, Role};
-use crate::{
-    config::{Config, Environment},
-    error::{AppError, AppResult},
-};
+use crate::error::{AppError, AppResult};
 
 /// How often a JWKS file is checked for rotation at most.
 const JWKS_RECHECK: Duration = Duration::from_secs(1);
@@ -57,6 +55,44 @@ enum Keys {
     Jwks(Jwks),
 }
 
+/// How tokens are checked: at most one key source, the claims to insist on, and where a
+/// development secret lives when no key is configured.
+#[derive(Clone)]
+pub struct AuthSettings {
+    /// A shared HS256 secret.
+    pub secret: Option<String>,
+    /// A PEM public key (RS256 or ES256).
+    pub public_key_file: Option<PathBuf>,
+    /// A JWKS file, re-read when it changes, for key rotation.
+    pub jwks_file: Option<PathBuf>,
+    /// The `iss` every token must carry, when set.
+    pub issuer: Option<String>,
+    /// The `aud` every token must carry, when set.
+    pub audience: Option<String>,
+    /// Clock skew tolerated on `exp`.
+    pub leeway: Duration,
+    /// Where the development secret is kept when no key is configured.
+    pub dev_secret_path: PathBuf,
+    /// True in production: a missing key stops the start instead of falling back to the
+    /// development secret.
+    pub key_required: bool,
+}
+
+impl fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("public_key_file", &self.public_key_file)
+            .field("jwks_file", &self.jwks_file)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway", &self.leeway)
+            .field("dev_secret_path", &self.dev_secret_path)
+            .field("key_required", &self.key_required)
+            .finish()
+    }
+}
+
 /// Verifies bearer tokens under one configuration.
 pub struct Authenticator {
     keys: Keys,
@@ -68,11 +104,10 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    /// Builds the verifier the configuration describes. With no key configured it falls
-    /// back to a development secret beside the database, created on first use, unless the
-    /// environment is production.
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let jwt = &config.jwt;
+    /// Builds the verifier the settings describe. With no key configured it falls back to
+    /// a development secret beside the database, created on first use, unless a key is
+    /// required.
+    pub fn new(jwt: &AuthSettings) -> anyhow::Result<Self> {
         let configured = [
             jwt.secret.is_some(),
             jwt.public_key_file.is_some(),
@@ -93,13 +128,13 @@ impl Authenticator {
         } else if let Some(path) = &jwt.jwks_file {
             Keys::Jwks(Jwks::load(path.clone())?)
         } else {
-            if config.environment == Environment::Production {
+            if jwt.key_required {
                 bail!(
                     "YIZHAN_ENV=production needs a signing key: set YIZHAN_JWT_SECRET, \
                      YIZHAN_JWT_PUBLIC_KEY_FILE or YIZHAN_JWT_JWKS_FILE"
                 );
             }
-            let path = config.dev_secret_path();
+            let path = jwt.dev_secret_path.clone();
             let secret = read_or_create_dev_secret(&path)?;
             development_secret = Some(path);
             shared(secret.as_bytes())

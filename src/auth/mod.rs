@@ -5,5 +5,5 @@ pub mod jwt;
 pub mod policy;
 pub mod viewer;
 
-pub use jwt::Authenticator;
+pub use jwt::{AuthSettings, Authenticator};
 pub use viewer::{Identity, Role, Viewer};

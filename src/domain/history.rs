@@ -7,11 +7,14 @@ use entity::{
     place_history::{self, FieldChange, FieldChanges},
 };
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 
-use super::{Services, directory::Page};
+use super::{
+    Domain,
+    paging::{Page, read_page},
+};
 use crate::{
     auth::{Viewer, policy},
     error::{AppError, AppResult},
@@ -164,7 +167,7 @@ pub fn diff_places(old: &place::Model, new: &place::Model) -> Vec<FieldChange> {
 
 /// A page of a place's history, newest first. Its owner and admins only.
 pub async fn page(
-    services: &Services,
+    domain: &Domain,
     viewer: &Viewer,
     place: &place::Model,
     before: Option<i32>,
@@ -172,17 +175,9 @@ pub async fn page(
 ) -> AppResult<Page<place_history::Model>> {
     policy::may_manage(viewer, place)?;
     let entries = place_history::Entity::find().filter(place_history::Column::PlaceId.eq(place.id));
-    let total_count = entries.clone().count(&services.db).await? as usize;
-    let rows = entries
+    let page = entries
+        .clone()
         .filter(place_history::Column::Id.lt(before.unwrap_or(i32::MAX)))
-        .order_by_desc(place_history::Column::Id)
-        .limit(first as u64 + 1)
-        .all(&services.db)
-        .await?;
-    let has_next_page = rows.len() > first;
-    Ok(Page {
-        items: rows.into_iter().take(first).collect(),
-        total_count,
-        has_next_page,
-    })
+        .order_by_desc(place_history::Column::Id);
+    read_page(&domain.db, entries, page, first).await
 }

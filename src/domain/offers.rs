@@ -13,11 +13,12 @@ use sea_orm::{
 };
 
 use super::{
-    Services, change_log,
+    Domain, change_log,
     geo::Point,
     history::{self, Action, change},
     hours::check_instant,
-    validate,
+    places, validate,
+    version::ExpectedVersion,
 };
 use crate::{
     auth::{Viewer, policy},
@@ -64,30 +65,20 @@ fn check_window(from: DateTime<Utc>, until: DateTime<Utc>) -> AppResult<()> {
 }
 
 /// The place of an offer, if the viewer may manage it.
-async fn managed_place(services: &Services, viewer: &Viewer, place_id: i32) -> AppResult<place::Model> {
-    let place = place::Entity::find_by_id(place_id)
-        .one(&services.db)
-        .await?
-        .filter(|row| policy::can_see(viewer, row))
-        .ok_or_else(|| {
-            AppError::NotFound(format!("no place with this id is visible to you (id {place_id})"))
-        })?;
+async fn managed_place(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<place::Model> {
+    let place = places::for_change(&domain.db, viewer, place_id).await?;
     policy::may_manage(viewer, &place)?;
     Ok(place)
 }
 
 /// A live offer, if the viewer may manage its place.
-async fn managed_offer(
-    services: &Services,
-    viewer: &Viewer,
-    id: i32,
-) -> AppResult<(offer::Model, place::Model)> {
+async fn managed_offer(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<(offer::Model, place::Model)> {
     let offer = offer::Entity::find_by_id(id)
         .filter(offer::Column::DeletedAt.is_null())
-        .one(&services.db)
+        .one(&domain.db)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no offer with this id (id {id})")))?;
-    let place = managed_place(services, viewer, offer.place_id).await?;
+    let place = managed_place(domain, viewer, offer.place_id).await?;
     Ok((offer, place))
 }
 
@@ -147,8 +138,8 @@ fn offer_changes(old: Option<&offer::Model>, new: Option<&offer::Model>) -> Vec<
     .collect()
 }
 
-pub async fn create(services: &Services, viewer: &Viewer, new: NewOffer) -> AppResult<offer::Model> {
-    let place = managed_place(services, viewer, new.place_id).await?;
+pub async fn create(domain: &Domain, viewer: &Viewer, new: NewOffer) -> AppResult<offer::Model> {
+    let place = managed_place(domain, viewer, new.place_id).await?;
     let now = Utc::now();
     let valid_from = new.valid_from.unwrap_or(now);
     check_window(valid_from, new.valid_until)?;
@@ -165,7 +156,7 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewOffer) -> AppR
         deleted_at: Set(None),
         ..Default::default()
     };
-    let txn = services.db.begin().await?;
+    let txn = domain.db.begin().await?;
     let created = row.insert(&txn).await?;
     touch_and_record(
         &txn,
@@ -176,18 +167,18 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewOffer) -> AppR
     )
     .await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place.id]).await;
+    domain.directory.refresh(&domain.db, &[place.id]).await;
     Ok(created)
 }
 
 pub async fn update(
-    services: &Services,
+    domain: &Domain,
     viewer: &Viewer,
     id: i32,
     changes: OfferChanges,
 ) -> AppResult<offer::Model> {
-    let (current, place) = managed_offer(services, viewer, id).await?;
-    let expected = changes.expected_version.unwrap_or(current.version);
+    let (current, place) = managed_offer(domain, viewer, id).await?;
+    let expected = ExpectedVersion(changes.expected_version.unwrap_or(current.version));
     let mut row: offer::ActiveModel = current.clone().into();
     if let Some(title) = &changes.title {
         row.title = Set(validate::name("title", title, 2, 60)?);
@@ -203,20 +194,16 @@ pub async fn update(
     check_window(from, until)?;
     row.valid_from = Set(from);
     row.valid_until = Set(until);
-    row.version = Set(expected + 1);
+    row.version = Set(expected.next());
     row.updated_at = Set(Utc::now());
-    let txn = services.db.begin().await?;
-    let result = offer::Entity::update_many()
+    let txn = domain.db.begin().await?;
+    let update = offer::Entity::update_many()
         .set(row)
         .filter(offer::Column::Id.eq(id))
-        .filter(offer::Column::Version.eq(expected))
-        .filter(offer::Column::DeletedAt.is_null())
-        .exec(&txn)
-        .await?;
+        .filter(offer::Column::DeletedAt.is_null());
+    let result = expected.guard(update, offer::Column::Version).exec(&txn).await?;
     if result.rows_affected == 0 {
-        return Err(AppError::Conflict(format!(
-            "the offer changed since version {expected}; read it again and reapply your edit"
-        )));
+        return Err(expected.conflict("offer", None));
     }
     let updated = offer::Entity::find_by_id(id)
         .one(&txn)
@@ -231,14 +218,14 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place.id]).await;
+    domain.directory.refresh(&domain.db, &[place.id]).await;
     Ok(updated)
 }
 
 /// Deletes an offer softly: it leaves every listing but stays in the place's history.
-pub async fn delete(services: &Services, viewer: &Viewer, id: i32) -> AppResult<i32> {
-    let (current, place) = managed_offer(services, viewer, id).await?;
-    let txn = services.db.begin().await?;
+pub async fn delete(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<i32> {
+    let (current, place) = managed_offer(domain, viewer, id).await?;
+    let txn = domain.db.begin().await?;
     let result = offer::Entity::update_many()
         .col_expr(
             offer::Column::DeletedAt,
@@ -260,24 +247,21 @@ pub async fn delete(services: &Services, viewer: &Viewer, id: i32) -> AppResult<
     )
     .await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place.id]).await;
+    domain.directory.refresh(&domain.db, &[place.id]).await;
     Ok(id)
 }
 
 /// A live offer by id, for `node`: visible when its place is and it is current, or to
 /// those who manage the place.
-pub async fn find(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Option<offer::Model>> {
+pub async fn find(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Option<offer::Model>> {
     let Some(offer) = offer::Entity::find_by_id(id)
         .filter(offer::Column::DeletedAt.is_null())
-        .one(&services.db)
+        .one(&domain.db)
         .await?
     else {
         return Ok(None);
     };
-    let Some(place) = place::Entity::find_by_id(offer.place_id)
-        .one(&services.db)
-        .await?
-    else {
+    let Some(place) = place::Entity::find_by_id(offer.place_id).one(&domain.db).await? else {
         return Ok(None);
     };
     let now = Utc::now();

@@ -1,9 +1,9 @@
 //! The work calendar in GraphQL: read by anyone, replaced a year at a time by admins.
 
 use async_graphql::{Context, InputObject, Object, Result, ResultExt, SimpleObject};
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{Datelike, Weekday};
 
-use super::{ContextExt, enums::CalendarDayKind};
+use super::{context::ContextExt, enums::CalendarDayKind, scalars::Date};
 use crate::{
     auth::policy,
     domain::calendar::{self, CalendarDay},
@@ -14,7 +14,7 @@ use crate::{
 #[derive(SimpleObject)]
 pub struct WorkCalendarDay {
     /// The date.
-    pub date: NaiveDate,
+    pub date: Date,
     /// HOLIDAY or WORKDAY.
     pub kind: CalendarDayKind,
     /// The holiday's name, such as 春节.
@@ -27,7 +27,7 @@ pub struct WorkCalendarDay {
 #[derive(InputObject)]
 pub struct WorkCalendarDayInput {
     /// The date, within the year being set.
-    pub date: NaiveDate,
+    pub date: Date,
     /// HOLIDAY for each day of a holiday period, WORKDAY for a make-up working day.
     pub kind: CalendarDayKind,
     /// 1 to 60 characters, such as 国庆节.
@@ -66,7 +66,7 @@ fn days_of(calendar: &calendar::WorkCalendar, year: i32) -> Vec<WorkCalendarDay>
         .iter()
         .filter(|day| day.date.year() == year)
         .map(|day| WorkCalendarDay {
-            date: day.date,
+            date: Date(day.date),
             kind: day.kind.into(),
             name: day.name.clone(),
             as_weekday: day.as_weekday.map(calendar::weekday_number),
@@ -74,6 +74,7 @@ fn days_of(calendar: &calendar::WorkCalendar, year: i32) -> Vec<WorkCalendarDay>
         .collect()
 }
 
+/// The work calendar queries.
 #[derive(Default)]
 pub struct CalendarQuery;
 
@@ -81,10 +82,11 @@ pub struct CalendarQuery;
 impl CalendarQuery {
     /// The official holidays and make-up working days of a year, as opening hours use them.
     async fn work_calendar(&self, ctx: &Context<'_>, year: i32) -> Vec<WorkCalendarDay> {
-        days_of(&ctx.services().directory.calendar(), year)
+        days_of(&ctx.domain().directory.calendar(), year)
     }
 }
 
+/// The work calendar mutations.
 #[derive(Default)]
 pub struct CalendarMutation;
 
@@ -98,14 +100,14 @@ impl CalendarMutation {
         ctx: &Context<'_>,
         input: SetWorkCalendarInput,
     ) -> Result<SetWorkCalendarPayload> {
-        let services = ctx.services();
+        let domain = ctx.domain();
         policy::may_moderate(ctx.viewer()).extend()?;
         let days = input
             .days
             .into_iter()
             .map(|day| {
                 Ok(CalendarDay {
-                    date: day.date,
+                    date: day.date.0,
                     kind: day.kind.into(),
                     name: day.name.trim().to_owned(),
                     as_weekday: day.as_weekday.map(weekday).transpose()?,
@@ -113,12 +115,12 @@ impl CalendarMutation {
             })
             .collect::<Result<Vec<_>, AppError>>()
             .extend()?;
-        calendar::replace_year(&services.db, input.year, days)
+        calendar::replace_year(&domain.db, input.year, days)
             .await
             .extend()?;
-        services.directory.catch_up(&services.db).await.extend()?;
+        domain.directory.catch_up(&domain.db).await.extend()?;
         Ok(SetWorkCalendarPayload {
-            days: days_of(&services.directory.calendar(), input.year),
+            days: days_of(&domain.directory.calendar(), input.year),
         })
     }
 }

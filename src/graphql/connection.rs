@@ -1,12 +1,13 @@
 //! Relay pagination: page info and the opaque cursors of each connection.
 
-use async_graphql::SimpleObject;
+use async_graphql::{ResultExt, SimpleObject};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 
 use crate::{
     domain::{
         directory::RankKey,
+        page_size,
         places::{QueueKey, SyncCursor},
         voice::reviews::{Order, ReviewKey},
     },
@@ -36,6 +37,18 @@ impl PageInfo {
             end_cursor: edges.last().map(&cursor).cloned(),
         }
     }
+}
+
+/// A connection's `first` and `after`, checked: the page size, then where to resume, read
+/// by the connection's own cursor reader. Every connection field starts with this.
+pub fn paging<K>(
+    first: Option<i32>,
+    after: Option<String>,
+    read_cursor: impl FnOnce(Option<&str>) -> AppResult<Option<K>>,
+) -> async_graphql::Result<(usize, Option<K>)> {
+    let first = page_size(first).extend()?;
+    let after = read_cursor(after.as_deref()).extend()?;
+    Ok((first, after))
 }
 
 /// The kinds of cursor, one per ordering. A cursor only resumes a connection of its kind.

@@ -8,7 +8,7 @@ use super::{
     connection::{CursorKind, PageInfo, id_cursor},
     enums::HistoryAction,
 };
-use crate::domain::{directory::Page, history::Action};
+use crate::domain::{history::Action, paging::Page};
 
 /// One field's change.
 #[derive(SimpleObject)]

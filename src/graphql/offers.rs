@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use entity::offer;
 
 use super::{
-    ContextExt,
+    context::ContextExt,
     enums::WorkerGroup,
-    node::{NodeType, decode, global_id},
+    ids::{NodeType, decode, global_id},
 };
 use crate::domain::{directory::Listing, offers};
 
@@ -149,7 +149,7 @@ impl OfferMutation {
             valid_from: input.valid_from,
             valid_until: input.valid_until,
         };
-        let offer = offers::create(ctx.services(), ctx.viewer(), new).await.extend()?;
+        let offer = offers::create(ctx.domain(), ctx.viewer(), new).await.extend()?;
         Ok(CreateOfferPayload {
             offer: Offer::new(offer),
         })
@@ -166,7 +166,7 @@ impl OfferMutation {
             valid_until: input.valid_until,
             expected_version: input.expected_version,
         };
-        let offer = offers::update(ctx.services(), ctx.viewer(), id, changes)
+        let offer = offers::update(ctx.domain(), ctx.viewer(), id, changes)
             .await
             .extend()?;
         Ok(UpdateOfferPayload {
@@ -177,7 +177,7 @@ impl OfferMutation {
     /// Deletes an offer of a place you manage. It stays in the place's history.
     async fn delete_offer(&self, ctx: &Context<'_>, input: DeleteOfferInput) -> Result<DeleteOfferPayload> {
         let id = decode(&input.id, NodeType::Offer).extend()?;
-        let deleted = offers::delete(ctx.services(), ctx.viewer(), id).await.extend()?;
+        let deleted = offers::delete(ctx.domain(), ctx.viewer(), id).await.extend()?;
         Ok(DeleteOfferPayload {
             deleted_id: global_id(NodeType::Offer, deleted),
         })

@@ -3,15 +3,15 @@
 use async_graphql::{Context, Object, Result, ResultExt};
 
 use super::{
-    ContextExt,
-    connection::{CursorKind, decode_id_cursor, id_cursor},
+    connection::{CursorKind, decode_id_cursor, id_cursor, paging},
+    context::ContextExt,
     enums::{Role, WorkerGroup},
     places::PlaceConnection,
     voice::{FavoriteConnection, favorites_of},
 };
 use crate::{
     auth::{self, Identity},
-    domain::{page_size, places, voice::Account},
+    domain::{places, voice::Account},
 };
 
 /// The signed-in account.
@@ -44,9 +44,8 @@ impl Me {
         #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<PlaceConnection> {
-        let first = page_size(first).extend()?;
-        let after = decode_id_cursor(after.as_deref(), CursorKind::Id).extend()?;
-        let page = places::owned_by(ctx.services(), &self.identity, after, first)
+        let (first, after) = paging(first, after, |after| decode_id_cursor(after, CursorKind::Id))?;
+        let page = places::owned_by(ctx.domain(), &self.identity, after, first)
             .await
             .extend()?;
         Ok(PlaceConnection::from_page(page, |listing| {

@@ -14,8 +14,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::{
-    AppState, MAX_BATCH, cache,
-    metrics::Outcome,
+    MAX_BATCH, cache,
     respond::{MediaType, default_code, refusal},
 };
 use crate::{
@@ -23,6 +22,8 @@ use crate::{
     domain::idempotency::{self, Claim},
     error::AppError,
     graphql::prepare::Refusal,
+    metrics::Outcome,
+    state::AppState,
 };
 
 /// The caller, from `Authorization: Bearer …`. A present but bad token is refused, never
@@ -252,7 +253,7 @@ async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &He
                 || "anonymous".to_owned(),
                 |identity| format!("{}:{}", identity.role.claim(), identity.subject),
             );
-            match idempotency::claim(&state.services.db, &account, &retry.key, &retry.hash).await {
+            match idempotency::claim(&state.domain.db, &account, &retry.key, &retry.hash).await {
                 Ok(Claim::Replay(answer)) => return replayed(answer),
                 Ok(Claim::Fresh) => Some((account, retry.key)),
                 Err(error) => return refusal(media, &error),
@@ -338,7 +339,7 @@ async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &He
             content_type: media.content_type().to_str().unwrap_or_default().to_owned(),
             body: String::from_utf8_lossy(&body).into_owned(),
         };
-        if let Err(error) = idempotency::finish(&state.services.db, &account, &key, &answer).await {
+        if let Err(error) = idempotency::finish(&state.domain.db, &account, &key, &answer).await {
             tracing::warn!(error = ?error, "could not store the answer of an idempotent request");
         }
     }

@@ -9,14 +9,14 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::AppState;
+use crate::state::AppState;
 
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match tokio::time::timeout(Duration::from_secs(2), state.services.db.ping()).await {
+    match tokio::time::timeout(Duration::from_secs(2), state.domain.db.ping()).await {
         Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
     }

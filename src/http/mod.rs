@@ -13,10 +13,7 @@ mod graphql;
 mod health;
 mod metrics;
 mod respond;
-mod throttle;
 mod ws;
-
-use std::time::Duration;
 
 use axum::{Router, body::Body, routing::get};
 use tower_http::{
@@ -26,84 +23,12 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-pub use throttle::RateLimits;
-use throttle::Throttle;
-
-use crate::{
-    auth::Authenticator,
-    domain::Services,
-    error::AppError,
-    graphql::{AppSchema, prepare::Documents},
-};
+use crate::{error::AppError, state::AppState};
 
 /// The most operations one batched request may carry.
 pub const MAX_BATCH: usize = 10;
 
-/// What bounds one request.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    /// Reads are stopped after this long (writes run to the end).
-    pub request_timeout: Duration,
-    /// The largest request body, and the largest WebSocket message.
-    pub max_body_bytes: usize,
-}
-
-/// What every request handler may use.
-#[derive(Clone)]
-pub struct AppState {
-    /// The GraphQL schema, for HTTP and WebSocket operations alike.
-    pub schema: AppSchema,
-    /// Parsed documents and persisted queries, shared by every request.
-    pub documents: Documents,
-    /// The domain: database, directory, rules.
-    pub services: Services,
-    /// Verifies bearer tokens.
-    pub auth: std::sync::Arc<Authenticator>,
-    /// Time and size limits of a request.
-    pub limits: Limits,
-    /// Changes once when the server begins to shut down: WebSockets close with 1001.
-    pub shutdown: tokio::sync::watch::Receiver<()>,
-    /// Each caller's budget of reads and writes.
-    pub throttle: std::sync::Arc<Throttle>,
-    /// What `/metrics` reports.
-    pub metrics: std::sync::Arc<metrics::Metrics>,
-}
-
-impl AppState {
-    /// Builds the state; the limiters start empty.
-    pub fn new(
-        schema: AppSchema,
-        services: Services,
-        auth: std::sync::Arc<Authenticator>,
-        limits: Limits,
-        rate_limits: &RateLimits,
-        shutdown: tokio::sync::watch::Receiver<()>,
-    ) -> Self {
-        Self {
-            schema,
-            documents: Documents::default(),
-            services,
-            auth,
-            limits,
-            shutdown,
-            throttle: Throttle::new(rate_limits),
-            metrics: metrics::Metrics::new(),
-        }
-    }
-
-    /// Forgets idle callers' budgets every minute, while the app serves.
-    pub fn spawn_housekeeping(&self) -> tokio::task::JoinHandle<()> {
-        let throttle = self.throttle.clone();
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                ticker.tick().await;
-                throttle.forget_idle();
-            }
-        })
-    }
-}
-
+/// The routes, their middleware and the state they share.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))

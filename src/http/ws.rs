@@ -25,8 +25,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::{sync::mpsc, task::JoinHandle};
 
-use super::{AppState, graphql::viewer_from, respond::default_code, throttle::Caller};
-use crate::{auth::Viewer, error::AppError, graphql::prepare::Refusal};
+use super::{graphql::viewer_from, respond::default_code};
+use crate::{auth::Viewer, error::AppError, graphql::prepare::Refusal, state::AppState, throttle::Caller};
 
 /// The subprotocol spoken here.
 const PROTOCOL: &str = "graphql-transport-ws";

@@ -733,3 +733,13 @@ pub fn owner_role_for(kind: PlaceKind) -> &'static str {
         "operator"
     }
 }
+
+#[cfg(test)]
+mod snapshot_tmp {
+    #[test]
+    fn dump() {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let rows = super::network(now);
+        std::fs::write(std::env::var("DUMP").unwrap(), format!("{rows:#?}")).unwrap();
+    }
+}

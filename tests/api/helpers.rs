@@ -151,9 +151,9 @@ impl TestApp {
             Config::from_lookup(|name| vars.get(name).cloned()).expect("test configuration is valid");
         let app = App::build(config).await.expect("the app builds");
         let address = format!("http://{}", app.local_addr());
-        let auth = app.services().auth.clone();
-        let db = app.services().db.clone();
-        let statements = app.services().statements.clone();
+        let auth = app.state().auth.clone();
+        let db = app.state().domain.db.clone();
+        let statements = app.state().statements.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run_until(async {
             stopped.await.ok();

@@ -11,7 +11,7 @@ use std::{
 use sea_orm::{DatabaseConnection, sqlx::postgres::PgListener};
 use tokio::{sync::Notify, task::JoinHandle};
 
-use super::Directory;
+use super::store::Directory;
 use crate::domain::change_log;
 
 /// How often the log is compacted and expired.

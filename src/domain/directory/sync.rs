@@ -21,7 +21,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::{Directory, Listing, index::Index};
+use super::{listing::Listing, spatial::Index, store::Directory};
 use crate::{
     domain::{calendar, change_log, live::ChangeEvent, voice::rating},
     error::AppResult,

@@ -9,7 +9,7 @@ use entity::place::Publication;
 use crate::{
     auth::{Viewer, policy},
     domain::{
-        Services, change_log,
+        Domain, change_log,
         directory::{Listing, PlaceFilter},
         geo::{Point, Within},
         live::{ChangeEvent, Interest, Interrupted, Subscription},
@@ -63,10 +63,10 @@ pub enum Watch {
 }
 
 /// Starts watching the published places within reach of `near`.
-pub fn watch_area(services: &Services, near: Point, within: Within, filter: PlaceFilter) -> Watch {
-    let radius = within.radius_meters(&services.config.travel);
+pub fn watch_area(domain: &Domain, near: Point, within: Within, filter: PlaceFilter) -> Watch {
+    let radius = within.radius_meters(&domain.rules.travel);
     Watch::Area(AreaWatch {
-        subscription: services
+        subscription: domain
             .directory
             .hub()
             .subscribe(Interest::Area { centre: near, radius }),
@@ -77,10 +77,10 @@ pub fn watch_area(services: &Services, near: Point, within: Within, filter: Plac
 }
 
 /// Starts watching one place: NOT_FOUND unless the viewer may see it now.
-pub async fn watch_place(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Watch> {
+pub async fn watch_place(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Watch> {
     // Subscribe first, so no change between the check and the subscription is missed.
-    let subscription = services.directory.hub().subscribe(Interest::Place(id));
-    if super::find(services, viewer, id).await?.is_none() {
+    let subscription = domain.directory.hub().subscribe(Interest::Place(id));
+    if super::find(domain, viewer, id).await?.is_none() {
         return Err(AppError::NotFound(format!(
             "no place with this id is visible to you (id {id})"
         )));
@@ -191,40 +191,40 @@ const DELTA_SCAN: usize = 10_000;
 /// `after`: places now in the area as UPDATED, places that were there and are no longer as
 /// LEFT tombstones. A cursor older than the log's retention is RESYNC_REQUIRED.
 pub async fn changes_since(
-    services: &Services,
+    domain: &Domain,
     near: Point,
     within: Within,
     after: Option<SyncCursor>,
     first: usize,
 ) -> AppResult<ChangePage> {
-    let radius = within.radius_meters(&services.config.travel);
+    let radius = within.radius_meters(&domain.rules.travel);
     match after {
         None => Ok(snapshot(
-            services,
+            domain,
             near,
             radius,
-            services.directory.applied(),
+            domain.directory.applied(),
             0,
             first,
         )),
         Some(SyncCursor::Snapshot { position, after_id }) => {
-            Ok(snapshot(services, near, radius, position, after_id, first))
+            Ok(snapshot(domain, near, radius, position, after_id, first))
         }
         Some(SyncCursor::Delta { since, through }) => {
-            delta(services, near, radius, since, through, first).await
+            delta(domain, near, radius, since, through, first).await
         }
     }
 }
 
 fn snapshot(
-    services: &Services,
+    domain: &Domain,
     near: Point,
     radius: f64,
     position: i64,
     after_id: i32,
     first: usize,
 ) -> ChangePage {
-    let mut listings = services.directory.within(near, radius);
+    let mut listings = domain.directory.within(near, radius);
     listings.retain(|listing| listing.place.id > after_id);
     let has_more = listings.len() > first;
     listings.truncate(first);
@@ -258,7 +258,7 @@ fn snapshot(
     ChangePage {
         items,
         end,
-        has_next_page: has_more || services.directory.applied() > position,
+        has_next_page: has_more || domain.directory.applied() > position,
     }
 }
 
@@ -271,14 +271,14 @@ fn box_touches_circle(south_west: Point, north_east: Point, centre: Point, radiu
 }
 
 async fn delta(
-    services: &Services,
+    domain: &Domain,
     near: Point,
     radius: f64,
     since: i64,
     through: i64,
     first: usize,
 ) -> AppResult<ChangePage> {
-    let db = &services.db;
+    let db = &domain.db;
     if since < change_log::horizon(db).await? || through > change_log::head(db).await? {
         return Err(AppError::ResyncRequired(
             "this sync cursor is older than the change log keeps (or from another database): \
@@ -288,7 +288,7 @@ async fn delta(
     }
     // Answer from a directory at least as new as the log's head at this moment: a place's
     // state and the cursor handed out with it must agree.
-    let up_to = services.directory.catch_up(db).await?.applied.max(through);
+    let up_to = domain.directory.catch_up(db).await?.applied.max(through);
     let mut items = Vec::new();
     let mut scanned = 0;
     let mut reached = through;
@@ -301,7 +301,7 @@ async fn delta(
                 since,
                 through: changed.position,
             };
-            let listing = services.directory.get(changed.place_id);
+            let listing = domain.directory.get(changed.place_id);
             let in_area = listing
                 .as_ref()
                 .filter(|listing| listing.place.publication == Publication::Published)

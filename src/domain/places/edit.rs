@@ -6,16 +6,20 @@ use chrono::Utc;
 use entity::place::{self, Amenities, Amenity, PlaceKind, Publication, WorkerGroup, WorkerGroups};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
 
-use super::{Guard, listings, load_for_change, save};
+use super::{
+    read::listings,
+    write::{Change, Guard, for_change, save},
+};
 use crate::{
     auth::{Role, Viewer, policy},
     domain::{
-        Services, change_log,
+        Domain, change_log,
         directory::Listing,
         geo::Point,
         history::{self, Action},
         hours::{DEFAULT_TIME_ZONE, Hours},
         validate,
+        version::ExpectedVersion,
     },
     error::{AppError, AppResult},
 };
@@ -53,14 +57,14 @@ pub struct PlaceChanges {
     pub serves_groups: Option<Vec<WorkerGroup>>,
 }
 
-fn check_hours(services: &Services, expression: &str, zone: &str) -> AppResult<String> {
+fn check_hours(domain: &Domain, expression: &str, zone: &str) -> AppResult<String> {
     let expression = validate::text("openingHours", expression, 1, 500)?;
-    Hours::parse(&expression, zone, services.directory.calendar())?;
+    Hours::parse(&expression, zone, domain.directory.calendar())?;
     Ok(expression)
 }
 
-fn check_location(services: &Services, point: Point) -> AppResult<Point> {
-    if let Some(area) = services.config.service_area
+fn check_location(domain: &Domain, point: Point) -> AppResult<Point> {
+    if let Some(area) = domain.rules.service_area
         && !area.contains(point)
     {
         return Err(AppError::bad_input(format!(
@@ -78,7 +82,7 @@ fn check_description(description: Option<&str>) -> AppResult<Option<String>> {
 }
 
 /// Creates a draft owned by the viewer. Drafts reach only their owner and admins.
-pub async fn create(services: &Services, viewer: &Viewer, new: NewPlace) -> AppResult<Arc<Listing>> {
+pub async fn create(domain: &Domain, viewer: &Viewer, new: NewPlace) -> AppResult<Arc<Listing>> {
     policy::may_create(viewer, new.kind)?;
     let owner = viewer
         .identity()
@@ -87,7 +91,7 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewPlace) -> AppR
     let time_zone = new
         .time_zone
         .unwrap_or_else(|| DEFAULT_TIME_ZONE.name().to_owned());
-    let location = check_location(services, new.location)?;
+    let location = check_location(domain, new.location)?;
     let now = Utc::now();
     let row = place::ActiveModel {
         kind: Set(new.kind),
@@ -96,7 +100,7 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewPlace) -> AppR
         description: Set(check_description(new.description.as_deref())?),
         latitude: Set(location.lat),
         longitude: Set(location.lng),
-        opening_hours: Set(check_hours(services, &new.opening_hours, &time_zone)?),
+        opening_hours: Set(check_hours(domain, &new.opening_hours, &time_zone)?),
         time_zone: Set(time_zone),
         follows_work_calendar: Set(new.follows_work_calendar),
         phone: Set(new.phone.as_deref().map(validate::phone).transpose()?),
@@ -110,13 +114,13 @@ pub async fn create(services: &Services, viewer: &Viewer, new: NewPlace) -> AppR
         updated_at: Set(now),
         ..Default::default()
     };
-    let txn = services.db.begin().await?;
+    let txn = domain.db.begin().await?;
     let created = row.insert(&txn).await?;
     let fields = history::diff_places(&blank_like(&created), &created);
     history::record(&txn, created.id, viewer, Action::Created, fields, None).await?;
     change_log::append_place(&txn, created.id, &[location]).await?;
     txn.commit().await?;
-    Ok(listings(services, vec![created]).await?.remove(0))
+    Ok(listings(domain, vec![created]).await?.remove(0))
 }
 
 /// A place with every recorded field empty, so a creation's history lists each field set.
@@ -142,13 +146,13 @@ fn blank_like(place: &place::Model) -> place::Model {
 /// nothing changes. Every successful edit bumps the version by one. Moving a published
 /// place further than the review distance, or changing its kind, sends it back to review.
 pub async fn update(
-    services: &Services,
+    domain: &Domain,
     viewer: &Viewer,
     id: i32,
     expected_version: i32,
     changes: PlaceChanges,
 ) -> AppResult<Arc<Listing>> {
-    let current = load_for_change(services, viewer, id).await?;
+    let current = for_change(&domain.db, viewer, id).await?;
     policy::may_edit(viewer, &current, changes.kind.unwrap_or(current.kind))?;
     let mut row: place::ActiveModel = current.clone().into();
     if let Some(kind) = changes.kind {
@@ -164,7 +168,7 @@ pub async fn update(
         row.description = Set(check_description(description.as_deref())?);
     }
     if let Some(location) = changes.location {
-        let location = check_location(services, location)?;
+        let location = check_location(domain, location)?;
         row.latitude = Set(location.lat);
         row.longitude = Set(location.lng);
     }
@@ -174,7 +178,7 @@ pub async fn update(
             .opening_hours
             .clone()
             .unwrap_or(current.opening_hours.clone());
-        row.opening_hours = Set(check_hours(services, &hours, &zone)?);
+        row.opening_hours = Set(check_hours(domain, &hours, &zone)?);
         row.time_zone = Set(zone);
     }
     if let Some(follows) = changes.follows_work_calendar {
@@ -201,7 +205,7 @@ pub async fn update(
     let moved = changes.location.map_or(0.0, |to| anchor.distance_to(to));
     let kind_changed = changes.kind.is_some_and(|kind| kind != current.kind);
     let needs_review = current.publication == Publication::Published
-        && (moved > services.config.review_move_meters || kind_changed);
+        && (moved > domain.rules.review_move_meters || kind_changed);
     if needs_review {
         row.publication = Set(Publication::PendingReview);
         row.submitted_at = Set(Some(Utc::now()));
@@ -214,20 +218,22 @@ pub async fn update(
         }
     });
     save(
-        services,
+        domain,
         viewer,
-        &current,
-        row,
-        Guard::Version(expected_version),
-        Action::Updated,
-        reason,
+        Change {
+            current: &current,
+            row,
+            guard: Guard::Version(ExpectedVersion(expected_version)),
+            action: Action::Updated,
+            reason,
+        },
     )
     .await
 }
 
 /// Gives a place to another account (a merchant's or an operator's). Admins only.
 pub async fn transfer(
-    services: &Services,
+    domain: &Domain,
     viewer: &Viewer,
     id: i32,
     new_owner: &str,
@@ -235,7 +241,7 @@ pub async fn transfer(
 ) -> AppResult<Arc<Listing>> {
     policy::may_moderate(viewer)?;
     let new_owner = validate::text("newOwnerSubject", new_owner, 1, 200)?;
-    let current = load_for_change(services, viewer, id).await?;
+    let current = for_change(&domain.db, viewer, id).await?;
     let role = new_role.unwrap_or(if current.kind.is_merchant_kind() {
         Role::Merchant
     } else {
@@ -250,13 +256,15 @@ pub async fn transfer(
     row.owner_subject = Set(new_owner);
     row.owner_role = Set(role.claim().to_owned());
     save(
-        services,
+        domain,
         viewer,
-        &current,
-        row,
-        Guard::Version(current.version),
-        Action::Transferred,
-        None,
+        Change {
+            current: &current,
+            row,
+            guard: Guard::Version(ExpectedVersion(current.version)),
+            action: Action::Transferred,
+            reason: None,
+        },
     )
     .await
 }

@@ -6,10 +6,10 @@ use chrono::Utc;
 use entity::place::{self, Publication};
 use sea_orm::ActiveValue::Set;
 
-use super::{Guard, load_for_change, save};
+use super::write::{Change, Guard, for_change, save};
 use crate::{
     auth::{Viewer, policy},
-    domain::{Services, directory::Listing, history::Action, validate},
+    domain::{Domain, directory::Listing, history::Action, validate, version::ExpectedVersion},
     error::{AppError, AppResult},
 };
 
@@ -32,7 +32,7 @@ fn illegal(place: &place::Model, action: &str, allowed: &str) -> AppError {
 
 /// Moves `current` to `to`, recording `action` and `reason`.
 async fn transition(
-    services: &Services,
+    domain: &Domain,
     viewer: &Viewer,
     current: place::Model,
     to: Publication,
@@ -51,13 +51,15 @@ async fn transition(
         _ => row.review_note = Set(reason.clone()),
     }
     save(
-        services,
+        domain,
         viewer,
-        &current,
-        row,
-        Guard::Version(current.version),
-        action,
-        reason,
+        Change {
+            current: &current,
+            row,
+            guard: Guard::Version(ExpectedVersion(current.version)),
+            action,
+            reason,
+        },
     )
     .await
 }
@@ -67,14 +69,14 @@ fn checked_reason(reason: &str) -> AppResult<String> {
 }
 
 /// The owner (or an admin) asks for review of a DRAFT or REJECTED place.
-pub async fn submit(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Arc<Listing>> {
-    let current = load_for_change(services, viewer, id).await?;
+pub async fn submit(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Arc<Listing>> {
+    let current = for_change(&domain.db, viewer, id).await?;
     policy::may_manage(viewer, &current)?;
     if !matches!(current.publication, Publication::Draft | Publication::Rejected) {
         return Err(illegal(&current, "submit", "DRAFT or REJECTED"));
     }
     transition(
-        services,
+        domain,
         viewer,
         current,
         Publication::PendingReview,
@@ -85,9 +87,9 @@ pub async fn submit(services: &Services, viewer: &Viewer, id: i32) -> AppResult<
 }
 
 /// An admin publishes a place waiting for review, or reinstates a suspended one.
-pub async fn approve(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Arc<Listing>> {
+pub async fn approve(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Arc<Listing>> {
     policy::may_moderate(viewer)?;
-    let current = load_for_change(services, viewer, id).await?;
+    let current = for_change(&domain.db, viewer, id).await?;
     if !matches!(
         current.publication,
         Publication::PendingReview | Publication::Suspended
@@ -95,7 +97,7 @@ pub async fn approve(services: &Services, viewer: &Viewer, id: i32) -> AppResult
         return Err(illegal(&current, "approve", "PENDING_REVIEW or SUSPENDED"));
     }
     transition(
-        services,
+        domain,
         viewer,
         current,
         Publication::Published,
@@ -106,15 +108,15 @@ pub async fn approve(services: &Services, viewer: &Viewer, id: i32) -> AppResult
 }
 
 /// An admin returns a place waiting for review to its owner, saying why.
-pub async fn reject(services: &Services, viewer: &Viewer, id: i32, reason: &str) -> AppResult<Arc<Listing>> {
+pub async fn reject(domain: &Domain, viewer: &Viewer, id: i32, reason: &str) -> AppResult<Arc<Listing>> {
     policy::may_moderate(viewer)?;
     let reason = checked_reason(reason)?;
-    let current = load_for_change(services, viewer, id).await?;
+    let current = for_change(&domain.db, viewer, id).await?;
     if current.publication != Publication::PendingReview {
         return Err(illegal(&current, "reject", "PENDING_REVIEW"));
     }
     transition(
-        services,
+        domain,
         viewer,
         current,
         Publication::Rejected,
@@ -125,15 +127,15 @@ pub async fn reject(services: &Services, viewer: &Viewer, id: i32, reason: &str)
 }
 
 /// An admin takes a published place down, saying why.
-pub async fn suspend(services: &Services, viewer: &Viewer, id: i32, reason: &str) -> AppResult<Arc<Listing>> {
+pub async fn suspend(domain: &Domain, viewer: &Viewer, id: i32, reason: &str) -> AppResult<Arc<Listing>> {
     policy::may_moderate(viewer)?;
     let reason = checked_reason(reason)?;
-    let current = load_for_change(services, viewer, id).await?;
+    let current = for_change(&domain.db, viewer, id).await?;
     if current.publication != Publication::Published {
         return Err(illegal(&current, "suspend", "PUBLISHED"));
     }
     transition(
-        services,
+        domain,
         viewer,
         current,
         Publication::Suspended,

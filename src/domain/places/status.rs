@@ -7,10 +7,10 @@ use chrono::{Duration, Utc};
 use entity::place::{self, StatusState};
 use sea_orm::ActiveValue::Set;
 
-use super::{Guard, load_for_change, save};
+use super::write::{Change, Guard, for_change, save};
 use crate::{
     auth::{Viewer, policy},
-    domain::{Services, directory::Listing, history::Action, validate},
+    domain::{Domain, directory::Listing, history::Action, validate},
     error::{AppError, AppResult},
 };
 
@@ -26,19 +26,19 @@ pub struct NewStatus {
 
 /// Sets a place's live status. Its owner and admins only.
 pub async fn set_status(
-    services: &Services,
+    domain: &Domain,
     viewer: &Viewer,
     id: i32,
     status: NewStatus,
 ) -> AppResult<Arc<Listing>> {
-    let current = load_for_change(services, viewer, id).await?;
+    let current = for_change(&domain.db, viewer, id).await?;
     policy::may_manage(viewer, &current)?;
-    let config = &services.config;
-    let minutes = status.expires_in_minutes.unwrap_or(config.status_default_minutes);
-    if minutes < 1 || minutes > config.status_max_minutes {
+    let rules = &domain.rules;
+    let minutes = status.expires_in_minutes.unwrap_or(rules.status_default_minutes);
+    if minutes < 1 || minutes > rules.status_max_minutes {
         return Err(AppError::bad_input(format!(
             "expiresInMinutes must be 1 to {}, got {minutes}",
-            config.status_max_minutes
+            rules.status_max_minutes
         )));
     }
     if let Some(seats) = status.seats_free
@@ -61,13 +61,15 @@ pub async fn set_status(
     row.status_updated_at = Set(Some(now));
     row.status_expires_at = Set(Some(now + Duration::minutes(i64::from(minutes))));
     save(
-        services,
+        domain,
         viewer,
-        &current,
-        row,
-        Guard::None,
-        Action::StatusSet,
-        None,
+        Change {
+            current: &current,
+            row,
+            guard: Guard::None,
+            action: Action::StatusSet,
+            reason: None,
+        },
     )
     .await
 }

@@ -17,11 +17,7 @@ use sea_orm::{
 use super::{Account, clock};
 use crate::{
     auth::Viewer,
-    domain::{
-        Services,
-        directory::{Listing, Page},
-        places,
-    },
+    domain::{Domain, directory::Listing, paging::Page, places},
     error::{AppError, AppResult},
 };
 
@@ -38,18 +34,18 @@ fn of_account(account: &Account) -> sea_orm::Select<favorite::Entity> {
 }
 
 /// A published place the viewer may see, or NOT_FOUND.
-async fn visible(services: &Services, viewer: &Viewer, place_id: i32) -> AppResult<Arc<Listing>> {
-    places::find(services, viewer, place_id)
+async fn visible(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<Arc<Listing>> {
+    places::find(domain, viewer, place_id)
         .await?
         .filter(|listing| listing.place.publication == Publication::Published)
         .ok_or_else(|| AppError::NotFound(format!("no published place with this id (id {place_id})")))
 }
 
 /// Adds a published place to the worker's favourites. Adding it again changes nothing.
-pub async fn add(services: &Services, viewer: &Viewer, place_id: i32) -> AppResult<Arc<Listing>> {
+pub async fn add(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<Arc<Listing>> {
     let account = Account::worker(viewer, WHAT)?;
-    let listing = visible(services, viewer, place_id).await?;
-    let txn = services.db.begin().await?;
+    let listing = visible(domain, viewer, place_id).await?;
+    let txn = domain.db.begin().await?;
     let now = clock::now(&txn).await?;
     favorite::Entity::insert(favorite::ActiveModel {
         id: NotSet,
@@ -80,13 +76,13 @@ pub async fn add(services: &Services, viewer: &Viewer, place_id: i32) -> AppResu
 
 /// Removes a place from the worker's favourites, whatever its publication. Removing one
 /// that is not there changes nothing.
-pub async fn remove(services: &Services, viewer: &Viewer, place_id: i32) -> AppResult<()> {
+pub async fn remove(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<()> {
     let account = Account::worker(viewer, WHAT)?;
     favorite::Entity::delete_many()
         .filter(favorite::Column::AccountRole.eq(account.role_claim()))
         .filter(favorite::Column::AccountSubject.eq(account.subject.as_str()))
         .filter(favorite::Column::PlaceId.eq(place_id))
-        .exec(&services.db)
+        .exec(&domain.db)
         .await?;
     Ok(())
 }
@@ -113,13 +109,13 @@ pub struct Favorite {
 /// The account's favourite places that are published, newest favourite first, resuming
 /// before the favourite `before`.
 pub async fn page(
-    services: &Services,
+    domain: &Domain,
     viewer: &Viewer,
     account: &Account,
     before: Option<i32>,
     first: usize,
 ) -> AppResult<Page<Favorite>> {
-    let total_count = published(account).count(&services.db).await? as usize;
+    let total_count = published(account).count(&domain.db).await? as usize;
     let mut query = published(account);
     if let Some(before) = before {
         query = query.filter(favorite::Column::Id.lt(before));
@@ -127,16 +123,16 @@ pub async fn page(
     let rows = query
         .order_by_desc(favorite::Column::Id)
         .limit(first as u64 + 1)
-        .all(&services.db)
+        .all(&domain.db)
         .await?;
     let has_next_page = rows.len() > first;
     let mut items = Vec::with_capacity(first.min(rows.len()));
     for row in rows.into_iter().take(first) {
         // The directory holds every published place; one published moments ago on
         // another instance is read from the database instead.
-        let listing = match services.directory.get(row.place_id) {
+        let listing = match domain.directory.get(row.place_id) {
             Some(listing) => Some(listing),
-            None => places::find(services, viewer, row.place_id).await?,
+            None => places::find(domain, viewer, row.place_id).await?,
         };
         if let Some(listing) = listing {
             items.push(Favorite { id: row.id, listing });
@@ -150,13 +146,13 @@ pub async fn page(
 }
 
 /// The ids of every place the account keeps as a favourite (at most `MAX_FAVORITES`).
-pub async fn place_ids(services: &Services, account: &Account) -> AppResult<HashSet<i32>> {
+pub async fn place_ids(domain: &Domain, account: &Account) -> AppResult<HashSet<i32>> {
     let ids: Vec<i32> = of_account(account)
         .select_only()
         .column(favorite::Column::PlaceId)
         .limit(MAX_FAVORITES)
         .into_tuple()
-        .all(&services.db)
+        .all(&domain.db)
         .await?;
     Ok(ids.into_iter().collect())
 }

@@ -23,7 +23,7 @@ use sea_orm::{
 use super::{Account, clock, limits, pseudonym};
 use crate::{
     auth::{Viewer, policy},
-    domain::{Services, change_log, directory::Page, geo::Point, hours, places, validate},
+    domain::{Domain, change_log, geo::Point, hours, paging::Page, places, validate},
     error::{AppError, AppResult},
 };
 
@@ -53,7 +53,7 @@ fn point_of(place: &place::Model) -> Point {
 
 /// Files a report about a published place. One per worker, place, reason and day (the
 /// place's local day); the third worker to report it closed within 24 hours flags it.
-pub async fn file(services: &Services, viewer: &Viewer, new: NewReport) -> AppResult<place_report::Model> {
+pub async fn file(domain: &Domain, viewer: &Viewer, new: NewReport) -> AppResult<place_report::Model> {
     let account = Account::worker(viewer, "report places")?;
     let note = new
         .note
@@ -61,7 +61,7 @@ pub async fn file(services: &Services, viewer: &Viewer, new: NewReport) -> AppRe
         .map(|note| validate::name("note", note, 0, 500))
         .transpose()?
         .filter(|note| !note.is_empty());
-    let listing = places::find(services, viewer, new.place_id)
+    let listing = places::find(domain, viewer, new.place_id)
         .await?
         .filter(|listing| listing.place.publication == Publication::Published)
         .ok_or_else(|| {
@@ -69,7 +69,7 @@ pub async fn file(services: &Services, viewer: &Viewer, new: NewReport) -> AppRe
         })?;
     let place = &listing.place;
     let zone = hours::parse_zone(&place.time_zone).unwrap_or(hours::DEFAULT_TIME_ZONE);
-    let txn = services.db.begin().await?;
+    let txn = domain.db.begin().await?;
     let now = clock::now(&txn).await?;
     limits::spend(&txn, &account, limits::Action::Report, now).await?;
     let pseudonym = pseudonym::of(&txn, place.id, &account).await?;
@@ -108,7 +108,7 @@ pub async fn file(services: &Services, viewer: &Viewer, new: NewReport) -> AppRe
     let flagged = new.reason.says_closed() && flag_if_third(&txn, place, &account, now).await?;
     txn.commit().await?;
     if flagged {
-        services.directory.refresh(&services.db, &[place.id]).await;
+        domain.directory.refresh(&domain.db, &[place.id]).await;
     }
     Ok(report)
 }
@@ -171,7 +171,7 @@ fn is_flagged(place: &place::Model) -> bool {
 /// closed place lifts the riders' flag, if the place still carries it: someone responsible
 /// has answered. The place's owner and admins only.
 pub async fn resolve(
-    services: &Services,
+    domain: &Domain,
     viewer: &Viewer,
     id: i32,
     note: &str,
@@ -179,18 +179,18 @@ pub async fn resolve(
     policy::require_login(viewer)?;
     let missing = || AppError::NotFound(format!("no report with this id is visible to you (id {id})"));
     let report = place_report::Entity::find_by_id(id)
-        .one(&services.db)
+        .one(&domain.db)
         .await?
         .ok_or_else(missing)?;
     let place = place::Entity::find_by_id(report.place_id)
-        .one(&services.db)
+        .one(&domain.db)
         .await?
         .filter(|place| policy::can_see(viewer, place))
         .ok_or_else(missing)?;
     policy::may_manage(viewer, &place)?;
     let note = validate::text("note", note, 1, 500)?;
     let account = Account::of(viewer).ok_or_else(missing)?;
-    let txn = services.db.begin().await?;
+    let txn = domain.db.begin().await?;
     let now = clock::now(&txn).await?;
     let resolved = place_report::Entity::update_many()
         .col_expr(place_report::Column::State, Expr::value(ReportState::Resolved))
@@ -245,19 +245,17 @@ pub async fn resolve(
         .ok_or_else(missing)?;
     txn.commit().await?;
     if lifted {
-        services.directory.refresh(&services.db, &[place.id]).await;
+        domain.directory.refresh(&domain.db, &[place.id]).await;
     }
     Ok(report)
 }
 
 /// A report for the place's owner or an admin.
-pub async fn find(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Option<place_report::Model>> {
-    let Some(report) = place_report::Entity::find_by_id(id).one(&services.db).await? else {
+pub async fn find(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Option<place_report::Model>> {
+    let Some(report) = place_report::Entity::find_by_id(id).one(&domain.db).await? else {
         return Ok(None);
     };
-    let place = place::Entity::find_by_id(report.place_id)
-        .one(&services.db)
-        .await?;
+    let place = place::Entity::find_by_id(report.place_id).one(&domain.db).await?;
     Ok(place
         .filter(|place| policy::can_see(viewer, place) && policy::may_manage(viewer, place).is_ok())
         .map(|_| report))
@@ -266,7 +264,7 @@ pub async fn find(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Op
 /// The reports of a place, newest first, optionally in one state, resuming before the
 /// report `before`. Its owner and admins only.
 pub async fn page(
-    services: &Services,
+    domain: &Domain,
     viewer: &Viewer,
     place: &place::Model,
     state: Option<ReportState>,
@@ -278,7 +276,7 @@ pub async fn page(
     if let Some(state) = state {
         all = all.filter(place_report::Column::State.eq(state));
     }
-    let total_count = all.clone().count(&services.db).await? as usize;
+    let total_count = all.clone().count(&domain.db).await? as usize;
     let mut query = all;
     if let Some(before) = before {
         query = query.filter(place_report::Column::Id.lt(before));
@@ -286,7 +284,7 @@ pub async fn page(
     let rows = query
         .order_by_desc(place_report::Column::Id)
         .limit(first as u64 + 1)
-        .all(&services.db)
+        .all(&domain.db)
         .await?;
     let has_next_page = rows.len() > first;
     Ok(Page {

@@ -24,12 +24,7 @@ use sea_orm::{
 use super::{Account, clock, limits, pseudonym, visits};
 use crate::{
     auth::{Viewer, policy},
-    domain::{
-        Services, change_log,
-        directory::{Listing, Page},
-        geo::Point,
-        places, validate,
-    },
+    domain::{Domain, change_log, directory::Listing, geo::Point, paging::Page, places, validate},
     error::{AppError, AppResult},
 };
 
@@ -110,27 +105,27 @@ fn may_read(viewer: &Viewer, row: &review::Model, place: &place::Model) -> bool 
 }
 
 /// A review and its place, if the viewer may read it.
-pub async fn find(services: &Services, viewer: &Viewer, id: i32) -> AppResult<Option<ReviewView>> {
-    let Some(row) = review::Entity::find_by_id(id).one(&services.db).await? else {
+pub async fn find(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Option<ReviewView>> {
+    let Some(row) = review::Entity::find_by_id(id).one(&domain.db).await? else {
         return Ok(None);
     };
-    let Some(place) = place::Entity::find_by_id(row.place_id).one(&services.db).await? else {
+    let Some(place) = place::Entity::find_by_id(row.place_id).one(&domain.db).await? else {
         return Ok(None);
     };
     if !may_read(viewer, &row, &place) {
         return Ok(None);
     }
-    Ok(with_visits(services, row.place_id, vec![row]).await?.pop())
+    Ok(with_visits(domain, row.place_id, vec![row]).await?.pop())
 }
 
 /// A live review with its place, for a change: NOT_FOUND unless the viewer may read it.
-async fn load(services: &Services, viewer: &Viewer, id: i32) -> AppResult<(review::Model, place::Model)> {
+async fn load(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<(review::Model, place::Model)> {
     let row = review::Entity::find_by_id(id)
-        .one(&services.db)
+        .one(&domain.db)
         .await?
         .ok_or_else(|| not_found(id))?;
     let place = place::Entity::find_by_id(row.place_id)
-        .one(&services.db)
+        .one(&domain.db)
         .await?
         .ok_or_else(|| not_found(id))?;
     if !may_read(viewer, &row, &place) {
@@ -141,7 +136,7 @@ async fn load(services: &Services, viewer: &Viewer, id: i32) -> AppResult<(revie
 
 /// Creates or replaces the worker's one review of a published place. A hidden review stays
 /// hidden when rewritten; the owner's reply and helpful marks stay.
-pub async fn write(services: &Services, viewer: &Viewer, new: NewReview) -> AppResult<ReviewView> {
+pub async fn write(domain: &Domain, viewer: &Viewer, new: NewReview) -> AppResult<ReviewView> {
     let account = Account::worker(viewer, "review places")?;
     if !(1..=5).contains(&new.stars) {
         return Err(AppError::bad_input(format!(
@@ -150,14 +145,14 @@ pub async fn write(services: &Services, viewer: &Viewer, new: NewReview) -> AppR
         )));
     }
     let text = validate::name("text", &new.text, 0, MAX_TEXT)?;
-    let listing: Arc<Listing> = places::find(services, viewer, new.place_id)
+    let listing: Arc<Listing> = places::find(domain, viewer, new.place_id)
         .await?
         .filter(|listing| listing.place.publication == Publication::Published)
         .ok_or_else(|| {
             AppError::NotFound(format!("no published place with this id (id {})", new.place_id))
         })?;
     let place = &listing.place;
-    let txn = services.db.begin().await?;
+    let txn = domain.db.begin().await?;
     let now = clock::now(&txn).await?;
     limits::spend(&txn, &account, limits::Action::Review, now).await?;
     let pseudonym = pseudonym::of(&txn, place.id, &account).await?;
@@ -203,20 +198,20 @@ pub async fn write(services: &Services, viewer: &Viewer, new: NewReview) -> AppR
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a review vanished inside its own write")))?;
     log_rating_change(&txn, place).await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place.id]).await;
-    Ok(with_visits(services, place.id, vec![row]).await?.remove(0))
+    domain.directory.refresh(&domain.db, &[place.id]).await;
+    Ok(with_visits(domain, place.id, vec![row]).await?.remove(0))
 }
 
 /// Deletes the worker's review of a place, with its reply and helpful marks. Returns its id.
-pub async fn delete_mine(services: &Services, viewer: &Viewer, place_id: i32) -> AppResult<i32> {
+pub async fn delete_mine(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<i32> {
     let account = Account::worker(viewer, "review places")?;
     let missing = || AppError::NotFound(format!("you have no review of this place (id {place_id})"));
     // The author may delete a review of a place that is no longer published.
     let place = place::Entity::find_by_id(place_id)
-        .one(&services.db)
+        .one(&domain.db)
         .await?
         .ok_or_else(missing)?;
-    let txn = services.db.begin().await?;
+    let txn = domain.db.begin().await?;
     let now = clock::now(&txn).await?;
     let mine = Condition::all()
         .add(review::Column::PlaceId.eq(place_id))
@@ -251,20 +246,20 @@ pub async fn delete_mine(services: &Services, viewer: &Viewer, place_id: i32) ->
         .await?;
     log_rating_change(&txn, &place).await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place_id]).await;
+    domain.directory.refresh(&domain.db, &[place_id]).await;
     Ok(row.id)
 }
 
 /// The owner's answer to a review, written once and edited by writing it again.
-pub async fn reply(services: &Services, viewer: &Viewer, id: i32, text: &str) -> AppResult<ReviewView> {
+pub async fn reply(domain: &Domain, viewer: &Viewer, id: i32, text: &str) -> AppResult<ReviewView> {
     policy::require_login(viewer)?;
-    let (row, place) = load(services, viewer, id).await?;
+    let (row, place) = load(domain, viewer, id).await?;
     if row.hidden_at.is_some() {
         return Err(not_found(id));
     }
     policy::may_reply(viewer, &place)?;
     let text = validate::name("text", text, 1, MAX_TEXT)?;
-    let txn = services.db.begin().await?;
+    let txn = domain.db.begin().await?;
     let now = clock::now(&txn).await?;
     let replied = review::Entity::update_many()
         .col_expr(review::Column::ReplyText, Expr::value(text))
@@ -278,16 +273,16 @@ pub async fn reply(services: &Services, viewer: &Viewer, id: i32, text: &str) ->
     }
     let row = reread(&txn, id).await?;
     txn.commit().await?;
-    Ok(with_visits(services, place.id, vec![row]).await?.remove(0))
+    Ok(with_visits(domain, place.id, vec![row]).await?.remove(0))
 }
 
 /// Hides a review from everyone but its author and admins, with a reason its author reads.
 /// It leaves the place's rating. Admins only; hiding again replaces the reason.
-pub async fn hide(services: &Services, viewer: &Viewer, id: i32, reason: &str) -> AppResult<ReviewView> {
+pub async fn hide(domain: &Domain, viewer: &Viewer, id: i32, reason: &str) -> AppResult<ReviewView> {
     policy::may_moderate(viewer)?;
     let reason = validate::text("reason", reason, 2, 500)?;
-    let (_, place) = load(services, viewer, id).await?;
-    let txn = services.db.begin().await?;
+    let (_, place) = load(domain, viewer, id).await?;
+    let txn = domain.db.begin().await?;
     let now = clock::now(&txn).await?;
     review::Entity::update_many()
         .col_expr(review::Column::HiddenAt, Expr::value(now))
@@ -298,22 +293,22 @@ pub async fn hide(services: &Services, viewer: &Viewer, id: i32, reason: &str) -
     let row = reread(&txn, id).await?;
     log_rating_change(&txn, &place).await?;
     txn.commit().await?;
-    services.directory.refresh(&services.db, &[place.id]).await;
-    Ok(with_visits(services, place.id, vec![row]).await?.remove(0))
+    domain.directory.refresh(&domain.db, &[place.id]).await;
+    Ok(with_visits(domain, place.id, vec![row]).await?.remove(0))
 }
 
 /// Records that a worker found someone else's review helpful, once per worker: marking it
 /// again changes nothing.
-pub async fn mark_helpful(services: &Services, viewer: &Viewer, id: i32) -> AppResult<ReviewView> {
+pub async fn mark_helpful(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<ReviewView> {
     let account = Account::worker(viewer, "mark reviews helpful")?;
-    let (row, place) = load(services, viewer, id).await?;
+    let (row, place) = load(domain, viewer, id).await?;
     if row.hidden_at.is_some() {
         return Err(not_found(id));
     }
     if account.is(&row.author_role, &row.author_subject) {
         return Err(AppError::bad_input("you cannot mark your own review helpful"));
     }
-    let txn = services.db.begin().await?;
+    let txn = domain.db.begin().await?;
     let now = clock::now(&txn).await?;
     let inserted = review_mark::Entity::insert(review_mark::ActiveModel {
         review_id: Set(id),
@@ -344,7 +339,7 @@ pub async fn mark_helpful(services: &Services, viewer: &Viewer, id: i32) -> AppR
     }
     let row = reread(&txn, id).await?;
     txn.commit().await?;
-    Ok(with_visits(services, place.id, vec![row]).await?.remove(0))
+    Ok(with_visits(domain, place.id, vec![row]).await?.remove(0))
 }
 
 async fn reread(txn: &impl ConnectionTrait, id: i32) -> AppResult<review::Model> {
@@ -357,7 +352,7 @@ async fn reread(txn: &impl ConnectionTrait, id: i32) -> AppResult<review::Model>
 /// The reviews of a place a viewer may read, in `order`, resuming after `after`. Hidden
 /// reviews appear only to their author and admins.
 pub async fn page(
-    services: &Services,
+    domain: &Domain,
     viewer: &Viewer,
     place: &place::Model,
     order: Order,
@@ -378,7 +373,7 @@ pub async fn page(
         .filter(review::Column::PlaceId.eq(place.id))
         .filter(review::Column::DeletedAt.is_null())
         .filter(visible);
-    let total_count = all.clone().count(&services.db).await? as usize;
+    let total_count = all.clone().count(&domain.db).await? as usize;
     let mut query = all;
     query = match after {
         Some(ReviewKey::Newest { written_at, id }) => query.filter(
@@ -408,10 +403,10 @@ pub async fn page(
     let rows = query
         .order_by_desc(review::Column::Id)
         .limit(first as u64 + 1)
-        .all(&services.db)
+        .all(&domain.db)
         .await?;
     let has_next_page = rows.len() > first;
-    let items = with_visits(services, place.id, rows.into_iter().take(first).collect()).await?;
+    let items = with_visits(domain, place.id, rows.into_iter().take(first).collect()).await?;
     Ok(Page {
         items,
         total_count,
@@ -420,7 +415,7 @@ pub async fn page(
 }
 
 /// The viewer's own review of a place, hidden or not; `None` when they wrote none.
-pub async fn mine(services: &Services, viewer: &Viewer, place_id: i32) -> AppResult<Option<ReviewView>> {
+pub async fn mine(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<Option<ReviewView>> {
     let Some(account) = Account::of(viewer) else {
         return Ok(None);
     };
@@ -429,20 +424,16 @@ pub async fn mine(services: &Services, viewer: &Viewer, place_id: i32) -> AppRes
         .filter(review::Column::AuthorRole.eq(account.role_claim()))
         .filter(review::Column::AuthorSubject.eq(account.subject.as_str()))
         .filter(review::Column::DeletedAt.is_null())
-        .one(&services.db)
+        .one(&domain.db)
         .await?;
     match row {
-        Some(row) => Ok(with_visits(services, place_id, vec![row]).await?.pop()),
+        Some(row) => Ok(with_visits(domain, place_id, vec![row]).await?.pop()),
         None => Ok(None),
     }
 }
 
 /// Marks the reviews whose authors checked in at the place, in one look-up for the page.
-async fn with_visits(
-    services: &Services,
-    place_id: i32,
-    rows: Vec<review::Model>,
-) -> AppResult<Vec<ReviewView>> {
+async fn with_visits(domain: &Domain, place_id: i32, rows: Vec<review::Model>) -> AppResult<Vec<ReviewView>> {
     let authors: Vec<Account> = rows
         .iter()
         .filter_map(|row| {
@@ -455,7 +446,7 @@ async fn with_visits(
     let verified: HashSet<Account> = if authors.is_empty() {
         HashSet::new()
     } else {
-        visits::checked_in(&services.db, place_id, &authors).await?
+        visits::checked_in(&domain.db, place_id, &authors).await?
     };
     Ok(rows
         .into_iter()

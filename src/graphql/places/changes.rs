@@ -7,22 +7,21 @@ use async_graphql::{
 };
 
 use super::{
-    Place,
     inputs::{LocationInput, PlaceFilterInput, WithinInput, filter_of},
+    place::Place,
 };
 use crate::{
     auth::Viewer,
     domain::{
         geo::Within,
         live::Interrupted,
-        page_size,
         places::{self, ChangeKind, Watch},
     },
     error::AppError,
     graphql::{
-        ContextExt,
-        connection::{PageInfo, decode_sync_cursor, sync_cursor},
-        node::{NodeType, decode, global_id},
+        connection::{PageInfo, decode_sync_cursor, paging, sync_cursor},
+        context::ContextExt,
+        ids::{NodeType, decode, global_id},
     },
 };
 
@@ -109,9 +108,8 @@ impl PlaceChangeQuery {
         let near = near.to_point().extend()?;
         let within =
             Within::from_parts(within.meters, within.minutes, within.mode.map(Into::into)).extend()?;
-        let first = page_size(first).extend()?;
-        let after = decode_sync_cursor(after.as_deref()).extend()?;
-        let page = places::changes_since(ctx.services(), near, within, after, first)
+        let (first, after) = paging(first, after, decode_sync_cursor)?;
+        let page = places::changes_since(ctx.domain(), near, within, after, first)
             .await
             .extend()?;
         let edges: Vec<PlaceChangeEdge> = page
@@ -151,7 +149,7 @@ impl PlaceSubscription {
         let within =
             Within::from_parts(within.meters, within.minutes, within.mode.map(Into::into)).extend()?;
         let filter = filter_of(filter, &viewer).extend()?;
-        let watch = places::watch_area(ctx.services(), near, within, filter);
+        let watch = places::watch_area(ctx.domain(), near, within, filter);
         Ok(changes_of(watch, &viewer))
     }
 
@@ -164,7 +162,7 @@ impl PlaceSubscription {
     ) -> Result<impl Stream<Item = Result<PlaceChange>> + use<>> {
         let viewer = ctx.viewer().clone();
         let id = decode(&id, NodeType::Place).extend()?;
-        let watch = places::watch_place(ctx.services(), &viewer, id).await.extend()?;
+        let watch = places::watch_place(ctx.domain(), &viewer, id).await.extend()?;
         Ok(changes_of(watch, &viewer))
     }
 }

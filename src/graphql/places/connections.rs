@@ -4,16 +4,17 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object, SimpleObject};
 
-use super::Place;
+use super::place::Place;
 use crate::{
     domain::{
-        directory::{Found, Listing, Nearest, Page, PlaceFilter},
+        directory::{Found, Listing, Nearest, PlaceFilter},
         geo::{Point, TravelMode, TravelSpeeds, Within},
+        paging::Page,
         places,
     },
     graphql::{
-        ContextExt,
         connection::{PageInfo, ranked_cursor},
+        context::ContextExt,
     },
 };
 
@@ -92,7 +93,7 @@ impl NearbyPlaceConnection {
     async fn total_count(&self, ctx: &Context<'_>) -> i32 {
         let search = &self.search;
         count(places::count_nearby(
-            ctx.services(),
+            ctx.domain(),
             search.near,
             search.within,
             &search.filter,

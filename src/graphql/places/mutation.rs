@@ -3,17 +3,17 @@
 use async_graphql::{Context, Object, Result, ResultExt, SimpleObject};
 
 use super::{
-    Place,
     inputs::{
         CreatePlaceInput, LocationInput, PlaceIdInput, PlaceReasonInput, SetPlaceStatusInput,
         TransferPlaceInput, UpdatePlaceInput, optional,
     },
+    place::Place,
 };
 use crate::{
     domain::places,
     graphql::{
-        ContextExt,
-        node::{NodeType, decode},
+        context::ContextExt,
+        ids::{NodeType, decode},
     },
 };
 
@@ -66,7 +66,7 @@ impl PlaceMutation {
                 .map(Into::into)
                 .collect(),
         };
-        let listing = places::create(ctx.services(), ctx.viewer(), new).await.extend()?;
+        let listing = places::create(ctx.domain(), ctx.viewer(), new).await.extend()?;
         Ok(CreatePlacePayload {
             place: Place::new(listing),
         })
@@ -92,7 +92,7 @@ impl PlaceMutation {
                 .serves_groups
                 .map(|list| list.into_iter().map(Into::into).collect()),
         };
-        let listing = places::update(ctx.services(), ctx.viewer(), id, input.expected_version, changes)
+        let listing = places::update(ctx.domain(), ctx.viewer(), id, input.expected_version, changes)
             .await
             .extend()?;
         Ok(UpdatePlacePayload {
@@ -108,7 +108,7 @@ impl PlaceMutation {
     ) -> Result<TransferPlacePayload> {
         let id = decode(&input.id, NodeType::Place).extend()?;
         let role = input.new_owner_role.map(Into::into);
-        let listing = places::transfer(ctx.services(), ctx.viewer(), id, &input.new_owner_subject, role)
+        let listing = places::transfer(ctx.domain(), ctx.viewer(), id, &input.new_owner_subject, role)
             .await
             .extend()?;
         Ok(TransferPlacePayload {
@@ -119,7 +119,7 @@ impl PlaceMutation {
     /// Asks for review of a DRAFT or REJECTED place you own.
     async fn submit_place(&self, ctx: &Context<'_>, input: PlaceIdInput) -> Result<SubmitPlacePayload> {
         let id = decode(&input.id, NodeType::Place).extend()?;
-        let listing = places::submit(ctx.services(), ctx.viewer(), id).await.extend()?;
+        let listing = places::submit(ctx.domain(), ctx.viewer(), id).await.extend()?;
         Ok(SubmitPlacePayload {
             place: Place::new(listing),
         })
@@ -128,7 +128,7 @@ impl PlaceMutation {
     /// Publishes a place waiting for review, or reinstates a suspended one. Admins only.
     async fn approve_place(&self, ctx: &Context<'_>, input: PlaceIdInput) -> Result<ApprovePlacePayload> {
         let id = decode(&input.id, NodeType::Place).extend()?;
-        let listing = places::approve(ctx.services(), ctx.viewer(), id).await.extend()?;
+        let listing = places::approve(ctx.domain(), ctx.viewer(), id).await.extend()?;
         Ok(ApprovePlacePayload {
             place: Place::new(listing),
         })
@@ -137,7 +137,7 @@ impl PlaceMutation {
     /// Returns a place waiting for review to its owner with a reason. Admins only.
     async fn reject_place(&self, ctx: &Context<'_>, input: PlaceReasonInput) -> Result<RejectPlacePayload> {
         let id = decode(&input.id, NodeType::Place).extend()?;
-        let listing = places::reject(ctx.services(), ctx.viewer(), id, &input.reason)
+        let listing = places::reject(ctx.domain(), ctx.viewer(), id, &input.reason)
             .await
             .extend()?;
         Ok(RejectPlacePayload {
@@ -148,7 +148,7 @@ impl PlaceMutation {
     /// Takes a published place down with a reason. Admins only.
     async fn suspend_place(&self, ctx: &Context<'_>, input: PlaceReasonInput) -> Result<SuspendPlacePayload> {
         let id = decode(&input.id, NodeType::Place).extend()?;
-        let listing = places::suspend(ctx.services(), ctx.viewer(), id, &input.reason)
+        let listing = places::suspend(ctx.domain(), ctx.viewer(), id, &input.reason)
             .await
             .extend()?;
         Ok(SuspendPlacePayload {
@@ -169,7 +169,7 @@ impl PlaceMutation {
             note: input.note,
             expires_in_minutes: input.expires_in_minutes,
         };
-        let listing = places::set_status(ctx.services(), ctx.viewer(), id, status)
+        let listing = places::set_status(ctx.domain(), ctx.viewer(), id, status)
             .await
             .extend()?;
         Ok(SetPlaceStatusPayload {

@@ -3,18 +3,19 @@
 use async_graphql::{Context, ID, Object, Result, ResultExt};
 
 use super::{
-    Place, PlaceConnection,
-    connections::{NearbyPlaceConnection, NearbySearch, SearchResultConnection},
+    connections::{NearbyPlaceConnection, NearbySearch, PlaceConnection, SearchResultConnection},
     inputs::{LocationInput, PlaceFilterInput, WithinInput, filter_of},
+    place::Place,
 };
 use crate::{
-    domain::{geo::Within, page_size, places},
+    domain::{geo::Within, places},
     graphql::{
-        ContextExt,
         connection::{
-            CursorKind, decode_id_cursor, decode_queue_cursor, decode_ranked_cursor, id_cursor, queue_cursor,
+            CursorKind, decode_id_cursor, decode_queue_cursor, decode_ranked_cursor, id_cursor, paging,
+            queue_cursor,
         },
-        node::{NodeType, decode},
+        context::ContextExt,
+        ids::{NodeType, decode},
     },
 };
 
@@ -26,7 +27,7 @@ impl PlaceQuery {
     /// A place by id; null when it does not exist or is not visible to you.
     async fn place(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Place>> {
         let id = decode(&id, NodeType::Place).extend()?;
-        let listing = places::find(ctx.services(), ctx.viewer(), id).await.extend()?;
+        let listing = places::find(ctx.domain(), ctx.viewer(), id).await.extend()?;
         Ok(listing.map(Place::new))
     }
 
@@ -39,10 +40,9 @@ impl PlaceQuery {
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
         filter: Option<PlaceFilterInput>,
     ) -> Result<PlaceConnection> {
-        let first = page_size(first).extend()?;
-        let after = decode_id_cursor(after.as_deref(), CursorKind::Id).extend()?;
+        let (first, after) = paging(first, after, |after| decode_id_cursor(after, CursorKind::Id))?;
         let filter = filter_of(filter, ctx.viewer()).extend()?;
-        let page = places::list(ctx.services(), &filter, after, first);
+        let page = places::list(ctx.domain(), &filter, after, first);
         Ok(PlaceConnection::from_page(page, |listing| {
             id_cursor(CursorKind::Id, listing.place.id)
         }))
@@ -61,18 +61,17 @@ impl PlaceQuery {
         #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<NearbyPlaceConnection> {
-        let services = ctx.services();
+        let domain = ctx.domain();
         let near = near.to_point().extend()?;
         let within =
             Within::from_parts(within.meters, within.minutes, within.mode.map(Into::into)).extend()?;
-        let first = page_size(first).extend()?;
-        let after = decode_ranked_cursor(after.as_deref()).extend()?;
+        let (first, after) = paging(first, after, decode_ranked_cursor)?;
         let filter = filter_of(filter, ctx.viewer()).extend()?;
-        let nearest = places::nearby(services, near, within, &filter, after, first);
+        let nearest = places::nearby(domain, near, within, &filter, after, first);
         Ok(NearbyPlaceConnection::new(
             nearest,
             NearbySearch { near, within, filter },
-            &services.config.travel,
+            &domain.rules.travel,
         ))
     }
 
@@ -90,13 +89,12 @@ impl PlaceQuery {
         #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<SearchResultConnection> {
-        let services = ctx.services();
+        let domain = ctx.domain();
         let near = near.map(LocationInput::to_point).transpose().extend()?;
-        let first = page_size(first).extend()?;
-        let after = decode_ranked_cursor(after.as_deref()).extend()?;
+        let (first, after) = paging(first, after, decode_ranked_cursor)?;
         let filter = filter_of(filter, ctx.viewer()).extend()?;
-        let page = places::search(services, &text, near, &filter, after, first).extend()?;
-        Ok(SearchResultConnection::from_page(page, &services.config.travel))
+        let page = places::search(domain, &text, near, &filter, after, first).extend()?;
+        Ok(SearchResultConnection::from_page(page, &domain.rules.travel))
     }
 
     /// Places waiting for review, oldest submission first. Admins only.
@@ -107,9 +105,8 @@ impl PlaceQuery {
         #[graphql(desc = "How many places to return, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<PlaceConnection> {
-        let first = page_size(first).extend()?;
-        let after = decode_queue_cursor(after.as_deref()).extend()?;
-        let page = places::review_queue(ctx.services(), ctx.viewer(), after, first)
+        let (first, after) = paging(first, after, decode_queue_cursor)?;
+        let page = places::review_queue(ctx.domain(), ctx.viewer(), after, first)
             .await
             .extend()?;
         Ok(PlaceConnection::from_page(page, |listing| {

@@ -1,87 +1,18 @@
 //! Favourites in GraphQL: `favoritePlace`, `unfavoritePlace`, `me.favorites` and
 //! `Place.isFavorite`.
 
-use std::{collections::HashSet, sync::Arc};
+use async_graphql::{Context, ID, InputObject, Object, Result, ResultExt, SimpleObject};
 
-use async_graphql::{
-    Context, ID, InputObject, Object, Request, Result, ResultExt, ServerResult, SimpleObject,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
-};
-
+use super::favorite_ids::forget_favorites;
 use crate::{
-    auth::Role,
-    domain::{
-        page_size,
-        voice::{Account, favorites},
-    },
+    domain::voice::{Account, favorites},
     graphql::{
-        ContextExt,
-        connection::{CursorKind, PageInfo, decode_id_cursor, id_cursor},
-        node::{NodeType, decode, global_id},
+        connection::{CursorKind, PageInfo, decode_id_cursor, id_cursor, paging},
+        context::ContextExt,
+        ids::{NodeType, decode, global_id},
         places::Place,
     },
 };
-
-/// The caller's favourite place ids, read at most once per request (and again after the
-/// request changes them), so `isFavorite` on a page of 100 places costs one query.
-#[derive(Default)]
-pub struct FavoriteIds(tokio::sync::Mutex<Option<Arc<HashSet<i32>>>>);
-
-impl FavoriteIds {
-    async fn get(&self, ctx: &Context<'_>, account: &Account) -> Result<Arc<HashSet<i32>>> {
-        let mut cached = self.0.lock().await;
-        if let Some(ids) = cached.as_ref() {
-            return Ok(ids.clone());
-        }
-        let ids = Arc::new(favorites::place_ids(ctx.services(), account).await.extend()?);
-        *cached = Some(ids.clone());
-        Ok(ids)
-    }
-
-    async fn forget(&self) {
-        *self.0.lock().await = None;
-    }
-}
-
-/// Gives every request its own `FavoriteIds`.
-pub struct FavoriteCache;
-
-impl ExtensionFactory for FavoriteCache {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FavoriteCache)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for FavoriteCache {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        next.run(ctx, request.data(FavoriteIds::default())).await
-    }
-}
-
-async fn forget_favorites(ctx: &Context<'_>) {
-    if let Some(ids) = ctx.data_opt::<FavoriteIds>() {
-        ids.forget().await;
-    }
-}
-
-/// Whether the caller keeps `place_id` among their favourites; false for anyone but workers.
-pub async fn is_favorite(ctx: &Context<'_>, place_id: i32) -> Result<bool> {
-    let viewer = ctx.viewer();
-    let Some(account) = Account::of(viewer).filter(|account| account.role == Role::Worker) else {
-        return Ok(false);
-    };
-    let ids = match ctx.data_opt::<FavoriteIds>() {
-        Some(cache) => cache.get(ctx, &account).await?,
-        None => Arc::new(favorites::place_ids(ctx.services(), &account).await.extend()?),
-    };
-    Ok(ids.contains(&place_id))
-}
 
 /// A page of favourite places, the newest favourite first.
 #[derive(SimpleObject)]
@@ -110,9 +41,10 @@ pub async fn favorites_of(
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<FavoriteConnection> {
-    let first = page_size(first).extend()?;
-    let before = decode_id_cursor(after.as_deref(), CursorKind::Favorites).extend()?;
-    let page = favorites::page(ctx.services(), ctx.viewer(), &account, before, first)
+    let (first, before) = paging(first, after, |after| {
+        decode_id_cursor(after, CursorKind::Favorites)
+    })?;
+    let page = favorites::page(ctx.domain(), ctx.viewer(), &account, before, first)
         .await
         .extend()?;
     let edges: Vec<FavoriteEdge> = page
@@ -164,7 +96,7 @@ impl FavoriteMutation {
         input: FavoritePlaceInput,
     ) -> Result<FavoritePlacePayload> {
         let id = decode(&input.place_id, NodeType::Place).extend()?;
-        let listing = favorites::add(ctx.services(), ctx.viewer(), id).await.extend()?;
+        let listing = favorites::add(ctx.domain(), ctx.viewer(), id).await.extend()?;
         forget_favorites(ctx).await;
         Ok(FavoritePlacePayload {
             place: Place::new(listing),
@@ -179,9 +111,7 @@ impl FavoriteMutation {
         input: FavoritePlaceInput,
     ) -> Result<UnfavoritePlacePayload> {
         let id = decode(&input.place_id, NodeType::Place).extend()?;
-        favorites::remove(ctx.services(), ctx.viewer(), id)
-            .await
-            .extend()?;
+        favorites::remove(ctx.domain(), ctx.viewer(), id).await.extend()?;
         forget_favorites(ctx).await;
         Ok(UnfavoritePlacePayload {
             place_id: global_id(NodeType::Place, id),

@@ -5,14 +5,11 @@ use chrono::{DateTime, Utc};
 use entity::{place, place_report};
 
 use crate::{
-    domain::{
-        page_size,
-        voice::reports::{self, NewReport},
-    },
+    domain::voice::reports::{self, NewReport},
     graphql::{
-        ContextExt,
-        connection::{CursorKind, PageInfo, decode_id_cursor, id_cursor},
-        node::{NodeType, decode, global_id},
+        connection::{CursorKind, PageInfo, decode_id_cursor, id_cursor, paging},
+        context::ContextExt,
+        ids::{NodeType, decode, global_id},
     },
 };
 
@@ -130,10 +127,9 @@ pub async fn reports_of(
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<PlaceReportConnection> {
-    let first = page_size(first).extend()?;
-    let before = decode_id_cursor(after.as_deref(), CursorKind::Reports).extend()?;
+    let (first, before) = paging(first, after, |after| decode_id_cursor(after, CursorKind::Reports))?;
     let page = reports::page(
-        ctx.services(),
+        ctx.domain(),
         ctx.viewer(),
         place,
         state.map(Into::into),
@@ -201,7 +197,7 @@ impl ReportMutation {
             reason: input.reason.into(),
             note: input.note,
         };
-        let report = reports::file(ctx.services(), ctx.viewer(), new).await.extend()?;
+        let report = reports::file(ctx.domain(), ctx.viewer(), new).await.extend()?;
         Ok(PlaceReportPayload {
             report: PlaceReport::new(report),
         })
@@ -215,7 +211,7 @@ impl ReportMutation {
         input: ResolvePlaceReportInput,
     ) -> Result<PlaceReportPayload> {
         let id = decode(&input.id, NodeType::Report).extend()?;
-        let report = reports::resolve(ctx.services(), ctx.viewer(), id, &input.note)
+        let report = reports::resolve(ctx.domain(), ctx.viewer(), id, &input.note)
             .await
             .extend()?;
         Ok(PlaceReportPayload {

@@ -7,17 +7,14 @@ use entity::place;
 
 use crate::{
     auth::Viewer,
-    domain::{
-        page_size,
-        voice::{
-            Account, Rating,
-            reviews::{self, NewReview, Order, ReviewView},
-        },
+    domain::voice::{
+        Account, Rating,
+        reviews::{self, NewReview, Order, ReviewView},
     },
     graphql::{
-        ContextExt,
-        connection::{PageInfo, decode_review_cursor, review_cursor},
-        node::{NodeType, decode, global_id},
+        connection::{PageInfo, decode_review_cursor, paging, review_cursor},
+        context::ContextExt,
+        ids::{NodeType, decode, global_id},
     },
 };
 
@@ -190,9 +187,8 @@ pub async fn reviews_of(
     order: ReviewOrder,
 ) -> Result<ReviewConnection> {
     let order: Order = order.into();
-    let first = page_size(first).extend()?;
-    let after = decode_review_cursor(after.as_deref(), order).extend()?;
-    let page = reviews::page(ctx.services(), ctx.viewer(), place, order, after, first)
+    let (first, after) = paging(first, after, |after| decode_review_cursor(after, order))?;
+    let page = reviews::page(ctx.domain(), ctx.viewer(), place, order, after, first)
         .await
         .extend()?;
     let edges: Vec<ReviewEdge> = page
@@ -212,7 +208,7 @@ pub async fn reviews_of(
 
 /// The caller's own review of a place, hidden or not.
 pub async fn my_review(ctx: &Context<'_>, place_id: i32) -> Result<Option<Review>> {
-    Ok(reviews::mine(ctx.services(), ctx.viewer(), place_id)
+    Ok(reviews::mine(ctx.domain(), ctx.viewer(), place_id)
         .await
         .extend()?
         .map(Review::new))
@@ -290,7 +286,7 @@ impl ReviewMutation {
             stars: input.stars,
             text: input.text,
         };
-        let view = reviews::write(ctx.services(), ctx.viewer(), new).await.extend()?;
+        let view = reviews::write(ctx.domain(), ctx.viewer(), new).await.extend()?;
         Ok(ReviewPayload {
             review: Review::new(view),
         })
@@ -303,7 +299,7 @@ impl ReviewMutation {
         input: DeleteMyReviewInput,
     ) -> Result<DeleteMyReviewPayload> {
         let place_id = decode(&input.place_id, NodeType::Place).extend()?;
-        let deleted = reviews::delete_mine(ctx.services(), ctx.viewer(), place_id)
+        let deleted = reviews::delete_mine(ctx.domain(), ctx.viewer(), place_id)
             .await
             .extend()?;
         Ok(DeleteMyReviewPayload {
@@ -315,7 +311,7 @@ impl ReviewMutation {
     /// owner only.
     async fn reply_to_review(&self, ctx: &Context<'_>, input: ReplyToReviewInput) -> Result<ReviewPayload> {
         let id = decode(&input.review_id, NodeType::Review).extend()?;
-        let view = reviews::reply(ctx.services(), ctx.viewer(), id, &input.text)
+        let view = reviews::reply(ctx.domain(), ctx.viewer(), id, &input.text)
             .await
             .extend()?;
         Ok(ReviewPayload {
@@ -327,7 +323,7 @@ impl ReviewMutation {
     /// rating. Admins only.
     async fn hide_review(&self, ctx: &Context<'_>, input: HideReviewInput) -> Result<ReviewPayload> {
         let id = decode(&input.review_id, NodeType::Review).extend()?;
-        let view = reviews::hide(ctx.services(), ctx.viewer(), id, &input.reason)
+        let view = reviews::hide(ctx.domain(), ctx.viewer(), id, &input.reason)
             .await
             .extend()?;
         Ok(ReviewPayload {
@@ -339,7 +335,7 @@ impl ReviewMutation {
     /// nothing). Workers only.
     async fn mark_review_helpful(&self, ctx: &Context<'_>, input: ReviewIdInput) -> Result<ReviewPayload> {
         let id = decode(&input.review_id, NodeType::Review).extend()?;
-        let view = reviews::mark_helpful(ctx.services(), ctx.viewer(), id)
+        let view = reviews::mark_helpful(ctx.domain(), ctx.viewer(), id)
             .await
             .extend()?;
         Ok(ReviewPayload {

@@ -1,16 +1,14 @@
-//! The spatial index behind the directory: every published listing once by id and once in
-//! its grid cell, with its position and filter keys inline so that scans touch contiguous
-//! memory and follow a pointer only for the few listings that pass.
+//! The spatial index behind the directory and the geometry of its searches: every
+//! published listing once by id and once in its grid cell, with its position and filter
+//! keys inline so that scans touch contiguous memory and follow a pointer only for the few
+//! listings that pass; a centre to measure from and a circle to search in.
 
 use std::{
     collections::{BTreeMap, HashMap},
     sync::Arc,
 };
 
-use chrono::{DateTime, Utc};
-use entity::place::StatusState;
-
-use super::{Listing, PlaceFilter, bits};
+use super::listing::Listing;
 use crate::domain::geo::{EARTH_RADIUS_METERS, Point};
 
 /// Grid cells are 0.0025° on a side: about 280 m north–south and 225 m east–west in
@@ -38,24 +36,24 @@ fn haversine_a(lat1_rad: f64, cos_lat1: f64, lng1: f64, lat2_rad: f64, cos_lat2:
 }
 
 /// The great-circle distance for a haversine term.
-pub fn meters_for(a: f64) -> f64 {
+pub(super) fn meters_for(a: f64) -> f64 {
     2.0 * EARTH_RADIUS_METERS * a.sqrt().asin()
 }
 
 /// A listing's place in the index.
 #[derive(Clone)]
-pub struct Entry {
+pub(super) struct Entry {
     lat_rad: f64,
     cos_lat: f64,
     lng: f64,
-    kind_bit: u32,
-    amenity_bits: u32,
-    group_bits: u32,
-    pub listing: Arc<Listing>,
+    pub(super) kind_bit: u32,
+    pub(super) amenity_bits: u32,
+    pub(super) group_bits: u32,
+    pub(super) listing: Arc<Listing>,
 }
 
 impl Entry {
-    pub fn new(listing: Arc<Listing>) -> Self {
+    pub(super) fn new(listing: Arc<Listing>) -> Self {
         let lat_rad = listing.place.latitude.to_radians();
         Self {
             lat_rad,
@@ -68,83 +66,21 @@ impl Entry {
         }
     }
 
-    pub fn id(&self) -> i32 {
+    pub(super) fn id(&self) -> i32 {
         self.listing.place.id
-    }
-}
-
-/// A filter compiled to bit masks and a clock reading. The masks are checked on the inline
-/// keys; only filters about time, status or offers look into the listing itself.
-pub struct Matcher<'a> {
-    filter: &'a PlaceFilter,
-    kinds: u32,
-    amenities: u32,
-    groups: u32,
-    needs_listing: bool,
-    now: DateTime<Utc>,
-}
-
-impl<'a> Matcher<'a> {
-    pub fn new(filter: &'a PlaceFilter, now: DateTime<Utc>) -> Self {
-        Self {
-            filter,
-            kinds: bits(filter.kinds.iter().map(|&k| k as u32)),
-            amenities: bits(filter.amenities.iter().map(|&a| a as u32)),
-            groups: bits(filter.groups.iter().map(|&g| g as u32)),
-            needs_listing: filter.available.is_some()
-                || filter.offers_for.is_some()
-                || filter.open_now.is_some()
-                || filter.open_at.is_some()
-                || filter.min_rating.is_some(),
-            now,
-        }
-    }
-
-    /// True when nothing is filtered.
-    pub fn is_empty(&self) -> bool {
-        self.kinds == 0 && self.amenities == 0 && self.groups == 0 && !self.needs_listing
-    }
-
-    pub fn matches(&self, entry: &Entry) -> bool {
-        (self.kinds == 0 || self.kinds & entry.kind_bit != 0)
-            && entry.amenity_bits & self.amenities == self.amenities
-            && (self.groups == 0 || entry.group_bits & self.groups != 0)
-            && (!self.needs_listing || self.matches_listing(&entry.listing))
-    }
-
-    fn matches_listing(&self, listing: &Listing) -> bool {
-        let filter = self.filter;
-        filter.available.is_none_or(|wanted| {
-            let blocked = listing.status(self.now).is_some_and(|status| {
-                matches!(status.state, StatusState::Full | StatusState::TemporarilyClosed)
-            });
-            blocked != wanted
-        }) && filter.offers_for.is_none_or(|group| {
-            listing
-                .current_offers(self.now)
-                .any(|offer| Listing::offer_is_for(offer, group))
-        }) && filter
-            .open_now
-            .is_none_or(|wanted| listing.is_open_at(self.now).unwrap_or(false) == wanted)
-            && filter
-                .open_at
-                .is_none_or(|at| listing.is_open_at(at) == Some(true))
-            && filter
-                .min_rating
-                .is_none_or(|min| listing.rating.average().is_some_and(|average| average >= min))
     }
 }
 
 /// A centre to measure from, prepared once per search.
 #[derive(Clone, Copy)]
-pub struct Centre {
+pub(super) struct Centre {
     lat_rad: f64,
     cos_lat: f64,
     lng: f64,
 }
 
 impl Centre {
-    pub fn new(point: Point) -> Self {
+    pub(super) fn new(point: Point) -> Self {
         let lat_rad = point.lat.to_radians();
         Self {
             lat_rad,
@@ -155,7 +91,7 @@ impl Centre {
 
     /// True when the entry is certainly further than `angle` radians: a flat-projection
     /// estimate that never overstates the distance, a few multiplications instead of sines.
-    pub fn clearly_beyond(&self, entry: &Entry, angle: f64) -> bool {
+    fn clearly_beyond(&self, entry: &Entry, angle: f64) -> bool {
         let dy = entry.lat_rad - self.lat_rad;
         let dx = (entry.lng - self.lng).to_radians() * self.cos_lat.min(entry.cos_lat);
         let reach = angle * 1.01;
@@ -163,7 +99,7 @@ impl Centre {
     }
 
     /// The haversine term to an entry.
-    pub fn a_to(&self, entry: &Entry) -> f64 {
+    pub(super) fn a_to(&self, entry: &Entry) -> f64 {
         haversine_a(
             self.lat_rad,
             self.cos_lat,
@@ -175,9 +111,49 @@ impl Centre {
     }
 }
 
+/// A circle to search in, prepared once: its centre, and its radius in the forms the
+/// checks need (metres, an angle, a haversine term).
+pub(super) struct Circle {
+    centre: Centre,
+    radius: f64,
+    angle: f64,
+    a_max: f64,
+}
+
+impl Circle {
+    pub(super) fn new(center: Point, radius: f64) -> Self {
+        Self {
+            centre: Centre::new(center),
+            radius,
+            angle: radius / EARTH_RADIUS_METERS,
+            a_max: (radius / (2.0 * EARTH_RADIUS_METERS)).sin().powi(2),
+        }
+    }
+
+    /// The haversine term from the centre to `entry` when it lies within the circle.
+    pub(super) fn proximity_of(&self, entry: &Entry) -> Option<f64> {
+        if self.centre.clearly_beyond(entry, self.angle) {
+            return None;
+        }
+        let a = self.centre.a_to(entry);
+        within(a, self.a_max, self.radius).then_some(a)
+    }
+}
+
+/// Whether a haversine term lies within `radius` metres, exactly at the boundary too.
+fn within(a: f64, a_max: f64, radius: f64) -> bool {
+    if (a - a_max).abs() <= a_max * 1e-9 {
+        meters_for(a) <= radius
+    } else {
+        a < a_max
+    }
+}
+
+/// Every published listing, by id and by grid cell.
 #[derive(Default)]
-pub struct Index {
-    pub by_id: BTreeMap<i32, Entry>,
+pub(super) struct Index {
+    /// Every published listing, by place id.
+    pub(super) by_id: BTreeMap<i32, Entry>,
     grid: HashMap<Cell, Vec<Entry>>,
     /// The log position of places that are not published (or gone), so that an older
     /// read of them, published, can never bring them back. One entry per such place.
@@ -186,7 +162,7 @@ pub struct Index {
 
 impl Index {
     /// The log position the index holds for a place, published or not; 0 when unknown.
-    pub fn position_of(&self, id: i32) -> i64 {
+    pub(super) fn position_of(&self, id: i32) -> i64 {
         self.by_id
             .get(&id)
             .map(|entry| entry.listing.place.log_position)
@@ -195,12 +171,12 @@ impl Index {
     }
 
     /// Records that a place is not published (or gone) as of `position`.
-    pub fn hide(&mut self, id: i32, position: i64) {
+    pub(super) fn hide(&mut self, id: i32, position: i64) {
         self.remove(id);
         self.hidden.insert(id, position);
     }
 
-    pub fn insert(&mut self, listing: Arc<Listing>) {
+    pub(super) fn insert(&mut self, listing: Arc<Listing>) {
         let id = listing.place.id;
         self.remove(id);
         self.hidden.remove(&id);
@@ -211,13 +187,13 @@ impl Index {
     }
 
     /// Returns the spare capacity the cells grew while loading.
-    pub fn shrink_to_fit(&mut self) {
+    pub(super) fn shrink_to_fit(&mut self) {
         self.grid.values_mut().for_each(Vec::shrink_to_fit);
         self.grid.shrink_to_fit();
         self.hidden.shrink_to_fit();
     }
 
-    pub fn remove(&mut self, id: i32) {
+    pub(super) fn remove(&mut self, id: i32) {
         let Some(old) = self.by_id.remove(&id) else { return };
         let cell = cell_of(old.listing.place.latitude, old.lng);
         if let Some(members) = self.grid.get_mut(&cell) {
@@ -231,7 +207,7 @@ impl Index {
     /// The grid cells that touch the circle of `radius` around `center`, each with a lower
     /// bound of the haversine term to anything in it, nearest first; `None` when the circle
     /// is huge or wraps the globe and the whole directory should be scanned instead.
-    pub fn cells_within(&self, center: Point, radius: f64) -> Option<Vec<(f64, &[Entry])>> {
+    pub(super) fn cells_within(&self, center: Point, radius: f64) -> Option<Vec<(f64, &[Entry])>> {
         let dlat = (radius / EARTH_RADIUS_METERS).to_degrees();
         let max_lat = (center.lat.abs() + dlat).min(89.9);
         let dlng = dlat / max_lat.to_radians().cos();
@@ -269,7 +245,7 @@ impl Index {
     }
 
     /// Calls `visit` with every entry that may lie within `radius` of `center`.
-    pub fn for_each_candidate<'s>(&'s self, center: Point, radius: f64, visit: impl FnMut(&'s Entry)) {
+    pub(super) fn for_each_candidate<'s>(&'s self, center: Point, radius: f64, visit: impl FnMut(&'s Entry)) {
         match self.cells_within(center, radius) {
             Some(cells) => cells.into_iter().flat_map(|(_, members)| members).for_each(visit),
             None => self.by_id.values().for_each(visit),

@@ -1,0 +1,101 @@
+//! What a caller asked to keep, and the matcher that checks it against the index's
+//! inline keys before looking into a listing.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use entity::place::{Amenity, PlaceKind, StatusState, WorkerGroup};
+
+use super::{
+    listing::{Listing, bits},
+    spatial::Entry,
+};
+
+/// What a caller asked to keep. Empty lists do not filter.
+#[derive(Clone, Debug, Default)]
+pub struct PlaceFilter {
+    /// Only places of these kinds.
+    pub kinds: Vec<PlaceKind>,
+    /// A place must have all of them.
+    pub amenities: Vec<Amenity>,
+    /// A place must serve at least one of them.
+    pub groups: Vec<WorkerGroup>,
+    /// `Some(true)`: only places open now; `Some(false)`: only places not open now.
+    pub open_now: Option<bool>,
+    /// Only places open at this moment.
+    pub open_at: Option<DateTime<Utc>>,
+    /// Only places with a current offer for this group (or for every worker); the outer
+    /// `Some` asks for the filter, the inner option is the caller's group.
+    pub offers_for: Option<Option<WorkerGroup>>,
+    /// `Some(true)`: only places whose live status is not FULL or TEMPORARILY_CLOSED.
+    pub available: Option<bool>,
+    /// Only places whose average rating is at least this; unrated places do not pass.
+    pub min_rating: Option<f64>,
+}
+
+/// Whether a listing passes `filter` at `now`, as the directory's queries would decide.
+pub fn matches(listing: &Arc<Listing>, filter: &PlaceFilter, now: DateTime<Utc>) -> bool {
+    Matcher::new(filter, now).matches(&Entry::new(listing.clone()))
+}
+
+/// A filter compiled to bit masks and a clock reading. The masks are checked on the inline
+/// keys; only filters about time, status or offers look into the listing itself.
+pub(super) struct Matcher<'a> {
+    filter: &'a PlaceFilter,
+    kinds: u32,
+    amenities: u32,
+    groups: u32,
+    needs_listing: bool,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Matcher<'a> {
+    pub(super) fn new(filter: &'a PlaceFilter, now: DateTime<Utc>) -> Self {
+        Self {
+            filter,
+            kinds: bits(filter.kinds.iter().map(|&k| k as u32)),
+            amenities: bits(filter.amenities.iter().map(|&a| a as u32)),
+            groups: bits(filter.groups.iter().map(|&g| g as u32)),
+            needs_listing: filter.available.is_some()
+                || filter.offers_for.is_some()
+                || filter.open_now.is_some()
+                || filter.open_at.is_some()
+                || filter.min_rating.is_some(),
+            now,
+        }
+    }
+
+    /// True when nothing is filtered.
+    pub(super) fn is_empty(&self) -> bool {
+        self.kinds == 0 && self.amenities == 0 && self.groups == 0 && !self.needs_listing
+    }
+
+    pub(super) fn matches(&self, entry: &Entry) -> bool {
+        (self.kinds == 0 || self.kinds & entry.kind_bit != 0)
+            && entry.amenity_bits & self.amenities == self.amenities
+            && (self.groups == 0 || entry.group_bits & self.groups != 0)
+            && (!self.needs_listing || self.matches_listing(&entry.listing))
+    }
+
+    fn matches_listing(&self, listing: &Listing) -> bool {
+        let filter = self.filter;
+        filter.available.is_none_or(|wanted| {
+            let blocked = listing.status(self.now).is_some_and(|status| {
+                matches!(status.state, StatusState::Full | StatusState::TemporarilyClosed)
+            });
+            blocked != wanted
+        }) && filter.offers_for.is_none_or(|group| {
+            listing
+                .current_offers(self.now)
+                .any(|offer| Listing::offer_is_for(offer, group))
+        }) && filter
+            .open_now
+            .is_none_or(|wanted| listing.is_open_at(self.now).unwrap_or(false) == wanted)
+            && filter
+                .open_at
+                .is_none_or(|at| listing.is_open_at(at) == Some(true))
+            && filter
+                .min_rating
+                .is_none_or(|min| listing.rating.average().is_some_and(|average| average >= min))
+    }
+}

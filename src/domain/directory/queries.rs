@@ -1,0 +1,248 @@
+//! The query engines over the index: a filtered list in id order, the nearest places
+//! within a radius, a count within a radius, and text search ranked by how well the name
+//! matched and then by distance.
+
+use std::{collections::BinaryHeap, sync::Arc};
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    filter::{Matcher, PlaceFilter},
+    listing::Listing,
+    ranking::{Found, Hit, Nearest, RankKey, page_of},
+    spatial::{Centre, Circle, Entry},
+    store::Directory,
+};
+use crate::domain::{geo::Point, paging::Page};
+
+/// `text` in lower case, borrowed when it has no upper-case letters (Chinese has none), so
+/// search needs no lower-case copies of every name in memory.
+fn lowered(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_uppercase) {
+        text.to_lowercase().into()
+    } else {
+        text.into()
+    }
+}
+
+/// A radius search prepared once: the circle and the compiled filter.
+struct RadiusSearch<'a> {
+    circle: Circle,
+    matcher: Matcher<'a>,
+}
+
+impl<'a> RadiusSearch<'a> {
+    fn new(center: Point, radius: f64, filter: &'a PlaceFilter, now: DateTime<Utc>) -> Self {
+        Self {
+            circle: Circle::new(center, radius),
+            matcher: Matcher::new(filter, now),
+        }
+    }
+
+    /// The hit for `entry` when it lies within the circle and matches the filter.
+    fn hit<'e>(&self, entry: &'e Entry) -> Option<Hit<'e>> {
+        let proximity = self.circle.proximity_of(entry)?;
+        self.matcher.matches(entry).then(|| Hit {
+            key: RankKey {
+                rank: 0,
+                proximity,
+                id: entry.id(),
+            },
+            entry,
+        })
+    }
+}
+
+impl Directory {
+    /// Every published place within `radius` metres of `center`, by id.
+    pub fn within(&self, center: Point, radius: f64) -> Vec<Arc<Listing>> {
+        let circle = Circle::new(center, radius);
+        let index = self.read();
+        let mut found = Vec::new();
+        index.for_each_candidate(center, radius, |entry| {
+            if circle.proximity_of(entry).is_some() {
+                found.push(entry.listing.clone());
+            }
+        });
+        found.sort_unstable_by_key(|listing| listing.place.id);
+        found
+    }
+
+    /// Published places matching `filter`, by id, starting after `after`.
+    pub fn list(
+        &self,
+        filter: &PlaceFilter,
+        now: DateTime<Utc>,
+        after: Option<i32>,
+        first: usize,
+    ) -> Page<Arc<Listing>> {
+        let matcher = Matcher::new(filter, now);
+        let index = self.read();
+        let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+        let mut following = index
+            .by_id
+            .range((start, std::ops::Bound::Unbounded))
+            .map(|(_, entry)| entry);
+        if matcher.is_empty() {
+            // Nothing to filter: the count is the directory's size and a page is a range.
+            let items: Vec<Arc<Listing>> = following
+                .by_ref()
+                .take(first)
+                .map(|entry| entry.listing.clone())
+                .collect();
+            return Page {
+                items,
+                total_count: index.by_id.len(),
+                has_next_page: following.next().is_some(),
+            };
+        }
+        let total_count = index
+            .by_id
+            .values()
+            .filter(|entry| matcher.matches(entry))
+            .count();
+        let mut matching = following.filter(|entry| matcher.matches(entry));
+        let items: Vec<Arc<Listing>> = matching
+            .by_ref()
+            .take(first)
+            .map(|entry| entry.listing.clone())
+            .collect();
+        Page {
+            items,
+            total_count,
+            has_next_page: matching.next().is_some(),
+        }
+    }
+
+    /// The `first` published places within `radius` metres of `center` matching `filter`,
+    /// nearest first (ties by id), starting after `after`. Cells are visited nearest first
+    /// and the search stops once no further cell can hold anything nearer than what it has,
+    /// so a dense downtown costs little more than the suburbs.
+    pub fn nearest(
+        &self,
+        center: Point,
+        radius: f64,
+        filter: &PlaceFilter,
+        now: DateTime<Utc>,
+        after: Option<RankKey>,
+        first: usize,
+    ) -> Nearest {
+        let search = RadiusSearch::new(center, radius, filter, now);
+        let index = self.read();
+        let Some(cells) = index.cells_within(center, radius) else {
+            let hits: Vec<Hit<'_>> = index
+                .by_id
+                .values()
+                .filter_map(|entry| search.hit(entry))
+                .collect();
+            let page = page_of(hits, after, first, true);
+            return Nearest {
+                items: page.items,
+                has_next_page: page.has_next_page,
+            };
+        };
+        // The best `first + 1` so far, worst on top: one more than a page tells whether
+        // another page follows.
+        let keep = first + 1;
+        let mut best: BinaryHeap<Hit<'_>> = BinaryHeap::with_capacity(keep + 1);
+        for (lower_bound, members) in cells {
+            if best.len() == keep && best.peek().is_some_and(|worst| lower_bound > worst.key.proximity) {
+                break;
+            }
+            for hit in members.iter().filter_map(|entry| search.hit(entry)) {
+                if after.is_some_and(|after| hit.key.cmp(&after).is_le()) {
+                    continue;
+                }
+                if best.len() < keep {
+                    best.push(hit);
+                } else if best.peek().is_some_and(|worst| hit.key.cmp(&worst.key).is_lt()) {
+                    best.pop();
+                    best.push(hit);
+                }
+            }
+        }
+        let mut hits = best.into_sorted_vec();
+        let has_next_page = hits.len() > first;
+        hits.truncate(first);
+        let items = hits.into_iter().map(|hit| hit.found(true)).collect();
+        Nearest { items, has_next_page }
+    }
+
+    /// How many published places lie within `radius` metres of `center` matching `filter`.
+    pub fn count_nearby(
+        &self,
+        center: Point,
+        radius: f64,
+        filter: &PlaceFilter,
+        now: DateTime<Utc>,
+    ) -> usize {
+        let search = RadiusSearch::new(center, radius, filter, now);
+        let index = self.read();
+        let mut count = 0;
+        index.for_each_candidate(center, radius, |entry| {
+            if search.hit(entry).is_some() {
+                count += 1;
+            }
+        });
+        count
+    }
+
+    /// Published places whose name, address or current offer titles contain every word
+    /// of `text`: exact names first, then names that start with it, then names that
+    /// contain it, then the rest; within a rank by distance from `near` when given.
+    pub fn search(
+        &self,
+        text: &str,
+        near: Option<Point>,
+        filter: &PlaceFilter,
+        now: DateTime<Utc>,
+        after: Option<RankKey>,
+        first: usize,
+    ) -> Page<Found> {
+        let phrase = text.trim().to_lowercase();
+        let words: Vec<&str> = phrase.split_whitespace().collect();
+        let matcher = Matcher::new(filter, now);
+        let centre = near.map(Centre::new);
+        let index = self.read();
+        let hits: Vec<Hit<'_>> = index
+            .by_id
+            .values()
+            .filter_map(|entry| {
+                let listing = &entry.listing;
+                let in_offers = |word: &str| {
+                    listing
+                        .current_offers(now)
+                        .any(|offer| lowered(&offer.title).contains(word))
+                };
+                let all_found = words.iter().all(|word| {
+                    lowered(&listing.place.name).contains(word)
+                        || lowered(&listing.place.address).contains(word)
+                        || in_offers(word)
+                });
+                if !all_found || !matcher.matches(entry) {
+                    return None;
+                }
+                let name = lowered(&listing.place.name);
+                let rank = if *name == *phrase {
+                    0
+                } else if name.starts_with(&phrase) {
+                    1
+                } else if name.contains(&phrase) {
+                    2
+                } else {
+                    3
+                };
+                let proximity = centre.map_or(0.0, |centre| centre.a_to(entry));
+                Some(Hit {
+                    key: RankKey {
+                        rank,
+                        proximity,
+                        id: entry.id(),
+                    },
+                    entry,
+                })
+            })
+            .collect();
+        page_of(hits, after, first, centre.is_some())
+    }
+}

@@ -1,0 +1,321 @@
+//! The `Place` object and the small types it returns.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, Result, ResultExt, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    auth::policy,
+    domain::{self, directory::Listing},
+    graphql::{
+        connection::{CursorKind, decode_id_cursor, paging},
+        context::ContextExt,
+        enums::{Amenity, CoordinateSystem, PlaceKind, Publication, Role, StatusState, WorkerGroup},
+        history::PlaceHistoryConnection,
+        ids::{NodeType, global_id},
+        offers::Offer,
+        voice::{
+            PlaceRating, PlaceReportConnection, ReportState, Review, ReviewConnection, ReviewOrder,
+            is_favorite, my_review, reports_of, reviews_of,
+        },
+    },
+};
+
+/// A place of the network: a station, a partner merchant, a canteen, a pharmacy or a clinic.
+pub struct Place {
+    listing: Arc<Listing>,
+}
+
+impl Place {
+    /// The GraphQL face of a listing.
+    pub fn new(listing: Arc<Listing>) -> Self {
+        Self { listing }
+    }
+}
+
+/// A position on the earth.
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct Location {
+    /// Latitude in degrees.
+    pub lat: f64,
+    /// Longitude in degrees.
+    pub lng: f64,
+}
+
+/// What the place says about itself right now. It expires, so a forgotten FULL never
+/// misleads a rider at night.
+#[derive(SimpleObject)]
+pub struct PlaceStatus {
+    /// OPEN, BUSY, FULL or TEMPORARILY_CLOSED.
+    pub state: StatusState,
+    /// Free seats, when the place counts them.
+    pub seats_free: Option<i32>,
+    /// A short note, such as "热水已备好".
+    pub note: Option<String>,
+    /// When the status was set.
+    pub updated_at: DateTime<Utc>,
+    /// When the status stops being shown.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A stretch of time during which a place is open.
+#[derive(SimpleObject)]
+pub struct OpeningInterval {
+    /// When it opens.
+    pub opens: DateTime<Utc>,
+    /// When it closes.
+    pub closes: DateTime<Utc>,
+}
+
+#[Object]
+impl Place {
+    /// The place's opaque global id, stable across restarts.
+    pub async fn id(&self) -> ID {
+        global_id(NodeType::Place, self.listing.place.id)
+    }
+
+    /// What kind of place this is.
+    async fn kind(&self) -> PlaceKind {
+        self.listing.place.kind.into()
+    }
+
+    /// The place's name, as shown to workers.
+    async fn name(&self) -> &str {
+        &self.listing.place.name
+    }
+
+    /// The street address.
+    async fn address(&self) -> &str {
+        &self.listing.place.address
+    }
+
+    /// A few lines about the place, written by its owner.
+    async fn description(&self) -> Option<&str> {
+        self.listing.place.description.as_deref()
+    }
+
+    /// Where the place is, in the coordinate system you ask for (WGS84 by default; GCJ02
+    /// for AMap and Tencent maps, BD09 for Baidu).
+    async fn location(&self, system: Option<CoordinateSystem>) -> Location {
+        let point = self.listing.point().in_system(system.unwrap_or_default().into());
+        Location {
+            lat: point.lat,
+            lng: point.lng,
+        }
+    }
+
+    /// Opening hours in OpenStreetMap `opening_hours` syntax, such as "Mo-Fr 08:00-20:00;
+    /// Sa 10:00-14:00". `PH` means China's official public holidays.
+    async fn opening_hours(&self) -> &str {
+        &self.listing.place.opening_hours
+    }
+
+    /// The IANA time zone the opening hours are read in (Asia/Shanghai unless stated).
+    async fn time_zone(&self) -> &str {
+        &self.listing.place.time_zone
+    }
+
+    /// True when the place opens on make-up working days (调休) with the hours of the
+    /// weekday the work calendar names (Monday unless it says otherwise).
+    async fn follows_work_calendar(&self) -> bool {
+        self.listing.place.follows_work_calendar
+    }
+
+    /// Whether the place is open right now, in its own time zone; null when its hours do
+    /// not say (an "unknown" rule or hours that could not be read).
+    async fn open_now(&self) -> Option<bool> {
+        self.listing.is_open_at(Utc::now())
+    }
+
+    /// Whether the place is open at `time`, for planning ahead; null when its hours do not say.
+    async fn open_at(&self, time: DateTime<Utc>) -> Result<Option<bool>> {
+        let time = domain::hours::check_instant("time", time).extend()?;
+        Ok(self.listing.is_open_at(time))
+    }
+
+    /// When the place next opens or closes; null when it never changes (such as "24/7").
+    async fn next_change(&self) -> Option<DateTime<Utc>> {
+        let follows = self.listing.place.follows_work_calendar;
+        self.listing
+            .hours
+            .as_ref()
+            .and_then(|hours| hours.next_change(Utc::now(), follows))
+    }
+
+    /// When the place is open today, its own local date, holidays and make-up days included.
+    async fn today_hours(&self) -> Vec<OpeningInterval> {
+        let follows = self.listing.place.follows_work_calendar;
+        let Some(hours) = &self.listing.hours else {
+            return Vec::new();
+        };
+        hours
+            .intervals_on(hours.local_date(Utc::now()), follows)
+            .into_iter()
+            .map(|interval| OpeningInterval {
+                opens: interval.opens,
+                closes: interval.closes,
+            })
+            .collect()
+    }
+
+    /// What the place offers a worker who stops by.
+    async fn amenities(&self) -> Vec<Amenity> {
+        self.listing
+            .place
+            .amenities
+            .0
+            .iter()
+            .map(|&amenity| amenity.into())
+            .collect()
+    }
+
+    /// The worker groups the place welcomes.
+    async fn serves_groups(&self) -> Vec<WorkerGroup> {
+        self.listing
+            .place
+            .serves_groups
+            .0
+            .iter()
+            .map(|&group| group.into())
+            .collect()
+    }
+
+    /// A phone number to call the place.
+    async fn phone(&self) -> Option<&str> {
+        self.listing.place.phone.as_deref()
+    }
+
+    /// Where the listing stands in review. Only PUBLISHED places reach the public.
+    async fn publication(&self) -> Publication {
+        self.listing.place.publication.into()
+    }
+
+    /// Bumped by every change to the listing. Send it back as `expectedVersion` when you
+    /// edit the place. Live status does not bump it.
+    async fn version(&self) -> i32 {
+        self.listing.place.version
+    }
+
+    /// The live status; null when none was set or it expired.
+    async fn status(&self) -> Option<PlaceStatus> {
+        self.listing.status(Utc::now()).map(|status| PlaceStatus {
+            state: status.state.into(),
+            seats_free: status.seats_free,
+            note: status.note,
+            updated_at: status.updated_at,
+            expires_at: status.expires_at,
+        })
+    }
+
+    /// Perks for workers that are valid now. `forMe` tells a worker which are for their
+    /// group. The owner and admins may add `includeUpcoming: true` to see offers not yet valid.
+    async fn offers(&self, ctx: &Context<'_>, include_upcoming: Option<bool>) -> Result<Vec<Offer>> {
+        let now = Utc::now();
+        if include_upcoming == Some(true) {
+            policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
+            return Ok(self
+                .listing
+                .offers
+                .iter()
+                .filter(|offer| now < offer.valid_until)
+                .cloned()
+                .map(Offer::new)
+                .collect());
+        }
+        Ok(self
+            .listing
+            .current_offers(now)
+            .cloned()
+            .map(Offer::new)
+            .collect())
+    }
+
+    /// When the listing was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.listing.place.created_at
+    }
+
+    /// When the listing last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.listing.place.updated_at
+    }
+
+    /// The account (token `sub`) that owns the listing. Its owner and admins only.
+    async fn owner_subject(&self, ctx: &Context<'_>) -> Result<&str> {
+        policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
+        Ok(&self.listing.place.owner_subject)
+    }
+
+    /// The role of the owning account (with `ownerSubject`, who owns the listing): MERCHANT,
+    /// OPERATOR or ADMIN. Its owner and admins only.
+    async fn owner_role(&self, ctx: &Context<'_>) -> Result<Option<Role>> {
+        policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
+        Ok(crate::auth::Role::from_claim(&self.listing.place.owner_role).map(Into::into))
+    }
+
+    /// Why an admin rejected or suspended the listing; null otherwise. Its owner and admins only.
+    async fn review_note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
+        policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
+        Ok(self.listing.place.review_note.as_deref())
+    }
+
+    /// Every change to the place, its offers and its status, newest first: who, when,
+    /// which fields, old and new values. Its owner and admins only.
+    #[graphql(complexity = "crate::graphql::limits::connection_complexity(first, child_complexity)")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many entries to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the entry to resume after.")] after: Option<String>,
+    ) -> Result<PlaceHistoryConnection> {
+        let (first, before) = paging(first, after, |after| decode_id_cursor(after, CursorKind::History))?;
+        let page = domain::history::page(ctx.domain(), ctx.viewer(), &self.listing.place, before, first)
+            .await
+            .extend()?;
+        Ok(PlaceHistoryConnection::from_page(page))
+    }
+
+    /// True when you keep this place among your favourites; false for anonymous callers
+    /// and accounts that are not workers.
+    async fn is_favorite(&self, ctx: &Context<'_>) -> Result<bool> {
+        is_favorite(ctx, self.listing.place.id).await
+    }
+
+    /// What riders think of the place: mean stars, how many reviews, and how many gave
+    /// each number of stars. Hidden and deleted reviews do not count.
+    async fn rating(&self) -> PlaceRating {
+        PlaceRating::new(self.listing.rating)
+    }
+
+    /// Riders' reviews, newest first or most helpful first. Authors appear as pseudonyms.
+    /// Hidden reviews appear only to their author (with the reason) and admins.
+    #[graphql(complexity = "crate::graphql::limits::connection_complexity(first, child_complexity)")]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many reviews to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+        #[graphql(desc = "NEWEST (the default) or MOST_HELPFUL.")] order: Option<ReviewOrder>,
+    ) -> Result<ReviewConnection> {
+        reviews_of(ctx, &self.listing.place, first, after, order.unwrap_or_default()).await
+    }
+
+    /// Your own review of the place, even while an admin has it hidden; null when you
+    /// wrote none.
+    async fn my_review(&self, ctx: &Context<'_>) -> Result<Option<Review>> {
+        my_review(ctx, self.listing.place.id).await
+    }
+
+    /// Riders' reports that the place is not as listed, newest first. Its owner and admins only.
+    #[graphql(complexity = "crate::graphql::limits::connection_complexity(first, child_complexity)")]
+    async fn reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only reports in this state; all when omitted.")] state: Option<ReportState>,
+        #[graphql(desc = "How many reports to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<PlaceReportConnection> {
+        reports_of(ctx, &self.listing.place, state, first, after).await
+    }
+}

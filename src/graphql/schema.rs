@@ -1,0 +1,49 @@
+//! The roots of the API and the one schema builder that serves the server and
+//! `yizhan schema` alike, so the two cannot drift; exporting the SDL needs no database.
+
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
+
+use super::{calendar, limits, node, offers, places, viewer, voice};
+
+/// Every query of the API.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    node::NodeQuery,
+    places::PlaceQuery,
+    places::PlaceChangeQuery,
+    viewer::ViewerQuery,
+    calendar::CalendarQuery,
+);
+
+/// Every mutation of the API. Each takes one `input` and returns a payload object.
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    places::PlaceMutation,
+    offers::OfferMutation,
+    calendar::CalendarMutation,
+    voice::FavoriteMutation,
+    voice::ReviewMutation,
+    voice::ReportMutation,
+);
+
+/// Every subscription of the API, over graphql-transport-ws on `/graphql/ws`.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(places::PlaceSubscription);
+
+/// The executable schema.
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+/// The schema with its limits, without request-time data.
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .register_output_type::<node::Node>()
+        .extension(voice::FavoriteCache)
+        .limit_depth(limits::MAX_DEPTH)
+        .limit_complexity(limits::MAX_COMPLEXITY)
+        .limit_directives(limits::MAX_DIRECTIVES)
+}
+
+/// The SDL that `yizhan schema` prints and `schema.graphql` holds.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}

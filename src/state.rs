@@ -1,0 +1,63 @@
+//! The application state: everything the request handlers share, built once by
+//! `App::build`. Handlers reach nothing else; nothing reaches for globals.
+
+use std::{
+    sync::{Arc, atomic::AtomicU64},
+    time::Duration,
+};
+
+use crate::{
+    auth::Authenticator,
+    domain::Domain,
+    graphql::{AppSchema, prepare::Documents},
+    metrics::Metrics,
+    throttle::Throttle,
+};
+
+/// What bounds one request.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Reads are stopped after this long (writes run to the end).
+    pub request_timeout: Duration,
+    /// The largest request body, and the largest WebSocket message.
+    pub max_body_bytes: usize,
+}
+
+/// What every request handler may use. Cheap to clone: every part is shared.
+#[derive(Clone)]
+pub struct AppState {
+    /// The domain handle (database, directory, rules), also in the schema's data for
+    /// resolvers; handlers use it for probes, metrics and idempotency keys.
+    pub domain: Domain,
+    /// Verifies bearer tokens, for HTTP requests and WebSocket `connection_init` alike.
+    pub auth: Arc<Authenticator>,
+    /// The GraphQL schema; one serves HTTP and WebSocket operations, so they cannot drift.
+    pub schema: AppSchema,
+    /// Parsed documents and persisted queries, shared by every request and connection.
+    pub documents: Documents,
+    /// SQL statements run on behalf of requests (the directory's follower has its own
+    /// connection): a metric, and how the tests show nested fields load in batches.
+    pub statements: Arc<AtomicU64>,
+    /// Time and size limits of a request.
+    pub limits: Limits,
+    /// Each caller's budget of reads and writes.
+    pub throttle: Arc<Throttle>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
+    /// Changes once when the server begins to shut down: WebSockets close with 1001.
+    pub shutdown: tokio::sync::watch::Receiver<()>,
+}
+
+impl AppState {
+    /// Forgets idle callers' budgets every minute, while the app serves.
+    pub fn spawn_housekeeping(&self) -> tokio::task::JoinHandle<()> {
+        let throttle = self.throttle.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                ticker.tick().await;
+                throttle.forget_idle();
+            }
+        })
+    }
+}
