@@ -15,4 +15,5 @@ mod places;
 mod reports;
 mod reviews;
 mod schema;
+mod trust;
 mod writes;
