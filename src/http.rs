@@ -8,17 +8,14 @@
 
 use std::time::Duration;
 
-use async_graphql::{
-    BatchRequest, Data, ErrorExtensionValues, ServerError,
-    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
-};
+use async_graphql::{BatchRequest, Data, ErrorExtensionValues, ServerError, http::ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     Router,
     body::{Body, Bytes},
     extract::{RawQuery, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde_json::json;
@@ -37,6 +34,8 @@ use crate::{
         prepare::{Documents, Refusal},
     },
 };
+
+mod graphiql;
 
 /// The most operations one batched request may carry.
 pub const MAX_BATCH: usize = 10;
@@ -60,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .merge(graphiql::routes())
         .fallback(|| async { refusal(MediaType::Json, &AppError::NotFound("no such endpoint; GraphQL lives at /graphql".into())) })
         .with_state(state)
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -210,14 +210,7 @@ async fn graphql_get(
 ) -> Response {
     let wants_html = header_text(&headers, header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
     if query.as_deref().is_none_or(str::is_empty) && wants_html {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .subscription_endpoint("/graphql/ws")
-                .title("yizhan")
-                .finish(),
-        )
-        .into_response();
+        return graphiql::page();
     }
     let Some(media) = MediaType::negotiate(&headers) else {
         return not_acceptable();
