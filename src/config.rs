@@ -53,6 +53,8 @@ pub enum DatabaseKind {
 
 #[derive(Clone)]
 pub struct JwtConfig {
+    /// The trust file: every issuer with its key, audience and roles.
+    pub trust_file: Option<PathBuf>,
     pub secret: Option<String>,
     pub public_key_file: Option<PathBuf>,
     pub jwks_file: Option<PathBuf>,
@@ -64,6 +66,7 @@ pub struct JwtConfig {
 impl fmt::Debug for JwtConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtConfig")
+            .field("trust_file", &self.trust_file)
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .field("public_key_file", &self.public_key_file)
             .field("jwks_file", &self.jwks_file)
@@ -210,6 +213,7 @@ impl Config {
                     .unwrap_or_default(),
             },
             jwt: JwtConfig {
+                trust_file: vars.text("YIZHAN_TRUST_FILE").map(PathBuf::from),
                 secret: vars.text("YIZHAN_JWT_SECRET"),
                 public_key_file: vars.text("YIZHAN_JWT_PUBLIC_KEY_FILE").map(PathBuf::from),
                 jwks_file: vars.text("YIZHAN_JWT_JWKS_FILE").map(PathBuf::from),
