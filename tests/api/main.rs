@@ -7,6 +7,7 @@ mod authorization;
 mod changes;
 mod discovery;
 mod favorites;
+mod fuzz;
 mod graphiql;
 mod hardening;
 mod http;
