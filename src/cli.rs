@@ -44,6 +44,10 @@ enum Command {
         /// A worker's group, such as DELIVERY_RIDER.
         #[arg(long, value_parser = parse_group)]
         group: Option<WorkerGroup>,
+        /// With YIZHAN_TRUST_FILE: the issuer (its `issuer` entry) to sign as; it needs a
+        /// secret and may grant only its roles.
+        #[arg(long)]
+        issuer: Option<String>,
         /// How long the token lives, such as 30m, 1h or 7d.
         #[arg(long, default_value = "1h", value_parser = parse_ttl)]
         ttl: Duration,
@@ -113,6 +117,7 @@ impl Cli {
                 role,
                 sub,
                 group,
+                issuer,
                 ttl,
             } => {
                 let config = Config::from_env()?;
@@ -123,7 +128,10 @@ impl Cli {
                         path.display()
                     );
                 }
-                println!("{}", auth.mint(&sub, role.into(), group, ttl)?);
+                println!(
+                    "{}",
+                    auth.mint_for(issuer.as_deref(), &sub, role.into(), group, ttl)?
+                );
                 Ok(())
             }
             Command::Schema => {

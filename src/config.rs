@@ -96,6 +96,7 @@ impl Config {
                 .parsed("YIZHAN_LISTEN", "a socket address such as 127.0.0.1:8080")?
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             auth: AuthSettings {
+                trust_file: vars.text("YIZHAN_TRUST_FILE").map(PathBuf::from),
                 secret: vars.text("YIZHAN_JWT_SECRET"),
                 public_key_file: vars.text("YIZHAN_JWT_PUBLIC_KEY_FILE").map(PathBuf::from),
                 jwks_file: vars.text("YIZHAN_JWT_JWKS_FILE").map(PathBuf::from),

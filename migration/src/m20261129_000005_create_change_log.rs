@@ -16,6 +16,8 @@ const SQLITE: &[&str] = &[
         min_lng DOUBLE NULL,
         max_lat DOUBLE NULL,
         max_lng DOUBLE NULL,
+        published SMALLINT NOT NULL DEFAULT 0,
+        visible SMALLINT NOT NULL DEFAULT 0,
         recorded_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP
     )",
     "CREATE TABLE IF NOT EXISTS change_log_horizon (id INTEGER PRIMARY KEY, position BIGINT NOT NULL)",
@@ -30,6 +32,8 @@ const POSTGRES: &[&str] = &[
         min_lng DOUBLE PRECISION NULL,
         max_lat DOUBLE PRECISION NULL,
         max_lng DOUBLE PRECISION NULL,
+        published SMALLINT NOT NULL DEFAULT 0,
+        visible SMALLINT NOT NULL DEFAULT 0,
         recorded_at TIMESTAMPTZ NOT NULL DEFAULT now()
     )",
     "CREATE TABLE IF NOT EXISTS change_log_horizon (id INTEGER PRIMARY KEY, position BIGINT NOT NULL)",
@@ -41,8 +45,11 @@ const POSTGRES: &[&str] = &[
 const COMMON: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS idx_change_log_place ON change_log (place_id, position)",
     "INSERT INTO change_log_horizon (id, position) VALUES (1, 0)",
-    "INSERT INTO change_log (place_id, min_lat, min_lng, max_lat, max_lng)
-        SELECT id, latitude, longitude, latitude, longitude FROM places ORDER BY id",
+    "INSERT INTO change_log (place_id, min_lat, min_lng, max_lat, max_lng, published, visible)
+        SELECT id, latitude, longitude, latitude, longitude,
+            CASE WHEN publication = 'PUBLISHED' THEN 1 ELSE 0 END,
+            CASE WHEN publication = 'PUBLISHED' THEN 1 ELSE 0 END
+        FROM places ORDER BY id",
     "UPDATE places SET log_position = (SELECT MAX(position) FROM change_log WHERE change_log.place_id = places.id)
         WHERE EXISTS (SELECT 1 FROM change_log WHERE change_log.place_id = places.id)",
     "DROP INDEX IF EXISTS idx_places_updated_at",

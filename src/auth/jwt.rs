@@ -1,8 +1,11 @@
 //! Token verification and, for development and tests, minting.
 //!
-//! The accepted algorithm always comes from the configured key, never from the token's
-//! header: HS256 for a shared secret, RS256 or ES256 for a PEM public key, and the key's
-//! own algorithm for each key of a JWKS file, selected by `kid`.
+//! Tokens come from one or more issuers. With `YIZHAN_TRUST_FILE` each issuer is found by
+//! the token's `iss` and has its own key, audience and the roles it may grant; with the
+//! single-key variables one issuer may grant every role. The accepted algorithm always
+//! comes from the issuer's key, never from the token's header: HS256 for a shared secret,
+//! RS256 or ES256 for a PEM public key, and the key's own algorithm for each key of a JWKS
+//! file, selected by `kid`.
 
 use std::{
     collections::HashMap,
@@ -21,11 +24,16 @@ use jsonwebtoken::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::viewer::{Identity, Role};
+use super::{
+    trust::{self, IssuerSpec, KeySource},
+    viewer::{Identity, Role},
+};
 use crate::error::{AppError, AppResult};
 
 /// How often a JWKS file is checked for rotation at most.
 const JWKS_RECHECK: Duration = Duration::from_secs(1);
+
+const EVERY_ROLE: [Role; 4] = [Role::Worker, Role::Merchant, Role::Operator, Role::Admin];
 
 /// The claims yizhan reads. Unknown claims are ignored.
 #[derive(Debug, Serialize, Deserialize)]
@@ -40,7 +48,22 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<Audience>,
+}
+
+/// The `aud` claim: one audience, or several as OIDC providers send them.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The one claim read before the signature is checked, only to choose the key that checks it.
+#[derive(Deserialize)]
+struct Unverified {
+    #[serde(default)]
+    iss: Option<serde_json::Value>,
 }
 
 enum Keys {
@@ -55,10 +78,30 @@ enum Keys {
     Jwks(Jwks),
 }
 
-/// How tokens are checked: at most one key source, the claims to insist on, and where a
-/// development secret lives when no key is configured.
+/// One source of tokens: its key, the `iss` and `aud` its tokens must carry, and the roles
+/// it may grant.
+struct Issuer {
+    /// `None` only for the single-key configuration without `YIZHAN_JWT_ISSUER`.
+    name: Option<String>,
+    keys: Keys,
+    audience: Option<String>,
+    roles: Vec<Role>,
+}
+
+/// Which issuer checks a token.
+enum Issuers {
+    /// The single-key variables: every token is checked by this one.
+    Single(Issuer),
+    /// The trust file: the token's `iss` picks one.
+    Trusted(Vec<Issuer>),
+}
+
+/// How tokens are checked: the trust file or at most one key source, the claims to insist
+/// on, and where a development secret lives when no key is configured.
 #[derive(Clone)]
 pub struct AuthSettings {
+    /// The trust file: every issuer with its key, audience and roles.
+    pub trust_file: Option<PathBuf>,
     /// A shared HS256 secret.
     pub secret: Option<String>,
     /// A PEM public key (RS256 or ES256).
@@ -81,6 +124,7 @@ pub struct AuthSettings {
 impl fmt::Debug for AuthSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthSettings")
+            .field("trust_file", &self.trust_file)
             .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
             .field("public_key_file", &self.public_key_file)
             .field("jwks_file", &self.jwks_file)
@@ -95,25 +139,48 @@ impl fmt::Debug for AuthSettings {
 
 /// Verifies bearer tokens under one configuration.
 pub struct Authenticator {
-    keys: Keys,
-    issuer: Option<String>,
-    audience: Option<String>,
+    issuers: Issuers,
     leeway: Duration,
     /// Set when no key is configured and a development secret signs tokens.
     development_secret: Option<PathBuf>,
 }
 
 impl Authenticator {
-    /// Builds the verifier the settings describe. With no key configured it falls back to
-    /// a development secret beside the database, created on first use, unless a key is
-    /// required.
+    /// Builds the verifier the settings describe: the trust file's issuers, or one issuer
+    /// from the single-key variables. With neither it falls back to a development secret
+    /// beside the database, created on first use, unless a key is required.
     pub fn new(jwt: &AuthSettings) -> anyhow::Result<Self> {
-        let configured = [
-            jwt.secret.is_some(),
-            jwt.public_key_file.is_some(),
-            jwt.jwks_file.is_some(),
+        let single_key_variables = [
+            ("YIZHAN_JWT_SECRET", jwt.secret.is_some()),
+            ("YIZHAN_JWT_PUBLIC_KEY_FILE", jwt.public_key_file.is_some()),
+            ("YIZHAN_JWT_JWKS_FILE", jwt.jwks_file.is_some()),
+            ("YIZHAN_JWT_ISSUER", jwt.issuer.is_some()),
+            ("YIZHAN_JWT_AUDIENCE", jwt.audience.is_some()),
         ];
-        if configured.iter().filter(|set| **set).count() > 1 {
+        if let Some(path) = &jwt.trust_file {
+            let set: Vec<&str> = single_key_variables
+                .iter()
+                .filter(|(_, set)| *set)
+                .map(|(name, _)| *name)
+                .collect();
+            if !set.is_empty() {
+                bail!(
+                    "{}: the trust file lists every issuer with its key; unset {} (or leave out the trust file)",
+                    trust::VARIABLE,
+                    set.join(", ")
+                );
+            }
+            let issuers = trust::load(path)?
+                .into_iter()
+                .map(Issuer::trusted)
+                .collect::<anyhow::Result<_>>()?;
+            return Ok(Self {
+                issuers: Issuers::Trusted(issuers),
+                leeway: jwt.leeway,
+                development_secret: None,
+            });
+        }
+        if single_key_variables[..3].iter().filter(|(_, set)| *set).count() > 1 {
             bail!("set only one of YIZHAN_JWT_SECRET, YIZHAN_JWT_PUBLIC_KEY_FILE and YIZHAN_JWT_JWKS_FILE");
         }
         let mut development_secret = None;
@@ -123,14 +190,14 @@ impl Authenticator {
             }
             shared(secret.as_bytes())
         } else if let Some(path) = &jwt.public_key_file {
-            let (decoding, algorithm) = read_public_key(path)?;
+            let (decoding, algorithm) = read_public_key(path, "YIZHAN_JWT_PUBLIC_KEY_FILE")?;
             Keys::Public { decoding, algorithm }
         } else if let Some(path) = &jwt.jwks_file {
-            Keys::Jwks(Jwks::load(path.clone())?)
+            Keys::Jwks(Jwks::load(path.clone(), "YIZHAN_JWT_JWKS_FILE".to_owned())?)
         } else {
             if jwt.key_required {
                 bail!(
-                    "YIZHAN_ENV=production needs a signing key: set YIZHAN_JWT_SECRET, \
+                    "YIZHAN_ENV=production needs a signing key: set YIZHAN_TRUST_FILE, YIZHAN_JWT_SECRET, \
                      YIZHAN_JWT_PUBLIC_KEY_FILE or YIZHAN_JWT_JWKS_FILE"
                 );
             }
@@ -140,9 +207,12 @@ impl Authenticator {
             shared(secret.as_bytes())
         };
         Ok(Self {
-            keys,
-            issuer: jwt.issuer.clone(),
-            audience: jwt.audience.clone(),
+            issuers: Issuers::Single(Issuer {
+                name: jwt.issuer.clone(),
+                keys,
+                audience: jwt.audience.clone(),
+                roles: EVERY_ROLE.to_vec(),
+            }),
             leeway: jwt.leeway,
             development_secret,
         })
@@ -154,11 +224,29 @@ impl Authenticator {
     }
 
     /// Checks a bearer token and turns its claims into an identity. The error names the
-    /// class of problem (expired, bad signature, wrong audience…), never the key.
+    /// class of problem (expired, bad signature, wrong audience, a role its issuer may not
+    /// grant…), never the key.
     pub fn verify(&self, token: &str) -> AppResult<Identity> {
         let refuse = |reason: &str| AppError::Unauthenticated(format!("invalid token: {reason}"));
         let header = decode_header(token).map_err(|_| refuse("malformed token (expected a signed JWT)"))?;
-        let (key, algorithm) = match &self.keys {
+        let issuer = match &self.issuers {
+            Issuers::Single(issuer) => issuer,
+            Issuers::Trusted(issuers) => {
+                // Read unverified only to choose the key; the issuer's key then checks the
+                // whole token, `iss` included.
+                let claimed = jsonwebtoken::dangerous::insecure_decode_claims::<Unverified>(token)
+                    .map_err(|_| refuse("malformed token or claims"))?
+                    .iss;
+                let Some(serde_json::Value::String(claimed)) = claimed else {
+                    return Err(refuse("the token names no issuer (iss)"));
+                };
+                issuers
+                    .iter()
+                    .find(|issuer| issuer.name.as_deref() == Some(claimed.as_str()))
+                    .ok_or_else(|| refuse("unknown issuer (iss); the trust configuration does not list it"))?
+            }
+        };
+        let (key, algorithm) = match &issuer.keys {
             Keys::Shared { decoding, .. } => (decoding.clone(), Algorithm::HS256),
             Keys::Public { decoding, algorithm } => (decoding.clone(), *algorithm),
             Keys::Jwks(jwks) => {
@@ -176,11 +264,11 @@ impl Authenticator {
         validation.leeway = self.leeway.as_secs();
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub"]);
-        match &self.issuer {
-            Some(issuer) => validation.set_issuer(&[issuer]),
+        match &issuer.name {
+            Some(name) => validation.set_issuer(&[name]),
             None => validation.iss = None,
         }
-        match &self.audience {
+        match &issuer.audience {
             Some(audience) => validation.set_audience(&[audience]),
             None => validation.validate_aud = false,
         }
@@ -198,11 +286,19 @@ impl Authenticator {
                 })
             })?
             .claims;
-        identity_from(claims).map_err(|reason| refuse(&reason))
+        let identity = identity_from(claims).map_err(|reason| refuse(&reason))?;
+        if !issuer.roles.contains(&identity.role) {
+            return Err(refuse(&format!(
+                "the issuer {:?} may not grant the role {}",
+                issuer.name.as_deref().unwrap_or_default(),
+                identity.role.claim()
+            )));
+        }
+        Ok(identity)
     }
 
-    /// Signs a token for `subject`, as `yizhan token` prints. Only possible with a shared
-    /// secret: with public keys, tokens come from the identity provider.
+    /// Signs a token for `subject` with the single-key configuration's secret (or the
+    /// development secret), as `yizhan token` prints.
     pub fn mint(
         &self,
         subject: &str,
@@ -210,11 +306,58 @@ impl Authenticator {
         group: Option<WorkerGroup>,
         ttl: Duration,
     ) -> anyhow::Result<String> {
-        let Keys::Shared { encoding, .. } = &self.keys else {
+        self.mint_for(None, subject, role, group, ttl)
+    }
+
+    /// Signs a token as `issuer` (a trust file's `issuer`; `None` with the single-key
+    /// variables). Only possible with a shared secret: with public keys, tokens come from
+    /// the identity provider.
+    pub fn mint_for(
+        &self,
+        issuer: Option<&str>,
+        subject: &str,
+        role: Role,
+        group: Option<WorkerGroup>,
+        ttl: Duration,
+    ) -> anyhow::Result<String> {
+        let issuer = match (&self.issuers, issuer) {
+            (Issuers::Single(single), None) => single,
+            (Issuers::Single(_), Some(_)) => {
+                bail!(
+                    "--issuer names an issuer of {}, which is not set",
+                    trust::VARIABLE
+                )
+            }
+            (Issuers::Trusted(issuers), None) if issuers.len() == 1 => &issuers[0],
+            (Issuers::Trusted(issuers), None) => bail!(
+                "{} lists several issuers; name one with --issuer ({})",
+                trust::VARIABLE,
+                names(issuers)
+            ),
+            (Issuers::Trusted(issuers), Some(name)) => issuers
+                .iter()
+                .find(|issuer| issuer.name.as_deref() == Some(name))
+                .with_context(|| {
+                    format!(
+                        "{} lists no issuer {name:?} ({})",
+                        trust::VARIABLE,
+                        names(issuers)
+                    )
+                })?,
+        };
+        let Keys::Shared { encoding, .. } = &issuer.keys else {
             bail!(
-                "yizhan token signs with YIZHAN_JWT_SECRET or the development secret; with public keys, tokens come from your identity provider"
+                "yizhan token signs with a shared secret (YIZHAN_JWT_SECRET, a trust file's secret or the \
+                 development secret); with public keys, tokens come from your identity provider"
             );
         };
+        if !issuer.roles.contains(&role) {
+            bail!(
+                "the issuer {:?} may not grant the role {}",
+                issuer.name.as_deref().unwrap_or_default(),
+                role.claim()
+            );
+        }
         if subject.trim().is_empty() {
             bail!("--sub must not be empty");
         }
@@ -227,11 +370,39 @@ impl Authenticator {
             role: role.claim().to_owned(),
             group: group.map(group_claim),
             exp: Some(exp),
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            iss: issuer.name.clone(),
+            aud: issuer.audience.clone().map(Audience::One),
         };
         Ok(encode(&Header::new(Algorithm::HS256), &claims, encoding)?)
     }
+}
+
+impl Issuer {
+    fn trusted(spec: IssuerSpec) -> anyhow::Result<Self> {
+        let label = format!("{}: issuer {:?}", trust::VARIABLE, spec.issuer);
+        let keys = match spec.key {
+            KeySource::Secret(secret) => shared(secret.as_bytes()),
+            KeySource::PublicKeyFile(path) => {
+                let (decoding, algorithm) = read_public_key(&path, &format!("{label}: public_key_file"))?;
+                Keys::Public { decoding, algorithm }
+            }
+            KeySource::JwksFile(path) => Keys::Jwks(Jwks::load(path, format!("{label}: jwks_file"))?),
+        };
+        Ok(Self {
+            name: Some(spec.issuer),
+            keys,
+            audience: spec.audience,
+            roles: spec.roles,
+        })
+    }
+}
+
+fn names(issuers: &[Issuer]) -> String {
+    issuers
+        .iter()
+        .filter_map(|issuer| issuer.name.as_deref())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn shared(secret: &[u8]) -> Keys {
@@ -314,9 +485,9 @@ fn read_or_create_dev_secret(path: &Path) -> anyhow::Result<String> {
     Ok(secret)
 }
 
-fn read_public_key(path: &Path) -> anyhow::Result<(DecodingKey, Algorithm)> {
-    let pem = std::fs::read(path)
-        .with_context(|| format!("YIZHAN_JWT_PUBLIC_KEY_FILE: cannot read {}", path.display()))?;
+/// Reads a PEM public key; `label` names the setting in errors.
+fn read_public_key(path: &Path, label: &str) -> anyhow::Result<(DecodingKey, Algorithm)> {
+    let pem = std::fs::read(path).with_context(|| format!("{label}: cannot read {}", path.display()))?;
     if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
         return Ok((key, Algorithm::RS256));
     }
@@ -324,7 +495,7 @@ fn read_public_key(path: &Path) -> anyhow::Result<(DecodingKey, Algorithm)> {
         return Ok((key, Algorithm::ES256));
     }
     bail!(
-        "YIZHAN_JWT_PUBLIC_KEY_FILE: {} is neither an RSA nor a P-256 EC public key in PEM form",
+        "{label}: {} is neither an RSA nor a P-256 EC public key in PEM form",
         path.display()
     )
 }
@@ -333,6 +504,8 @@ fn read_public_key(path: &Path) -> anyhow::Result<(DecodingKey, Algorithm)> {
 /// rotate without a restart.
 struct Jwks {
     path: PathBuf,
+    /// The setting that names the file, for errors.
+    label: String,
     state: RwLock<JwksState>,
 }
 
@@ -345,10 +518,11 @@ struct JwksState {
 type KeysByKid = HashMap<String, (DecodingKey, Algorithm)>;
 
 impl Jwks {
-    fn load(path: PathBuf) -> anyhow::Result<Self> {
-        let (keys, modified) = read_jwks(&path)?;
+    fn load(path: PathBuf, label: String) -> anyhow::Result<Self> {
+        let (keys, modified) = read_jwks(&path, &label)?;
         Ok(Self {
             path,
+            label,
             state: RwLock::new(JwksState {
                 modified,
                 checked: Instant::now(),
@@ -382,7 +556,7 @@ impl Jwks {
             return;
         }
         // A file caught half-written keeps the old keys until the next check.
-        match read_jwks(&self.path) {
+        match read_jwks(&self.path, &self.label) {
             Ok((keys, modified)) => {
                 tracing::info!(path = %self.path.display(), keys = keys.len(), "reloaded JWKS");
                 state.keys = keys;
@@ -393,24 +567,23 @@ impl Jwks {
     }
 }
 
-fn read_jwks(path: &Path) -> anyhow::Result<(KeysByKid, Option<SystemTime>)> {
+fn read_jwks(path: &Path, label: &str) -> anyhow::Result<(KeysByKid, Option<SystemTime>)> {
     let modified = std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("YIZHAN_JWT_JWKS_FILE: cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("{label}: cannot read {}", path.display()))?;
     let set: JwkSet = serde_json::from_str(&text)
-        .with_context(|| format!("YIZHAN_JWT_JWKS_FILE: {} is not a JWKS document", path.display()))?;
+        .with_context(|| format!("{label}: {} is not a JWKS document", path.display()))?;
     let mut keys = HashMap::new();
     for jwk in &set.keys {
         let Some(kid) = jwk.common.key_id.clone() else {
-            bail!("YIZHAN_JWT_JWKS_FILE: every key needs a kid");
+            bail!("{label}: every key needs a kid");
         };
         let algorithm = match (&jwk.algorithm, jwk.common.key_algorithm) {
             (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Algorithm::RS256,
             (AlgorithmParameters::EllipticCurve(_), None | Some(KeyAlgorithm::ES256)) => Algorithm::ES256,
-            _ => bail!("YIZHAN_JWT_JWKS_FILE: key {kid} must be an RS256 or ES256 key"),
+            _ => bail!("{label}: key {kid} must be an RS256 or ES256 key"),
         };
-        let key = DecodingKey::from_jwk(jwk)
-            .with_context(|| format!("YIZHAN_JWT_JWKS_FILE: key {kid} is malformed"))?;
+        let key = DecodingKey::from_jwk(jwk).with_context(|| format!("{label}: key {kid} is malformed"))?;
         keys.insert(kid, (key, algorithm));
     }
     Ok((keys, modified))

@@ -3,6 +3,7 @@
 
 pub mod jwt;
 pub mod policy;
+pub mod trust;
 pub mod viewer;
 
 pub use jwt::{AuthSettings, Authenticator};

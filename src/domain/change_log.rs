@@ -100,15 +100,50 @@ fn bounds(points: &[Point]) -> [Value; 4] {
 /// is gone and never had a location). Returns the entry's position, which the place row
 /// remembers as `log_position`.
 pub async fn append_place(txn: &impl ConnectionTrait, place_id: i32, touched: &[Point]) -> AppResult<i64> {
-    serialize_appends(txn).await?;
     let backend = txn.get_database_backend();
+    // The place's row is locked before the append lock, as every other writer of the place
+    // locks them, so two writers of one place can never wait for each other in a circle.
+    // NO KEY UPDATE, because writers that inserted rows referring to the place (a review)
+    // already hold KEY SHARE on it, which FOR UPDATE would have to wait for.
+    let lock_row = match backend {
+        DatabaseBackend::Postgres => "SELECT publication FROM places WHERE id = ? FOR NO KEY UPDATE",
+        _ => "SELECT publication FROM places WHERE id = ?",
+    };
+    let published = match txn
+        .query_one_raw(statement(backend, lock_row, vec![place_id.into()]))
+        .await?
+    {
+        Some(row) => row.try_get::<String>("", "publication")? == "PUBLISHED",
+        None => false,
+    };
+    serialize_appends(txn).await?;
+    // An entry is visible when the place was published before or after the change: only
+    // such entries may tell an app that a place left (drafts stay private).
+    let was_published = txn
+        .query_one_raw(statement(
+            backend,
+            "SELECT published FROM change_log WHERE place_id = ? ORDER BY position DESC LIMIT 1",
+            vec![place_id.into()],
+        ))
+        .await?
+        .map(|row| row.try_get::<i16>("", "published"))
+        .transpose()?
+        .is_some_and(|published| published == 1);
     let [min_lat, min_lng, max_lat, max_lng] = bounds(touched);
     let row = txn
         .query_one_raw(statement(
             backend,
-            "INSERT INTO change_log (place_id, min_lat, min_lng, max_lat, max_lng) VALUES (?, ?, ?, ?, ?) \
-             RETURNING position",
-            vec![place_id.into(), min_lat, min_lng, max_lat, max_lng],
+            "INSERT INTO change_log (place_id, min_lat, min_lng, max_lat, max_lng, published, visible) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING position",
+            vec![
+                place_id.into(),
+                min_lat,
+                min_lng,
+                max_lat,
+                max_lng,
+                i16::from(published).into(),
+                i16::from(published || was_published).into(),
+            ],
         ))
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("the change log returned no position")))?;
@@ -128,8 +163,10 @@ pub async fn append_place(txn: &impl ConnectionTrait, place_id: i32, touched: &[
 pub async fn append_unlogged_places(txn: &impl ConnectionTrait) -> AppResult<()> {
     serialize_appends(txn).await?;
     txn.execute_unprepared(
-        "INSERT INTO change_log (place_id, min_lat, min_lng, max_lat, max_lng) \
-         SELECT id, latitude, longitude, latitude, longitude FROM places WHERE log_position = 0 ORDER BY id",
+        "INSERT INTO change_log (place_id, min_lat, min_lng, max_lat, max_lng, published, visible) \
+         SELECT id, latitude, longitude, latitude, longitude, \
+         CASE WHEN publication = 'PUBLISHED' THEN 1 ELSE 0 END, CASE WHEN publication = 'PUBLISHED' THEN 1 ELSE 0 END \
+         FROM places WHERE log_position = 0 ORDER BY id",
     )
     .await?;
     txn.execute_unprepared(
@@ -156,16 +193,21 @@ pub async fn append_calendar(txn: &impl ConnectionTrait) -> AppResult<i64> {
     Ok(position)
 }
 
-/// The newest position in the log (0 when it is empty).
+/// The newest position in the log (0 when it is empty). Expiry may empty the log; the head
+/// never falls below the horizon, so cursors stay valid.
 pub async fn head(db: &impl ConnectionTrait) -> AppResult<i64> {
     let row = db
         .query_one_raw(statement(
             db.get_database_backend(),
-            "SELECT COALESCE(MAX(position), 0) AS head FROM change_log",
+            "SELECT (SELECT COALESCE(MAX(position), 0) FROM change_log) AS logged, \
+             (SELECT COALESCE(MAX(position), 0) FROM change_log_horizon) AS expired",
             vec![],
         ))
         .await?;
-    Ok(row.map(|row| row.try_get("", "head")).transpose()?.unwrap_or(0))
+    let Some(row) = row else { return Ok(0) };
+    let logged: i64 = row.try_get("", "logged")?;
+    let expired: i64 = row.try_get("", "expired")?;
+    Ok(logged.max(expired))
 }
 
 /// Cursors below this position must resynchronise: entries at or below it were expired.
@@ -203,6 +245,9 @@ pub async fn read_after(db: &impl ConnectionTrait, after: i64, limit: u64) -> Ap
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlaceDelta {
     pub place_id: i32,
+    /// Whether the place was published at some point of these changes: only then may an
+    /// app be told that it left.
+    pub visible: bool,
     pub position: i64,
     pub south_west: Option<Point>,
     pub north_east: Option<Point>,
@@ -221,7 +266,7 @@ pub async fn places_changed(
         .query_all_raw(statement(
             db.get_database_backend(),
             "SELECT place_id, MAX(position) AS last, MIN(min_lat) AS south, MIN(min_lng) AS west, \
-             MAX(max_lat) AS north, MAX(max_lng) AS east FROM change_log \
+             MAX(max_lat) AS north, MAX(max_lng) AS east, MAX(visible) AS visible FROM change_log \
              WHERE position > ? AND position <= ? AND place_id IS NOT NULL \
              GROUP BY place_id HAVING MAX(position) > ? ORDER BY last LIMIT ?",
             vec![since.into(), up_to.into(), through.into(), (limit as i64).into()],
@@ -235,6 +280,7 @@ pub async fn places_changed(
                 Ok(lat.zip(lng).map(|(lat, lng)| Point { lat, lng }))
             };
             Ok(PlaceDelta {
+                visible: row.try_get::<i16>("", "visible")? == 1,
                 place_id: row.try_get("", "place_id")?,
                 position: row.try_get("", "last")?,
                 south_west: corner("south", "west")?,
@@ -260,14 +306,15 @@ pub async fn compact(db: &DatabaseConnection) -> AppResult<u64> {
     txn.execute_raw(statement(
         backend,
         &format!(
-            "UPDATE change_log SET {}, {}, {}, {} WHERE place_id IS NOT NULL AND position = {latest} \
+            "UPDATE change_log SET {}, {}, {}, {}, {} WHERE place_id IS NOT NULL AND position = {latest} \
              AND EXISTS (SELECT 1 FROM change_log c WHERE c.place_id = change_log.place_id AND c.position < change_log.position)",
             widest("MIN", "min_lat"),
             widest("MIN", "min_lng"),
             widest("MAX", "max_lat"),
             widest("MAX", "max_lng"),
+            widest("MAX", "visible"),
         ),
-        vec![bound.into(), bound.into(), bound.into(), bound.into(), bound.into()],
+        vec![bound.into(), bound.into(), bound.into(), bound.into(), bound.into(), bound.into()],
     ))
     .await?;
     let places = txn

@@ -36,6 +36,11 @@ pub fn check_instant(field: &str, at: DateTime<Utc>) -> AppResult<DateTime<Utc>>
 /// How far ahead `next_change` looks, day by day, around make-up working days.
 const LOOKAHEAD_DAYS: usize = 14;
 
+/// How far ahead a change of state is looked for at all. Unbounded, the library scans day
+/// by day to the year 10000 for hours that never change but are not written `24/7` (such as
+/// `Mo-Su 10:00-10:00`): tens of seconds of CPU on a worker thread per evaluation.
+const CHANGE_HORIZON_DAYS: u64 = 400;
+
 /// A parsed `opening_hours` value, the zone it is read in, and the calendar it follows.
 #[derive(Clone)]
 pub struct Hours {
@@ -117,7 +122,8 @@ impl Hours {
     pub fn next_change(&self, at: DateTime<Utc>, follows_calendar: bool) -> Option<DateTime<Utc>> {
         let local = self.local(at);
         if !follows_calendar {
-            return self.utc(self.rules.next_change(local)?);
+            let horizon = local.checked_add_days(Days::new(CHANGE_HORIZON_DAYS))?;
+            return self.utc(self.rules_next_change(local, horizon)?);
         }
         // Day by day, because a make-up day evaluates another date's rules.
         let initial = self.state_local(local, true);
@@ -129,7 +135,9 @@ impl Hours {
                 .and_time(NaiveTime::MIN);
             let effective = self.effective_date(cursor.date(), true);
             let shift = effective.signed_duration_since(cursor.date());
-            if let Some(change) = self.rules.next_change(effective.and_time(cursor.time())) {
+            // Only a change before midnight matters here, so the search ends there.
+            let from = effective.and_time(cursor.time());
+            if let Some(change) = self.rules_next_change(from, midnight + shift) {
                 let change = change - shift;
                 if change < midnight {
                     if self.state_local(change, true) != initial {
@@ -148,6 +156,12 @@ impl Hours {
             }
         }
         None
+    }
+
+    /// The rules' next change of state after `from`, if there is one before `until`.
+    fn rules_next_change(&self, from: NaiveDateTime, until: NaiveDateTime) -> Option<NaiveDateTime> {
+        let current = self.rules.iter_range(from, until).next()?;
+        (current.range.end < until).then_some(current.range.end)
     }
 
     /// The intervals the place is open on the local `date`.
@@ -228,6 +242,19 @@ mod tests {
                 closes: shanghai(2026, 11, 28, 14, 0)
             }]
         );
+    }
+
+    #[test]
+    fn a_change_is_looked_for_within_about_a_year_only() {
+        let never = Hours::parse("Mo-Su 10:00-10:00", "Asia/Shanghai", calendar()).unwrap();
+        assert_eq!(never.next_change(shanghai(2026, 11, 30, 8, 30), false), None);
+        let yearly = Hours::parse("24/7; Dec 25 off", "Asia/Shanghai", calendar()).unwrap();
+        assert_eq!(
+            yearly.next_change(shanghai(2026, 12, 26, 8, 30), false),
+            Some(shanghai(2027, 12, 25, 0, 0))
+        );
+        let far = Hours::parse("24/7; 2030 Jan 01 off", "Asia/Shanghai", calendar()).unwrap();
+        assert_eq!(far.next_change(shanghai(2026, 11, 30, 8, 30), false), None);
     }
 
     #[test]

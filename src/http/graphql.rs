@@ -8,7 +8,7 @@ use axum::{
     body::{Body, Bytes},
     extract::{ConnectInfo, RawQuery, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -121,7 +121,7 @@ pub async fn get(
 ) -> Response {
     let wants_html = header_text(&headers, header::ACCEPT).is_some_and(|accept| accept.contains("text/html"));
     if query.as_deref().is_none_or(str::is_empty) && wants_html {
-        return Html(super::graphiql::page()).into_response();
+        return super::graphiql::page();
     }
     let media = match MediaType::negotiate(&headers) {
         Ok(media) => media,

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::scrape))
+        .merge(graphiql::routes())
         .fallback(|| async {
             let error = AppError::NotFound("no such endpoint; GraphQL lives at /graphql".into());
             respond::refusal(respond::MediaType::Json, &error)

@@ -593,3 +593,59 @@ async fn compaction_keeps_one_entry_per_place_and_every_cursor_correct() {
         (Some("LEFT"), Some(moved.as_str()))
     );
 }
+
+#[tokio::test]
+async fn delta_sync_never_reveals_drafts_and_refuses_empty_pages() {
+    let app = TestApp::spawn().await;
+    let (_, cursor) = sync(&app, 1_500.0, Value::Null).await;
+    let merchant = app.token(Role::Merchant, "merchant-77");
+    let create =
+        "mutation C($input: CreatePlaceInput!) { createPlace(input: $input) { place { id version } } }";
+    let input = json!({ "kind": "RIDER_CANTEEN", "name": "还没发布的食堂", "address": "新城街道草稿路1号",
+        "location": { "lat": HEXI.0, "lng": HEXI.1 }, "openingHours": "24/7" });
+    let created = app.gql_as(&merchant, create, json!({ "input": input })).await;
+    let draft = data(&created)["createPlace"]["place"].clone();
+    let to = json!({ "id": draft["id"], "version": draft["version"], "lat": HEXI.0 + 0.001, "lng": HEXI.1 });
+    data(&app.gql_as(&merchant, MOVE, to).await);
+    let (delta, _) = sync(&app, 1_500.0, cursor.clone()).await;
+    assert!(
+        delta.iter().all(|change| change["placeId"] != draft["id"]),
+        "a draft leaked into delta sync: {delta:?}"
+    );
+    let empty = app
+        .gql(
+            SYNC,
+            json!({ "lat": HEXI.0, "lng": HEXI.1, "meters": 1500.0, "after": cursor, "first": 0 }),
+        )
+        .await;
+    assert_eq!(code(&empty), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn reviews_and_status_writes_on_one_place_at_once_all_land() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin, "admin-1");
+    let (id, _) = around_hexi(&app, 300.0).await.remove(0);
+    let review = crate::reviews::REVIEW;
+    let writes = (0..12).map(|n| {
+        let (app, admin, id) = (&app, admin.clone(), id.clone());
+        async move {
+            if n % 2 == 0 {
+                let rider =
+                    app.worker_token(&format!("rider-{n}"), entity::place::WorkerGroup::DeliveryRider);
+                let input = json!({ "placeId": id, "stars": 4, "text": "热水很方便" });
+                app.gql_as(&rider, review, json!({ "input": input })).await
+            } else {
+                app.gql_as(
+                    &admin,
+                    SET_STATUS,
+                    json!({ "id": id, "note": format!("第{n}次") }),
+                )
+                .await
+            }
+        }
+    });
+    for body in futures_util::future::join_all(writes).await {
+        data(&body);
+    }
+}

@@ -197,6 +197,11 @@ pub async fn changes_since(
     after: Option<SyncCursor>,
     first: usize,
 ) -> AppResult<ChangePage> {
+    if first == 0 {
+        return Err(AppError::bad_input(
+            "first must be 1 to 100 for placeChanges: an empty page cannot move the sync forward",
+        ));
+    }
     let radius = within.radius_meters(&domain.rules.travel);
     match after {
         None => Ok(snapshot(
@@ -224,6 +229,9 @@ fn snapshot(
     after_id: i32,
     first: usize,
 ) -> ChangePage {
+    // A download continued on an instance that lags may not claim a position it has not
+    // applied: the rest of the download would then miss what lies between.
+    let position = position.min(domain.directory.applied());
     let mut listings = domain.directory.within(near, radius);
     listings.retain(|listing| listing.place.id > after_id);
     let has_more = listings.len() > first;
@@ -306,16 +314,20 @@ async fn delta(
                 .as_ref()
                 .filter(|listing| listing.place.publication == Publication::Published)
                 .filter(|listing| listing.point().distance_to(near) <= radius);
-            let kind =
-                if in_area.is_some() {
-                    ChangeKind::Updated
-                } else if changed.south_west.zip(changed.north_east).is_some_and(
-                    |(south_west, north_east)| box_touches_circle(south_west, north_east, near, radius),
-                ) {
-                    ChangeKind::Left
-                } else {
-                    continue;
-                };
+            let kind = if in_area.is_some() {
+                ChangeKind::Updated
+            } else if changed.visible
+                && changed
+                    .south_west
+                    .zip(changed.north_east)
+                    .is_some_and(|(south_west, north_east)| {
+                        box_touches_circle(south_west, north_east, near, radius)
+                    })
+            {
+                ChangeKind::Left
+            } else {
+                continue;
+            };
             let change = PlaceChange {
                 kind,
                 place_id: changed.place_id,

@@ -134,7 +134,8 @@ impl Place {
         Ok(self.listing.is_open_at(time))
     }
 
-    /// When the place next opens or closes; null when it never changes (such as "24/7").
+    /// When the place next opens or closes; null when that is not within about a year (such
+    /// as "24/7").
     async fn next_change(&self) -> Option<DateTime<Utc>> {
         let follows = self.listing.place.follows_work_calendar;
         self.listing
