@@ -112,6 +112,7 @@ impl App {
             listen_url: (config.database_kind() == DatabaseKind::Postgres)
                 .then(|| config.database_url.clone()),
             retention_days: config.change_retention_days,
+            loan_pii_retention_days: state.domain.rules.loan_pii_retention_days,
         };
         Ok(Self {
             listener,

@@ -168,6 +168,12 @@ impl Config {
                     1..=10_080,
                     480,
                 )?,
+                loan_pii_retention_days: vars.ranged(
+                    "YIZHAN_LOAN_PII_RETENTION_DAYS",
+                    "a number of days",
+                    1..=3_650,
+                    90,
+                )?,
             },
             sync_interval: Duration::from_millis(vars.ranged(
                 "YIZHAN_SYNC_INTERVAL_MS",

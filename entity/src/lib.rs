@@ -4,9 +4,12 @@
 pub mod calendar_day;
 pub mod change_log;
 pub mod favorite;
+pub mod item;
+pub mod loan;
 pub mod offer;
 pub mod place;
 pub mod place_history;
 pub mod place_report;
 pub mod review;
 pub mod review_mark;
+pub mod visit;

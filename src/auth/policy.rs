@@ -100,6 +100,43 @@ pub fn may_reply(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
     }
 }
 
+/// A station's lending register, its loans, its check-in code and its statistics are
+/// managed by its owner and admins: the same right as `may_manage`, named for what it
+/// guards so the authorization matrix reads as the README's table.
+pub fn may_run_station(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
+    require_login(viewer)?;
+    if viewer.is_admin() || owns(viewer, place) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only the place's owner or an admin may manage its items, loans, check-in code and statistics"
+                .to_owned(),
+        ))
+    }
+}
+
+/// A walk-in borrower's phone number is personal data (PIPL): only the lending place's
+/// owner and admins read it whole; anyone else reads it masked.
+pub fn may_read_borrower_phone(viewer: &Viewer, place: &place::Model) -> bool {
+    viewer.is_admin() || owns(viewer, place)
+}
+
+/// A loan is returned by the lending place's owner or an admin, or by the worker account
+/// that borrowed it.
+pub fn may_return(viewer: &Viewer, place: &place::Model, borrower: Option<(&str, &str)>) -> AppResult<()> {
+    require_login(viewer)?;
+    let is_borrower = viewer.identity().is_some_and(|identity| {
+        borrower.is_some_and(|(role, subject)| identity.role.claim() == role && identity.subject == subject)
+    });
+    if viewer.is_admin() || owns(viewer, place) || is_borrower {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only the borrower, the place's owner or an admin may return this loan".to_owned(),
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

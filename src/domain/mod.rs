@@ -14,6 +14,7 @@ pub mod offers;
 pub mod paging;
 pub mod places;
 mod rules;
+pub mod stations;
 pub mod validate;
 pub mod version;
 pub mod voice;

@@ -16,4 +16,7 @@ pub struct Rules {
     pub status_default_minutes: i32,
     /// The longest a live status may last.
     pub status_max_minutes: i32,
+    /// A walk-in borrower's name and phone are erased this many days after the return
+    /// (China's PIPL: kept no longer than the register needs them).
+    pub loan_pii_retention_days: u32,
 }

@@ -9,6 +9,7 @@ use crate::{
         directory::RankKey,
         page_size,
         places::{QueueKey, SyncCursor},
+        stations::loans::LoanKey,
         voice::reviews::{Order, ReviewKey},
     },
     error::{AppError, AppResult},
@@ -72,6 +73,10 @@ pub enum CursorKind {
     NewestReviews,
     /// Helpful marks, id: `Place.reviews(order: MOST_HELPFUL)`.
     HelpfulReviews,
+    /// Due time, id: `Place.loans`.
+    Loans,
+    /// Newest loan first: `me.loans`.
+    MyLoans,
 }
 
 impl CursorKind {
@@ -86,6 +91,8 @@ impl CursorKind {
             Self::Reports => "report",
             Self::NewestReviews => "review",
             Self::HelpfulReviews => "helpful",
+            Self::Loans => "loan",
+            Self::MyLoans => "myloan",
         }
     }
 }
@@ -249,6 +256,27 @@ pub fn decode_review_cursor(cursor: Option<&str>, order: Order) -> AppResult<Opt
                     id: number(&parts[1])?,
                 })
             }
+        })
+        .transpose()
+}
+
+/// Loan cursors carry the due time (to the microsecond) and the id.
+pub fn loan_cursor(key: LoanKey) -> String {
+    encode(
+        CursorKind::Loans,
+        &[key.due_at.timestamp_micros().to_string(), key.id.to_string()],
+    )
+}
+
+pub fn decode_loan_cursor(cursor: Option<&str>) -> AppResult<Option<LoanKey>> {
+    cursor
+        .map(|cursor| {
+            let parts = decode(cursor, CursorKind::Loans, 2)?;
+            let due_at = DateTime::<Utc>::from_timestamp_micros(number(&parts[0])?).ok_or_else(damaged)?;
+            Ok(LoanKey {
+                due_at,
+                id: number(&parts[1])?,
+            })
         })
         .transpose()
 }

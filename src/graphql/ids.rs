@@ -17,10 +17,24 @@ pub enum NodeType {
     Review,
     /// A `PlaceReport`.
     Report,
+    /// An `Item` of a station's lending register.
+    Item,
+    /// A `Loan` of an item.
+    Loan,
+    /// A `Visit` (a check-in).
+    Visit,
 }
 
 impl NodeType {
-    const ALL: [Self; 4] = [Self::Place, Self::Offer, Self::Review, Self::Report];
+    const ALL: [Self; 7] = [
+        Self::Place,
+        Self::Offer,
+        Self::Review,
+        Self::Report,
+        Self::Item,
+        Self::Loan,
+        Self::Visit,
+    ];
 
     fn prefix(self) -> &'static str {
         match self {
@@ -28,6 +42,9 @@ impl NodeType {
             Self::Offer => "Offer",
             Self::Review => "Review",
             Self::Report => "PlaceReport",
+            Self::Item => "Item",
+            Self::Loan => "Loan",
+            Self::Visit => "Visit",
         }
     }
 }

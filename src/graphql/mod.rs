@@ -14,6 +14,7 @@ pub mod places;
 pub mod prepare;
 pub mod scalars;
 mod schema;
+pub mod stations;
 pub mod viewer;
 pub mod voice;
 

@@ -8,10 +8,12 @@ use super::{
     ids::{NodeType, decode_any},
     offers::Offer,
     places::Place,
+    stations::{Item, Loan, Visit},
     voice::{PlaceReport, Review},
 };
 use crate::domain::{
     offers, places,
+    stations::{checkins, items, loans},
     voice::{reports, reviews},
 };
 
@@ -23,6 +25,9 @@ pub enum Node {
     Offer(Offer),
     Review(Review),
     PlaceReport(PlaceReport),
+    Item(Item),
+    Loan(Loan),
+    Visit(Visit),
 }
 
 /// The `node` query.
@@ -51,6 +56,18 @@ impl NodeQuery {
                 .await
                 .extend()?
                 .map(|report| Node::PlaceReport(PlaceReport::new(report)))),
+            NodeType::Item => Ok(items::find(ctx.domain(), ctx.viewer(), number)
+                .await
+                .extend()?
+                .map(|item| Node::Item(Item::new(item)))),
+            NodeType::Loan => Ok(loans::find(ctx.domain(), ctx.viewer(), number)
+                .await
+                .extend()?
+                .map(|loan| Node::Loan(Loan::new(loan)))),
+            NodeType::Visit => Ok(checkins::find(ctx.domain(), ctx.viewer(), number)
+                .await
+                .extend()?
+                .map(|visit| Node::Visit(Visit::new(visit)))),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use super::{calendar, limits, node, offers, places, viewer, voice};
+use super::{calendar, limits, node, offers, places, stations, viewer, voice};
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
@@ -13,6 +13,7 @@ pub struct Query(
     places::PlaceChangeQuery,
     viewer::ViewerQuery,
     calendar::CalendarQuery,
+    stations::StatsQuery,
 );
 
 /// Every mutation of the API. Each takes one `input` and returns a payload object.
@@ -24,6 +25,9 @@ pub struct Mutation(
     voice::FavoriteMutation,
     voice::ReviewMutation,
     voice::ReportMutation,
+    stations::ItemMutation,
+    stations::LoanMutation,
+    stations::CheckInMutation,
 );
 
 /// Every subscription of the API, over graphql-transport-ws on `/graphql/ws`.

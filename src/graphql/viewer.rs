@@ -7,6 +7,7 @@ use super::{
     context::ContextExt,
     enums::{Role, WorkerGroup},
     places::PlaceConnection,
+    stations::{LoanConnection, my_loans},
     voice::{FavoriteConnection, favorites_of},
 };
 use crate::{
@@ -71,6 +72,18 @@ impl Me {
             return favorites_of(ctx, account, Some(0), None).await;
         }
         favorites_of(ctx, account, first, after).await
+    }
+
+    /// The items you borrowed (`borrowItem`), newest loan first, returned ones included.
+    /// Private to you; walk-in loans a station registered are not here.
+    #[graphql(complexity = "super::limits::connection_complexity(first, child_complexity)")]
+    async fn loans(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many loans to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<LoanConnection> {
+        my_loans(ctx, first, after).await
     }
 }
 

@@ -11,6 +11,7 @@ mod fuzz;
 mod graphiql;
 mod hardening;
 mod http;
+mod items;
 mod listings;
 mod nearby;
 mod operations;

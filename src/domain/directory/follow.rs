@@ -28,6 +28,9 @@ pub struct Settings {
     pub listen_url: Option<String>,
     /// Entries older than this many days are dropped; cursors before them resynchronise.
     pub retention_days: u32,
+    /// Walk-in borrowers' names and phones are erased this many days after the return
+    /// (`Rules::loan_pii_retention_days`).
+    pub loan_pii_retention_days: u32,
 }
 
 /// Starts the follower; it runs until the handle is aborted.
@@ -62,7 +65,7 @@ pub fn spawn(db: DatabaseConnection, directory: Arc<Directory>, settings: Settin
             report_lag(&db, &directory, &mut behind_since).await;
             if maintained.elapsed() >= MAINTAIN_EVERY {
                 maintained = Instant::now();
-                maintain(&db, settings.retention_days).await;
+                maintain(&db, &settings).await;
             }
         }
     })
@@ -126,7 +129,8 @@ async fn report_lag(db: &DatabaseConnection, directory: &Directory, behind_since
     }
 }
 
-async fn maintain(db: &DatabaseConnection, retention_days: u32) {
+async fn maintain(db: &DatabaseConnection, settings: &Settings) {
+    let retention_days = settings.retention_days;
     match change_log::compact(db).await {
         Ok(removed) if removed > 0 => tracing::info!(removed, "compacted the change log"),
         Ok(_) => {}
@@ -137,5 +141,10 @@ async fn maintain(db: &DatabaseConnection, retention_days: u32) {
     }
     if let Err(error) = crate::domain::idempotency::expire(db).await {
         tracing::warn!(error = ?error, "could not forget old idempotency keys");
+    }
+    match crate::domain::stations::privacy::erase_expired(db, settings.loan_pii_retention_days).await {
+        Ok(erased) if erased > 0 => tracing::info!(erased, "erased walk-in borrowers' names and phones"),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(error = ?error, "could not erase walk-in borrowers' personal data"),
     }
 }

@@ -12,7 +12,7 @@ pub mod rating;
 pub mod reports;
 pub mod reviews;
 
-mod clock;
+pub(crate) mod clock;
 mod limits;
 mod pseudonym;
 mod visits;

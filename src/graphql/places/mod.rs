@@ -10,6 +10,7 @@ mod query;
 
 pub use changes::{PlaceChangeQuery, PlaceSubscription};
 pub use connections::PlaceConnection;
+pub use inputs::LocationInput;
 pub use mutation::PlaceMutation;
 pub use place::Place;
 pub use query::PlaceQuery;

@@ -15,6 +15,10 @@ use crate::{
         history::PlaceHistoryConnection,
         ids::{NodeType, global_id},
         offers::Offer,
+        stations::{
+            Item, LoanConnection, LoanState, StatsPeriod, VisitStats, check_in_code_of, items_of, loans_of,
+            visit_stats_of,
+        },
         voice::{
             PlaceRating, PlaceReportConnection, ReportState, Review, ReviewConnection, ReviewOrder,
             is_favorite, my_review, reports_of, reviews_of,
@@ -318,5 +322,44 @@ impl Place {
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<PlaceReportConnection> {
         reports_of(ctx, &self.listing.place, state, first, after).await
+    }
+
+    /// What the place lends (umbrellas, reading glasses, first-aid kits…) and how many of
+    /// each are available now. Public wherever the place is.
+    async fn items(&self, ctx: &Context<'_>) -> Result<Vec<Item>> {
+        items_of(ctx, &self.listing.place).await
+    }
+
+    /// The place's loans, oldest due first: OPEN (not returned, overdue included),
+    /// OVERDUE, RETURNED, or all when omitted. Its owner and admins only.
+    #[graphql(complexity = "crate::graphql::limits::connection_complexity(first, child_complexity)")]
+    async fn loans(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only loans in this state; all when omitted.")] state: Option<LoanState>,
+        #[graphql(desc = "How many loans to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<LoanConnection> {
+        loans_of(ctx, &self.listing.place, state, first, after).await
+    }
+
+    /// What the place's printed QR code holds, for workers to `checkIn` with. Print it;
+    /// `rotateCheckInCode` replaces it. Its owner and admins only.
+    async fn check_in_code(&self, ctx: &Context<'_>) -> Result<String> {
+        check_in_code_of(ctx, &self.listing.place).await
+    }
+
+    /// Visits, distinct workers (by worker group) and loans over `[from, to)`, per DAY,
+    /// WEEK, MONTH or YEAR of the Asia/Shanghai calendar. Its owner and admins only.
+    async fn visit_stats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The start of the range (included).")] from: DateTime<Utc>,
+        #[graphql(desc = "The end of the range (excluded); at most 3,660 days after `from`.")] to: DateTime<
+            Utc,
+        >,
+        #[graphql(desc = "The period to count by.")] by: StatsPeriod,
+    ) -> Result<VisitStats> {
+        visit_stats_of(ctx, &self.listing.place, from, to, by).await
     }
 }
