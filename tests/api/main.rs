@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod authorization;
 mod changes;
+mod checkins;
 mod discovery;
 mod favorites;
 mod fuzz;
