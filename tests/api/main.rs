@@ -20,6 +20,7 @@ mod places;
 mod reports;
 mod reviews;
 mod schema;
+mod stats;
 mod trust;
 mod websocket;
 mod writes;
