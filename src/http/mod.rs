@@ -8,6 +8,7 @@
 //! body that is not JSON, 413 past the body limit.
 
 mod cache;
+mod exports;
 mod graphiql;
 mod graphql;
 mod health;
@@ -36,6 +37,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::scrape))
+        .route("/exports/places.csv", get(exports::places_csv))
+        .route("/exports/places.geojson", get(exports::places_geojson))
+        .route("/exports/visits.csv", get(exports::visits_csv))
         .merge(graphiql::routes())
         .fallback(|| async {
             let error = AppError::NotFound("no such endpoint; GraphQL lives at /graphql".into());

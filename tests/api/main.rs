@@ -7,6 +7,7 @@ mod authorization;
 mod changes;
 mod checkins;
 mod discovery;
+mod exports;
 mod favorites;
 mod fuzz;
 mod graphiql;
