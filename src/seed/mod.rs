@@ -1,6 +1,7 @@
 //! Data to start from: the Feicheng demo network, and synthetic cities for benchmarks.
 
 pub mod demo;
+pub mod items;
 pub mod synthetic;
 
 use entity::{offer, place};
@@ -29,6 +30,7 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool>
     if !offers.is_empty() {
         offer::Entity::insert_many(offers).exec(&txn).await?;
     }
+    items::load(&txn, now).await?;
     crate::domain::change_log::append_unlogged_places(&txn).await?;
     txn.commit().await?;
     Ok(true)

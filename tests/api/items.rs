@@ -434,3 +434,22 @@ fn the_retention_setting_is_range_checked() {
         assert!(error.contains("YIZHAN_LOAN_PII_RETENTION_DAYS"), "{error}");
     }
 }
+
+#[tokio::test]
+async fn the_demo_stations_lend_what_the_article_names() {
+    let app = TestApp::spawn().await;
+    let place = station(&app).await;
+    let body = app.gql(ITEMS, json!({ "id": place })).await;
+    let items = data(&body)["place"]["items"].as_array().unwrap().clone();
+    let names: Vec<&str> = items.iter().map(|item| item["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"雨伞") && names.contains(&"老花镜"), "{names:?}");
+    assert!(items.iter().all(|item| item["available"] == item["quantity"]));
+    let body = app
+        .gql(
+            "{ places(first: 100, filter: { kinds: [RIDER_CANTEEN] }) { edges { node { items { id } } } } }",
+            json!({}),
+        )
+        .await;
+    let canteens = data(&body)["places"]["edges"].as_array().unwrap();
+    assert!(!canteens.is_empty() && canteens.iter().all(|edge| edge["node"]["items"] == json!([])));
+}
