@@ -89,7 +89,7 @@ pub async fn places_csv(State(state): State<AppState>, headers: HeaderMap) -> Re
     let domain = state.domain.clone();
     let body = batches(exports::places_header(), "", move |after| {
         let domain = domain.clone();
-        async move { place_batch(&domain, after, |id, place| exports::place_line(id, place), "").await }
+        async move { place_batch(&domain, after, exports::place_line, "").await }
     });
     answer("text/csv; charset=utf-8", "places.csv", Body::from_stream(body))
 }
@@ -103,7 +103,7 @@ pub async fn places_geojson(State(state): State<AppState>, headers: HeaderMap) -
     let head = r#"{"type":"FeatureCollection","features":["#.to_owned();
     let body = batches(head, "]}\n", move |after| {
         let domain = domain.clone();
-        async move { place_batch(&domain, after, |id, place| exports::place_feature(id, place), ",").await }
+        async move { place_batch(&domain, after, exports::place_feature, ",").await }
     });
     answer("application/geo+json", "places.geojson", Body::from_stream(body))
 }

@@ -350,7 +350,7 @@ impl Place {
     }
 
     /// Visits, distinct workers (by worker group) and loans over `[from, to)`, per DAY,
-    /// WEEK, MONTH or YEAR of the Asia/Shanghai calendar. Its owner and admins only.
+    /// WEEK, MONTH (the default) or YEAR of the Asia/Shanghai calendar. Its owner and admins only.
     async fn visit_stats(
         &self,
         ctx: &Context<'_>,
@@ -358,7 +358,7 @@ impl Place {
         #[graphql(desc = "The end of the range (excluded); at most 3,660 days after `from`.")] to: DateTime<
             Utc,
         >,
-        #[graphql(desc = "The period to count by.")] by: StatsPeriod,
+        #[graphql(default, desc = "The period to count by: MONTH unless you say.")] by: StatsPeriod,
     ) -> Result<VisitStats> {
         visit_stats_of(ctx, &self.listing.place, from, to, by).await
     }

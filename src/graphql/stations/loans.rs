@@ -45,12 +45,13 @@ impl From<LoanState> for loans::LoanState {
 /// One loan of an item: to a worker's account, or to a walk-in borrower the station wrote
 /// down. A walk-in's phone reads whole only for the place's owner and admins.
 pub struct Loan {
-    view: LoanView,
+    // Boxed: a loan carries its item and place rows, and `Node` holds any object.
+    view: Box<LoanView>,
 }
 
 impl Loan {
     pub fn new(view: LoanView) -> Self {
-        Self { view }
+        Self { view: Box::new(view) }
     }
 }
 

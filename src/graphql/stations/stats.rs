@@ -37,13 +37,14 @@ fn publication(name: &str) -> Option<Publication> {
 }
 
 /// The length of a statistics period, in the Asia/Shanghai calendar.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum StatsPeriod {
     /// Calendar days; `period` is the date, such as "2026-11-30".
     Day,
     /// ISO weeks from Monday; `period` is the Monday's date.
     Week,
-    /// Calendar months; `period` is such as "2026-11".
+    /// Calendar months; `period` is such as "2026-11". The default.
+    #[default]
     Month,
     /// Calendar years; `period` is such as "2026".
     Year,
