@@ -4,9 +4,9 @@ pub mod demo;
 pub mod synthetic;
 
 use entity::{offer, place};
+use entity::place::PlaceKind;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 /// Rows per INSERT: well under PostgreSQL's 65,535 and SQLite's 32,766 bound parameters.
@@ -18,14 +18,22 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool>
         return Ok(false);
     }
     let now = chrono::Utc::now();
+    let network = demo::network(now);
     let txn = db.begin().await?;
-    insert_all(&txn, demo::network(now), |_| {}).await?;
-    let merchants = place::Entity::find()
-        .filter(place::Column::OwnerSubject.starts_with("merchant-"))
+    insert_all(&txn, network.iter().map(|seed| seed.place.clone()).collect(), |_| {}).await?;
+    // The database was empty, so ids follow the data file's order.
+    let ids = place::Entity::find()
+        .select_only()
+        .column(place::Column::Id)
         .order_by_asc(place::Column::Id)
+        .into_tuple::<i32>()
         .all(&txn)
         .await?;
-    let offers = demo::offers(&merchants, now);
+    let offers: Vec<offer::ActiveModel> = network
+        .iter()
+        .zip(ids)
+        .flat_map(|(seed, id)| seed.offers(id, now))
+        .collect();
     if !offers.is_empty() {
         offer::Entity::insert_many(offers).exec(&txn).await?;
     }
@@ -48,4 +56,13 @@ async fn insert_all(
         progress(inserted);
     }
     Ok(())
+}
+
+/// Merchants hold the merchant kinds, operators the stations.
+pub fn owner_role_for(kind: PlaceKind) -> &'static str {
+    if kind.is_merchant_kind() {
+        "merchant"
+    } else {
+        "operator"
+    }
 }

@@ -104,6 +104,24 @@ fn sample_kind(rng: &mut impl Rng) -> PlaceKind {
     PlaceKind::GridStation
 }
 
+/// The Chinese name of a kind, as used in generated place names.
+fn kind_label(kind: PlaceKind) -> &'static str {
+    match kind {
+        PlaceKind::PartyServiceCenter => "党群服务中心",
+        PlaceKind::GridStation => "网格驿站",
+        PlaceKind::UnionStation => "工会驿站",
+        PlaceKind::RiderStation => "骑手驿站",
+        PlaceKind::CityStation => "城市驿站",
+        PlaceKind::SanitationRestRoom => "环卫工人休息室",
+        PlaceKind::DriverStation => "司机驿站",
+        PlaceKind::FriendlyMerchant => "友好商家",
+        PlaceKind::RiderCanteen => "骑手食堂",
+        PlaceKind::RiderPharmacy => "骑手药堂",
+        PlaceKind::RiderClinic => "骑手医院",
+        PlaceKind::VolunteerHome => "志愿者之家",
+    }
+}
+
 fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) -> place::ActiveModel {
     let kind = sample_kind(rng);
     let point = sample_point(rng);
@@ -126,7 +144,7 @@ fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) 
     .collect();
     place::ActiveModel {
         kind: Set(kind),
-        name: Set(format!("合成{}{number}号", super::demo::kind_label(kind))),
+        name: Set(format!("合成{}{number}号", kind_label(kind))),
         address: Set(format!("合成城区第{}街{}号", number % 500 + 1, number % 97 + 1)),
         description: Set(None),
         latitude: Set(point.lat),
@@ -140,7 +158,7 @@ fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) 
             WorkerGroup::Courier,
         ])),
         owner_subject: Set("synthetic".to_owned()),
-        owner_role: Set(super::demo::owner_role_for(kind).to_owned()),
+        owner_role: Set(super::owner_role_for(kind).to_owned()),
         publication: Set(Publication::Published),
         version: Set(1),
         created_at: Set(now),
