@@ -3,10 +3,11 @@
 pub mod demo;
 pub mod synthetic;
 
-use entity::{offer, place};
 use entity::place::PlaceKind;
+use entity::{offer, place};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 
 /// Rows per INSERT: well under PostgreSQL's 65,535 and SQLite's 32,766 bound parameters.
@@ -20,7 +21,12 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool>
     let now = chrono::Utc::now();
     let network = demo::network(now);
     let txn = db.begin().await?;
-    insert_all(&txn, network.iter().map(|seed| seed.place.clone()).collect(), |_| {}).await?;
+    insert_all(
+        &txn,
+        network.iter().map(|seed| seed.place.clone()).collect(),
+        |_| {},
+    )
+    .await?;
     // The database was empty, so ids follow the data file's order.
     let ids = place::Entity::find()
         .select_only()
