@@ -5,21 +5,29 @@ use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
 use sea_orm::{DbErr, SqlErr};
 
+/// What every fallible domain, auth and GraphQL function returns.
 pub type AppResult<T> = Result<T, AppError>;
 
 #[derive(Debug, thiserror::Error)]
+/// Every way a request can be refused or fail; each maps to one code and one HTTP status.
 pub enum AppError {
     #[error("{0}")]
+    /// `NOT_FOUND`: nothing with this id is visible to the caller.
     NotFound(String),
     #[error("{0}")]
+    /// `UNAUTHENTICATED`: a token is needed, or the one sent is not valid.
     Unauthenticated(String),
     #[error("{0}")]
+    /// `FORBIDDEN`: the caller may not do this.
     Forbidden(String),
     #[error("{0}")]
+    /// `BAD_USER_INPUT`: the input breaks a rule; nothing changed.
     BadUserInput(String),
     #[error("{0}")]
+    /// `CONFLICT`: someone changed it first; read it again.
     Conflict(String),
     #[error("{0}")]
+    /// `RATE_LIMITED`: too many requests; retry later.
     RateLimited(String),
     /// A sync cursor the change log no longer covers: the app downloads its area again.
     #[error("{0}")]
@@ -52,14 +60,17 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A `BAD_USER_INPUT` refusal with this message.
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::BadUserInput(message.into())
     }
 
+    /// An `INTERNAL` failure; the cause is logged, never shown.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self::Internal(cause.into())
     }
 
+    /// The `extensions.code` of this error.
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound(_) => "NOT_FOUND",

@@ -23,20 +23,32 @@ use crate::{
 /// What happened to a place, as recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// The place was created as a draft.
     Created,
+    /// Its owner edited it.
     Updated,
+    /// An admin gave it to another account.
     Transferred,
+    /// Its owner asked for review.
     Submitted,
+    /// An admin published it.
     Approved,
+    /// An admin returned it with a reason.
     Rejected,
+    /// An admin took it down with a reason.
     Suspended,
+    /// Its live status was set.
     StatusSet,
+    /// An offer was added.
     OfferCreated,
+    /// An offer was edited.
     OfferUpdated,
+    /// An offer was removed.
     OfferDeleted,
 }
 
 impl Action {
+    /// Every action, for filters and the schema's enum.
     pub const ALL: [Self; 11] = [
         Self::Created,
         Self::Updated,
@@ -51,10 +63,12 @@ impl Action {
         Self::OfferDeleted,
     ];
 
+    /// The action stored under `name`.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|action| action.as_str() == name)
     }
 
+    /// The name the history stores and the API shows.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "CREATED",

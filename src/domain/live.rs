@@ -39,6 +39,7 @@ fn cell_of(point: Point) -> Cell {
 pub struct ChangeEvent {
     /// The change log position of the change.
     pub position: i64,
+    /// The place that changed.
     pub place_id: i32,
     /// The published listing before the change, if it was published.
     pub before: Option<Arc<Listing>>,
@@ -52,7 +53,12 @@ pub struct ChangeEvent {
 #[derive(Clone, Copy, Debug)]
 pub enum Interest {
     /// Changes to published places within `radius` metres of `centre`, before or after.
-    Area { centre: Point, radius: f64 },
+    Area {
+        /// The middle of the watched circle.
+        centre: Point,
+        /// Its radius in metres.
+        radius: f64,
+    },
     /// Changes to one place.
     Place(i32),
 }
@@ -184,6 +190,7 @@ impl Hub {
             .len()
     }
 
+    /// Whether no subscriber is registered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -31,22 +31,34 @@ const MAX_WINDOW_DAYS: i64 = 366;
 /// An offer as its author describes it.
 #[derive(Clone, Debug)]
 pub struct NewOffer {
+    /// The place that offers it.
     pub place_id: i32,
+    /// A short title, such as 骑手套餐立减5元.
     pub title: String,
+    /// What a worker gets and how.
     pub description: String,
+    /// The worker groups it is for; every group when empty.
     pub groups: Vec<WorkerGroup>,
+    /// When it starts; now when omitted.
     pub valid_from: Option<DateTime<Utc>>,
+    /// When it ends.
     pub valid_until: DateTime<Utc>,
 }
 
 /// The fields an offer edit changes.
 #[derive(Clone, Debug, Default)]
 pub struct OfferChanges {
+    /// A new title.
     pub title: Option<String>,
+    /// A new description.
     pub description: Option<String>,
+    /// New groups; every group when empty.
     pub groups: Option<Vec<WorkerGroup>>,
+    /// A new start.
     pub valid_from: Option<DateTime<Utc>>,
+    /// A new end.
     pub valid_until: Option<DateTime<Utc>>,
+    /// The version the edit was made from; a stale one is a `CONFLICT`.
     pub expected_version: Option<i32>,
 }
 
@@ -138,6 +150,7 @@ fn offer_changes(old: Option<&offer::Model>, new: Option<&offer::Model>) -> Vec<
     .collect()
 }
 
+/// Adds an offer to a place the viewer manages.
 pub async fn create(domain: &Domain, viewer: &Viewer, new: NewOffer) -> AppResult<offer::Model> {
     let place = managed_place(domain, viewer, new.place_id).await?;
     let now = Utc::now();
@@ -171,6 +184,7 @@ pub async fn create(domain: &Domain, viewer: &Viewer, new: NewOffer) -> AppResul
     Ok(created)
 }
 
+/// Edits an offer of a place the viewer manages.
 pub async fn update(
     domain: &Domain,
     viewer: &Viewer,

@@ -64,6 +64,7 @@ fn action(name: &str) -> HistoryAction {
 }
 
 impl PlaceHistoryConnection {
+    /// The connection for a page of history entries.
     pub fn from_page(page: Page<place_history::Model>) -> Self {
         let edges: Vec<HistoryEdge> = page
             .items

@@ -17,6 +17,7 @@ pub struct Offer {
 }
 
 impl Offer {
+    /// The API's view of an offer.
     pub fn new(offer: offer::Model) -> Self {
         Self { offer }
     }
@@ -135,6 +136,7 @@ fn groups(list: Vec<WorkerGroup>) -> Vec<entity::place::WorkerGroup> {
 }
 
 #[derive(Default)]
+/// Offer mutations: create, update and delete.
 pub struct OfferMutation;
 
 #[Object]

@@ -75,6 +75,7 @@ impl Me {
 }
 
 #[derive(Default)]
+/// The `me` query.
 pub struct ViewerQuery;
 
 #[Object]

@@ -10,6 +10,7 @@ use sea_orm::{ActiveValue::Set, DatabaseConnection, TransactionTrait};
 
 use crate::domain::geo::Point;
 
+/// The centre synthetic cities spread around.
 pub const CENTER: Point = Point {
     lat: 36.18,
     lng: 116.77,

@@ -1,4 +1,4 @@
-//! What makes public reads cheap: persisted queries, compression, ETags.
+//! What makes public reads cheap: persisted queries, compression, `ETag`s.
 
 use std::io::Read;
 

@@ -31,7 +31,9 @@ pub enum ChangeKind {
 /// One change, as a watcher or a syncing app receives it.
 #[derive(Clone, Debug)]
 pub struct PlaceChange {
+    /// Whether the place entered, changed inside or left what is watched.
     pub kind: ChangeKind,
+    /// The place.
     pub place_id: i32,
     /// The place as it is now; `None` when it left.
     pub place: Option<Arc<Listing>>,
@@ -58,7 +60,9 @@ pub struct PlaceWatch {
 
 /// A live watch of either kind.
 pub enum Watch {
+    /// Places in an area that match a filter.
     Area(AreaWatch),
+    /// One place.
     Place(PlaceWatch),
 }
 
@@ -76,7 +80,7 @@ pub fn watch_area(domain: &Domain, near: Point, within: Within, filter: PlaceFil
     })
 }
 
-/// Starts watching one place: NOT_FOUND unless the viewer may see it now.
+/// Starts watching one place: `NOT_FOUND` unless the viewer may see it now.
 pub async fn watch_place(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Watch> {
     // Subscribe first, so no change between the check and the subscription is missed.
     let subscription = domain.directory.hub().subscribe(Interest::Place(id));
@@ -167,18 +171,30 @@ impl PlaceWatch {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SyncCursor {
     /// Inside the first download: every place in the area as of `position`, by id.
-    Snapshot { position: i64, after_id: i32 },
+    Snapshot {
+        /// The log position the download reads the area as of.
+        position: i64,
+        /// The last place id sent.
+        after_id: i32,
+    },
     /// After it: the app holds the area as of `since`, and has been sent every place whose
     /// latest change is at or below `through`.
-    Delta { since: i64, through: i64 },
+    Delta {
+        /// The position the app's copy of the area is complete to.
+        since: i64,
+        /// The latest change position already sent.
+        through: i64,
+    },
 }
 
 /// A page of a delta sync.
 #[derive(Debug)]
 pub struct ChangePage {
+    /// Each change with the cursor that resumes after it.
     pub items: Vec<(PlaceChange, SyncCursor)>,
     /// Where the next request resumes, even when the page is empty.
     pub end: SyncCursor,
+    /// True when more changes follow.
     pub has_next_page: bool,
 }
 
@@ -189,7 +205,7 @@ const DELTA_SCAN: usize = 10_000;
 
 /// The published places in reach of `near` (first download), or what changed there since
 /// `after`: places now in the area as UPDATED, places that were there and are no longer as
-/// LEFT tombstones. A cursor older than the log's retention is RESYNC_REQUIRED.
+/// LEFT tombstones. A cursor older than the log's retention is `RESYNC_REQUIRED`.
 pub async fn changes_since(
     domain: &Domain,
     near: Point,

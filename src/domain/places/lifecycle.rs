@@ -1,4 +1,4 @@
-//! The review lifecycle: DRAFT → PENDING_REVIEW → PUBLISHED, with REJECTED and SUSPENDED.
+//! The review lifecycle: DRAFT → `PENDING_REVIEW` → PUBLISHED, with REJECTED and SUSPENDED.
 
 use std::sync::Arc;
 

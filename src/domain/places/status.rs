@@ -1,4 +1,4 @@
-//! Live status: OPEN, BUSY, FULL or TEMPORARILY_CLOSED, with free seats and a note, until
+//! Live status: OPEN, BUSY, FULL or `TEMPORARILY_CLOSED`, with free seats and a note, until
 //! it expires, so a forgotten FULL never misleads a rider at night.
 
 use std::sync::Arc;
@@ -17,8 +17,11 @@ use crate::{
 /// A status as its owner sets it.
 #[derive(Clone, Debug)]
 pub struct NewStatus {
+    /// How the place is right now.
     pub state: StatusState,
+    /// Free seats, when the place counts them.
     pub seats_free: Option<i32>,
+    /// A short note, such as 热水已备好.
     pub note: Option<String>,
     /// Minutes until the status expires; the configured default when `None`.
     pub expires_in_minutes: Option<i32>,

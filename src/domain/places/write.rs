@@ -54,7 +54,7 @@ pub(super) struct Change<'a> {
     pub(super) reason: Option<String>,
 }
 
-/// The place with `id` for a change: UNAUTHENTICATED without a token, NOT_FOUND when the
+/// The place with `id` for a change: UNAUTHENTICATED without a token, `NOT_FOUND` when the
 /// viewer may not see it. Callers then ask the policy whether the viewer may make it.
 pub async fn for_change(db: &DatabaseConnection, viewer: &Viewer, id: i32) -> AppResult<place::Model> {
     policy::require_login(viewer)?;

@@ -42,6 +42,7 @@ payload!(
 );
 
 #[derive(Default)]
+/// Place mutations: create, edit, the review lifecycle, transfer and live status.
 pub struct PlaceMutation;
 
 #[Object]

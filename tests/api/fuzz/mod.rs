@@ -1,5 +1,5 @@
 //! Property tests over the inputs of `nearby`, `places`, `search` and `createPlace`: any
-//! float, string, DateTime or list a client may send as a variable gets an answer below
+//! float, string, `DateTime` or list a client may send as a variable gets an answer below
 //! 500 without an INTERNAL error, and the server keeps answering. One server per
 //! operation and a bounded number of cases keep the suite fast.
 

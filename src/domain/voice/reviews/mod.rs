@@ -116,7 +116,7 @@ async fn log_rating_change(txn: &impl ConnectionTrait, place: &place::Model) -> 
     Ok(())
 }
 
-/// A live review with its place, for a change: NOT_FOUND unless the viewer may read it.
+/// A live review with its place, for a change: `NOT_FOUND` unless the viewer may read it.
 async fn load(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<(review::Model, place::Model)> {
     let row = review::Entity::find_by_id(id)
         .one(&domain.db)
