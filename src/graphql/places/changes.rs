@@ -93,7 +93,7 @@ impl PlaceChangeQuery {
     /// page by page. With `after` (a previous `endCursor`): only what changed since, each
     /// place once: UPDATED with the place as it is now when it is in the area, LEFT when it
     /// was suspended, removed or moved out. Cursors stay valid for the change log's retention
-    /// (30 days by default); an older one fails with `RESYNC_REQUIRED`: sync again without `after`.
+    /// (30 days by default); an older one fails with RESYNC_REQUIRED: sync again without `after`.
     #[graphql(complexity = "crate::graphql::limits::connection_complexity(first, child_complexity)")]
     async fn place_changes(
         &self,

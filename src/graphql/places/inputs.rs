@@ -27,7 +27,7 @@ pub struct PlaceFilterInput {
     /// true: only places with a current offer for your worker group (from your token), or
     /// for every worker when your token names no group.
     pub offers_for_me: Option<bool>,
-    /// true: only places whose live status is not FULL or `TEMPORARILY_CLOSED` (places
+    /// true: only places whose live status is not FULL or TEMPORARILY_CLOSED (places
     /// without a current status count as available).
     pub available: Option<bool>,
     /// Only places whose riders' average rating is at least this, 1 to 5; places nobody
@@ -98,7 +98,7 @@ pub struct WithinInput {
 /// A new listing. It starts as a DRAFT that only you and admins see.
 #[derive(InputObject)]
 pub struct CreatePlaceInput {
-    /// Merchants create `FRIENDLY_MERCHANT`, `RIDER_CANTEEN`, `RIDER_PHARMACY` or `RIDER_CLINIC`;
+    /// Merchants create FRIENDLY_MERCHANT, RIDER_CANTEEN, RIDER_PHARMACY or RIDER_CLINIC;
     /// operators the station kinds; admins any kind.
     pub kind: PlaceKind,
     /// 2 to 100 characters.
@@ -191,7 +191,7 @@ pub struct TransferPlaceInput {
 pub struct SetPlaceStatusInput {
     /// The place.
     pub id: ID,
-    /// OPEN, BUSY, FULL or `TEMPORARILY_CLOSED`.
+    /// OPEN, BUSY, FULL or TEMPORARILY_CLOSED.
     pub state: StatusState,
     /// Free seats, 0 to 10,000.
     pub seats_free: Option<i32>,

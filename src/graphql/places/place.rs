@@ -47,7 +47,7 @@ pub struct Location {
 /// misleads a rider at night.
 #[derive(SimpleObject)]
 pub struct PlaceStatus {
-    /// OPEN, BUSY, FULL or `TEMPORARILY_CLOSED`.
+    /// OPEN, BUSY, FULL or TEMPORARILY_CLOSED.
     pub state: StatusState,
     /// Free seats, when the place counts them.
     pub seats_free: Option<i32>,

@@ -189,8 +189,8 @@ pub struct ReportMutation;
 impl ReportMutation {
     /// Tells the place's owner and the network that a published place is not as listed.
     /// Workers only: one report per place, reason and day, at most 10 reports an hour.
-    /// When three different workers report a place closed (`CLOSED_PERMANENTLY` or
-    /// `TEMPORARILY_CLOSED`) within 24 hours, its live status becomes `TEMPORARILY_CLOSED`
+    /// When three different workers report a place closed (CLOSED_PERMANENTLY or
+    /// TEMPORARILY_CLOSED) within 24 hours, its live status becomes TEMPORARILY_CLOSED
     /// with the note "多名骑手反馈暂停营业" until the owner or an admin sets a status or
     /// resolves one of those reports.
     async fn report_place(&self, ctx: &Context<'_>, input: ReportPlaceInput) -> Result<PlaceReportPayload> {
@@ -206,7 +206,7 @@ impl ReportMutation {
     }
 
     /// Resolves an open report with a note. Resolving a report that the place is closed
-    /// lifts the riders' `TEMPORARILY_CLOSED` flag. The place's owner and admins only.
+    /// lifts the riders' TEMPORARILY_CLOSED flag. The place's owner and admins only.
     async fn resolve_place_report(
         &self,
         ctx: &Context<'_>,
