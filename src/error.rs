@@ -26,6 +26,15 @@ pub enum AppError {
     #[error("{0}")]
     /// `CONFLICT`: someone changed it first; read it again.
     Conflict(String),
+    /// `CONFLICT` for an edit made from an older version: `extensions.currentVersion`
+    /// says which version to read, so a portal can show that someone else edited it.
+    #[error("{message}")]
+    StaleVersion {
+        /// What to tell the caller.
+        message: String,
+        /// The version the record is at now.
+        current_version: i32,
+    },
     #[error("{0}")]
     /// `RATE_LIMITED`: too many requests; retry later.
     RateLimited(String),
@@ -77,7 +86,7 @@ impl AppError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::BadUserInput(_) => "BAD_USER_INPUT",
-            Self::Conflict(_) => "CONFLICT",
+            Self::Conflict(_) | Self::StaleVersion { .. } => "CONFLICT",
             Self::RateLimited(_) => "RATE_LIMITED",
             Self::ResyncRequired(_) => "RESYNC_REQUIRED",
             Self::NotAcceptable(_)
@@ -97,7 +106,7 @@ impl AppError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadUserInput(_) => StatusCode::BAD_REQUEST,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::StaleVersion { .. } => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ResyncRequired(_) => StatusCode::GONE,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
@@ -130,8 +139,16 @@ pub const DOCUMENT_ERROR_CODE: &str = "BAD_USER_INPUT";
 impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
         let code = self.code();
-        async_graphql::Error::new(self.public_message())
-            .extend_with(|_, extensions| extensions.set("code", code))
+        let current_version = match self {
+            Self::StaleVersion { current_version, .. } => Some(*current_version),
+            _ => None,
+        };
+        async_graphql::Error::new(self.public_message()).extend_with(|_, extensions| {
+            extensions.set("code", code);
+            if let Some(version) = current_version {
+                extensions.set("currentVersion", version);
+            }
+        })
     }
 }
 

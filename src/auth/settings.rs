@@ -18,7 +18,7 @@ pub struct AuthSettings {
     pub issuer: Option<String>,
     /// The `aud` every token must carry, when set.
     pub audience: Option<String>,
-    /// Clock skew tolerated on `exp`.
+    /// Clock skew tolerated on `exp` and `nbf`.
     pub leeway: Duration,
     /// Where the development secret is kept when no key is configured.
     pub dev_secret_path: PathBuf,

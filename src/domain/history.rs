@@ -45,11 +45,17 @@ pub enum Action {
     OfferUpdated,
     /// An offer was removed.
     OfferDeleted,
+    /// Its owner took it back from review to edit it.
+    Withdrawn,
+    /// Its owner asked for a suspension to be reviewed again, with a note.
+    Appealed,
+    /// Its owner deleted it before it was ever published.
+    Deleted,
 }
 
 impl Action {
     /// Every action, for filters and the schema's enum.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 14] = [
         Self::Created,
         Self::Updated,
         Self::Transferred,
@@ -61,6 +67,9 @@ impl Action {
         Self::OfferCreated,
         Self::OfferUpdated,
         Self::OfferDeleted,
+        Self::Withdrawn,
+        Self::Appealed,
+        Self::Deleted,
     ];
 
     /// The action stored under `name`.
@@ -82,6 +91,9 @@ impl Action {
             Self::OfferCreated => "OFFER_CREATED",
             Self::OfferUpdated => "OFFER_UPDATED",
             Self::OfferDeleted => "OFFER_DELETED",
+            Self::Withdrawn => "WITHDRAWN",
+            Self::Appealed => "APPEALED",
+            Self::Deleted => "DELETED",
         }
     }
 }

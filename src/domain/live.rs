@@ -61,6 +61,8 @@ pub enum Interest {
     },
     /// Changes to one place.
     Place(i32),
+    /// Every change, whatever the place's publication (the review queue's admins).
+    Everything,
 }
 
 struct Subscriber {
@@ -95,6 +97,7 @@ impl Registry {
                     }
                 }
             }
+            Interest::Everything => forget(&mut self.wide),
             Interest::Area { .. } if subscriber.cells.is_empty() => forget(&mut self.wide),
             Interest::Area { .. } => {
                 for cell in subscriber.cells {
@@ -147,7 +150,7 @@ impl Hub {
         let overflowed = Arc::new(AtomicBool::new(false));
         let cells = match interest {
             Interest::Area { centre, radius } => cells_covering(centre, radius).unwrap_or_default(),
-            Interest::Place(_) => Vec::new(),
+            Interest::Place(_) | Interest::Everything => Vec::new(),
         };
         let mut registry = self
             .registry
@@ -157,6 +160,7 @@ impl Hub {
         registry.next_id += 1;
         match interest {
             Interest::Place(place_id) => registry.by_place.entry(place_id).or_default().push(id),
+            Interest::Everything => registry.wide.push(id),
             Interest::Area { .. } if cells.is_empty() => registry.wide.push(id),
             Interest::Area { .. } => {
                 for cell in &cells {

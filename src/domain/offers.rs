@@ -8,8 +8,8 @@ use entity::{
     place_history::FieldChange,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, TransactionTrait, TryIntoModel,
 };
 
 use super::{
@@ -17,11 +17,12 @@ use super::{
     geo::Point,
     history::{self, Action, change},
     hours::check_instant,
-    places, validate,
+    paging::{Page, read_page},
+    validate,
     version::ExpectedVersion,
 };
 use crate::{
-    auth::{Viewer, policy},
+    auth::{Identity, Viewer, policy},
     error::{AppError, AppResult},
 };
 
@@ -76,9 +77,17 @@ fn check_window(from: DateTime<Utc>, until: DateTime<Utc>) -> AppResult<()> {
     Ok(())
 }
 
-/// The place of an offer, if the viewer may manage it.
+/// The place of an offer, if the viewer may manage it. A place the viewer may not see is
+/// `NOT_FOUND` before anything else, so anonymous callers learn nothing about drafts.
 async fn managed_place(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<place::Model> {
-    let place = places::for_change(&domain.db, viewer, place_id).await?;
+    let place = place::Entity::find_by_id(place_id)
+        .filter(place::Column::DeletedAt.is_null())
+        .one(&domain.db)
+        .await?
+        .filter(|row| policy::can_see(viewer, row))
+        .ok_or_else(|| {
+            AppError::NotFound(format!("no place with this id is visible to you (id {place_id})"))
+        })?;
     policy::may_manage(viewer, &place)?;
     Ok(place)
 }
@@ -122,7 +131,12 @@ async fn touch_and_record(
 fn offer_changes(old: Option<&offer::Model>, new: Option<&offer::Model>) -> Vec<FieldChange> {
     let groups = |offer: &offer::Model| serde_json::to_string(&offer.groups.0).unwrap_or_default();
     [
-        change("offer.id", old.map(|o| o.id), new.map(|o| o.id)),
+        // Always present, so every entry names its offer (the API shows its global id).
+        Some(FieldChange {
+            field: "offer.id".to_owned(),
+            old: old.map(|o| o.id.to_string()),
+            new: new.map(|o| o.id.to_string()),
+        }),
         change(
             "offer.title",
             old.map(|o| o.title.clone()),
@@ -208,6 +222,13 @@ pub async fn update(
     check_window(from, until)?;
     row.valid_from = Set(from);
     row.valid_until = Set(until);
+    if !expected.matches(current.version) {
+        return Err(expected.conflict("offer", current.version));
+    }
+    // An edit that changes nothing keeps the version and writes no history.
+    if offer_changes(Some(&current), Some(&row.clone().try_into_model()?)).len() <= 1 {
+        return Ok(current);
+    }
     row.version = Set(expected.next());
     row.updated_at = Set(Utc::now());
     let txn = domain.db.begin().await?;
@@ -217,7 +238,11 @@ pub async fn update(
         .filter(offer::Column::DeletedAt.is_null());
     let result = expected.guard(update, offer::Column::Version).exec(&txn).await?;
     if result.rows_affected == 0 {
-        return Err(expected.conflict("offer", None));
+        let now_at = offer::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .map_or(current.version, |row| row.version);
+        return Err(expected.conflict("offer", now_at));
     }
     let updated = offer::Entity::find_by_id(id)
         .one(&txn)
@@ -282,4 +307,29 @@ pub async fn find(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Option
     let current = offer.valid_from <= now && now < offer.valid_until;
     let visible = (policy::can_see(viewer, &place) && current) || policy::may_manage(viewer, &place).is_ok();
     Ok(visible.then_some(offer))
+}
+
+/// The live offers of every place an account owns, expired and upcoming ones included,
+/// oldest first: a portal's offers page. Deleted places and offers are left out.
+pub async fn owned_by(
+    domain: &Domain,
+    owner: &Identity,
+    after: Option<i32>,
+    first: usize,
+) -> AppResult<Page<offer::Model>> {
+    let places = place::Entity::find()
+        .select_only()
+        .column(place::Column::Id)
+        .filter(place::Column::OwnerRole.eq(owner.role.claim()))
+        .filter(place::Column::OwnerSubject.eq(owner.subject.as_str()))
+        .filter(place::Column::DeletedAt.is_null())
+        .into_query();
+    let owned = offer::Entity::find()
+        .filter(offer::Column::PlaceId.in_subquery(places))
+        .filter(offer::Column::DeletedAt.is_null());
+    let page = owned
+        .clone()
+        .filter(offer::Column::Id.gt(after.unwrap_or(0)))
+        .order_by_asc(offer::Column::Id);
+    read_page(&domain.db, owned, page, first).await
 }

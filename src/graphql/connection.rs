@@ -54,7 +54,7 @@ pub fn paging<K>(
 /// The kinds of cursor, one per ordering. A cursor only resumes a connection of its kind.
 #[derive(Clone, Copy)]
 pub enum CursorKind {
-    /// Id order: `places`, `me.places`.
+    /// Id order: `places`, `me.places`, `me.offers`.
     Id,
     /// Newest first: `history`.
     History,

@@ -6,6 +6,7 @@ use super::{
     connection::{CursorKind, decode_id_cursor, id_cursor, paging},
     context::ContextExt,
     enums::{Role, WorkerGroup},
+    offers::{OfferConnection, offers_of},
     places::PlaceConnection,
     voice::{FavoriteConnection, favorites_of},
 };
@@ -51,6 +52,18 @@ impl Me {
         Ok(PlaceConnection::from_page(page, |listing| {
             id_cursor(CursorKind::Id, listing.place.id)
         }))
+    }
+
+    /// The offers of every place this account owns, expired and upcoming ones included,
+    /// oldest first: a portal's offers page.
+    #[graphql(complexity = "super::limits::connection_complexity(first, child_complexity)")]
+    async fn offers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many offers to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<OfferConnection> {
+        offers_of(ctx, &self.identity, first, after).await
     }
 
     /// The places you keep as favourites (`favoritePlace`), newest first. Only places

@@ -15,7 +15,8 @@ use super::owner_role_for;
 /// The network, compiled into the binary so a fresh start needs no file beside it.
 const FEICHENG: &str = include_str!("feicheng.toml");
 
-/// The groups a place or an offer serves when the data names none.
+/// The groups a place welcomes when the data names none. (An offer without groups is for
+/// every worker, group or not: its `groups` default to empty.)
 const ALL_GROUPS: [WorkerGroup; 7] = [
     WorkerGroup::DeliveryRider,
     WorkerGroup::Courier,
@@ -118,6 +119,9 @@ pub fn network(now: DateTime<Utc>) -> Vec<Seed> {
                 owner_role: Set(owner_role_for(spec.kind).to_owned()),
                 follows_work_calendar: Set(spec.follows_work_calendar),
                 publication: Set(Publication::Published),
+                // Published as approved where it stands: moves are measured from here.
+                approved_latitude: Set(Some(spec.lat)),
+                approved_longitude: Set(Some(spec.lng)),
                 version: Set(1),
                 created_at: Set(now),
                 updated_at: Set(now),

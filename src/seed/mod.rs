@@ -6,8 +6,8 @@ pub mod synthetic;
 use entity::place::PlaceKind;
 use entity::{offer, place};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 /// Rows per INSERT: well under PostgreSQL's 65,535 and SQLite's 32,766 bound parameters.
@@ -21,20 +21,34 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool>
     let now = chrono::Utc::now();
     let network = demo::network(now);
     let txn = db.begin().await?;
+    let before: Option<i32> = place::Entity::find()
+        .select_only()
+        .column_as(place::Column::Id.max(), "last")
+        .into_tuple()
+        .one(&txn)
+        .await?
+        .flatten();
     insert_all(
         &txn,
         network.iter().map(|seed| seed.place.clone()).collect(),
         |_| {},
     )
     .await?;
-    // The database was empty, so ids follow the data file's order.
+    // One multi-row INSERT numbers its rows in the data file's order. Another instance
+    // seeding at the same moment shows as more rows than ours: it won, so this one stops.
     let ids = place::Entity::find()
         .select_only()
         .column(place::Column::Id)
+        .filter(place::Column::Id.gt(before.unwrap_or(0)))
         .order_by_asc(place::Column::Id)
         .into_tuple::<i32>()
         .all(&txn)
         .await?;
+    if ids.len() != network.len() {
+        txn.rollback().await?;
+        tracing::info!("another instance loaded the demo network first");
+        return Ok(false);
+    }
     let offers: Vec<offer::ActiveModel> = network
         .iter()
         .zip(ids)

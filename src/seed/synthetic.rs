@@ -161,6 +161,9 @@ fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) 
         owner_subject: Set("synthetic".to_owned()),
         owner_role: Set(super::owner_role_for(kind).to_owned()),
         publication: Set(Publication::Published),
+        // Published as approved where it stands: moves are measured from here.
+        approved_latitude: Set(Some(point.lat)),
+        approved_longitude: Set(Some(point.lng)),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

@@ -18,6 +18,7 @@ mod nearby;
 mod offers;
 mod operations;
 mod places;
+mod portal;
 mod ratings;
 mod reports;
 mod reviews;

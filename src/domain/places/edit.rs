@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use entity::place::{self, Amenities, Amenity, PlaceKind, Publication, WorkerGroup, WorkerGroups};
+use entity::{
+    place::{self, Amenities, Amenity, PlaceKind, Publication, WorkerGroup, WorkerGroups},
+    place_history::FieldChange,
+};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
 
 use super::{
     read::listings,
-    write::{Change, Guard, for_change, save},
+    write::{Change, Guard, clear_status, for_change, save},
 };
 use crate::{
     auth::{Role, Viewer, policy},
@@ -138,7 +141,11 @@ pub async fn create(domain: &Domain, viewer: &Viewer, new: NewPlace) -> AppResul
     };
     let txn = domain.db.begin().await?;
     let created = row.insert(&txn).await?;
-    let fields = history::diff_places(&blank_like(&created), &created);
+    // A creation has no old values: each field set is listed with its new value only.
+    let fields = history::diff_places(&blank_like(&created), &created)
+        .into_iter()
+        .map(|field| FieldChange { old: None, ..field })
+        .collect();
     history::record(&txn, created.id, viewer, Action::Created, fields, None).await?;
     change_log::append_place(&txn, created.id, &[location]).await?;
     txn.commit().await?;
@@ -231,6 +238,7 @@ pub async fn update(
     if needs_review {
         row.publication = Set(Publication::PendingReview);
         row.submitted_at = Set(Some(Utc::now()));
+        clear_status(&mut row);
     }
     let reason = needs_review.then(|| {
         if kind_changed {

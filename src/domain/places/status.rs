@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use entity::place::{self, StatusState};
+use entity::place::{self, Publication, StatusState};
 use sea_orm::ActiveValue::Set;
 
 use super::write::{Change, Guard, for_change, save};
@@ -36,6 +36,11 @@ pub async fn set_status(
 ) -> AppResult<Arc<Listing>> {
     let current = for_change(&domain.db, viewer, id).await?;
     policy::may_manage(viewer, &current)?;
+    if current.publication != Publication::Published {
+        return Err(AppError::bad_input(
+            "a live status is shown only while the place is PUBLISHED: set it once an admin has approved the place",
+        ));
+    }
     let rules = &domain.rules;
     let minutes = status.expires_in_minutes.unwrap_or(rules.status_default_minutes);
     if minutes < 1 || minutes > rules.status_max_minutes {

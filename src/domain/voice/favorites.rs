@@ -104,7 +104,7 @@ fn published(account: &Account) -> sea_orm::Select<favorite::Entity> {
 pub struct Favorite {
     /// The favourite's own id, for paging.
     pub id: i32,
-    /// The place as the directory holds it.
+    /// The place, from the directory (or read from the database when not yet there).
     pub listing: Arc<Listing>,
 }
 

@@ -168,6 +168,25 @@ impl PlaceSubscription {
     }
 }
 
+#[derive(Default)]
+/// The review queue for admins, live.
+pub struct ReviewQueueSubscription;
+
+#[Subscription]
+impl ReviewQueueSubscription {
+    /// The review queue as it changes, for admins: ENTERED when a place is submitted,
+    /// appealed or sent back to review by an edit; UPDATED when a waiting place changes;
+    /// LEFT (place null) when it is approved, rejected, withdrawn or deleted.
+    async fn review_queue_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<PlaceChange>> + use<>> {
+        let viewer = ctx.viewer().clone();
+        let watch = places::watch_review_queue(ctx.domain(), &viewer).await.extend()?;
+        Ok(changes_of(watch, &viewer))
+    }
+}
+
 /// The stream of a watch, ending with an error when the token expires or the subscriber
 /// falls too far behind.
 fn changes_of(watch: Watch, viewer: &Viewer) -> impl Stream<Item = Result<PlaceChange>> + use<> {

@@ -41,6 +41,15 @@ pub(super) async fn published(app: &TestApp) -> Value {
     id
 }
 
+/// A place an admin published and then suspended.
+pub(super) async fn suspended(app: &TestApp) -> Value {
+    let id = published(app).await;
+    let suspend =
+        "mutation P($id: ID!) { suspendPlace(input: { id: $id, reason: \"投诉核实中\" }) { place { id } } }";
+    as_user(app, Role::Admin, "city-admin", suspend, json!({ "id": id })).await;
+    id
+}
+
 pub(super) async fn offer(app: &TestApp) -> Value {
     let (place, _) = merchant_01_place(app).await;
     let create = "mutation C($input: CreateOfferInput!) { createOffer(input: $input) { offer { id } } }";

@@ -4,7 +4,7 @@
 
 mod fixtures;
 
-use fixtures::{draft, offer, open_report, pending, published, review_by};
+use fixtures::{draft, offer, open_report, pending, published, review_by, suspended};
 use serde_json::{Value, json};
 use yizhan::auth::Role;
 
@@ -50,7 +50,7 @@ const WORKER_ONLY: Row = [UNAUTH, OK, FORBID, FORBID, FORBID, FORBID];
 
 /// (operation, expected outcomes). Mutation rows start with the mutation's name; field rows
 /// with `Type.field`; query rows with `Query.field`.
-const MATRIX: [(&str, Row); 30] = [
+const MATRIX: [(&str, Row); 34] = [
     //                               anonymous worker  owner  other   operator admin
     (
         "createPlace (merchant kind)",
@@ -66,6 +66,9 @@ const MATRIX: [(&str, Row); 30] = [
     ("approvePlace", ADMIN_ONLY),
     ("rejectPlace", ADMIN_ONLY),
     ("suspendPlace", ADMIN_ONLY),
+    ("withdrawPlace", OWNER_OR_ADMIN_UNPUBLISHED),
+    ("appealPlace", OWNER_OR_ADMIN_UNPUBLISHED),
+    ("deletePlace", OWNER_OR_ADMIN_UNPUBLISHED),
     ("setPlaceStatus", OWNER_OR_ADMIN),
     ("createOffer", OWNER_OR_ADMIN),
     ("updateOffer", OWNER_OR_ADMIN),
@@ -74,6 +77,7 @@ const MATRIX: [(&str, Row); 30] = [
     ("Place.ownerSubject", OWNER_OR_ADMIN),
     ("Place.ownerRole", OWNER_OR_ADMIN),
     ("Place.reviewNote", OWNER_OR_ADMIN),
+    ("Place.submittedAt", OWNER_OR_ADMIN),
     ("Place.history", OWNER_OR_ADMIN),
     ("Place.offers (includeUpcoming)", OWNER_OR_ADMIN),
     ("Query.reviewQueue", ADMIN_ONLY),
@@ -92,7 +96,14 @@ const MATRIX: [(&str, Row); 30] = [
 ];
 
 /// Owner-only fields of `Place`: anonymous callers are refused them, and only them.
-const OWNER_ONLY_PLACE_FIELDS: [&str; 5] = ["ownerSubject", "ownerRole", "reviewNote", "history", "reports"];
+const OWNER_ONLY_PLACE_FIELDS: [&str; 6] = [
+    "ownerSubject",
+    "ownerRole",
+    "reviewNote",
+    "submittedAt",
+    "history",
+    "reports",
+];
 
 fn token(app: &TestApp, caller: Caller) -> Option<String> {
     match caller {
@@ -148,6 +159,22 @@ async fn attempt(app: &TestApp, operation: &str, caller: Caller) -> String {
         "suspendPlace" => (
             "mutation P($id: ID!) { suspendPlace(input: { id: $id, reason: \"投诉核实中\" }) { place { id } } }",
             json!({ "id": published(app).await }),
+        ),
+        "withdrawPlace" => (
+            "mutation W($id: ID!) { withdrawPlace(input: { id: $id }) { place { id } } }",
+            json!({ "id": pending(app).await }),
+        ),
+        "appealPlace" => (
+            "mutation A($id: ID!) { appealPlace(input: { id: $id, note: \"已整改\" }) { place { id } } }",
+            json!({ "id": suspended(app).await }),
+        ),
+        "deletePlace" => (
+            "mutation D($id: ID!) { deletePlace(input: { id: $id }) { deletedId } }",
+            json!({ "id": draft(app).await }),
+        ),
+        "Place.submittedAt" => (
+            "query P($id: ID!) { place(id: $id) { submittedAt } }",
+            json!({ "id": place }),
         ),
         "setPlaceStatus" => (
             "mutation St($id: ID!) { setPlaceStatus(input: { id: $id, state: BUSY }) { place { id } } }",

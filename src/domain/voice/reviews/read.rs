@@ -26,7 +26,7 @@ pub(super) fn may_read(viewer: &Viewer, row: &review::Model, place: &place::Mode
         && (row.hidden_at.is_none() || author || viewer.is_admin())
 }
 
-/// A review and its place, if the viewer may read it.
+/// A review, if the viewer may read it (and the place it is about).
 pub async fn find(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Option<ReviewView>> {
     let Some(row) = review::Entity::find_by_id(id).one(&domain.db).await? else {
         return Ok(None);
