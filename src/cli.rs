@@ -24,7 +24,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve GraphQL on YIZHAN_LISTEN (the default command).
+    /// Serve GraphQL on `YIZHAN_LISTEN` (the default command).
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
@@ -41,10 +41,10 @@ enum Command {
         /// The account id (`sub` claim).
         #[arg(long)]
         sub: String,
-        /// A worker's group, such as DELIVERY_RIDER.
+        /// A worker's group, such as `DELIVERY_RIDER`.
         #[arg(long, value_parser = parse_group)]
         group: Option<WorkerGroup>,
-        /// With YIZHAN_TRUST_FILE: the issuer (its `issuer` entry) to sign as; it needs a
+        /// With `YIZHAN_TRUST_FILE`: the issuer (its `issuer` entry) to sign as; it needs a
         /// secret and may grant only its roles.
         #[arg(long)]
         issuer: Option<String>,
@@ -86,6 +86,7 @@ fn parse_ttl(value: &str) -> Result<Duration, String> {
 }
 
 impl Cli {
+    /// Runs the command the arguments name.
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => app::App::build(Config::from_env()?).await?.run().await,

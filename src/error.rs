@@ -5,21 +5,38 @@ use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
 use sea_orm::{DbErr, SqlErr};
 
+/// What every fallible domain, auth and GraphQL function returns.
 pub type AppResult<T> = Result<T, AppError>;
 
 #[derive(Debug, thiserror::Error)]
+/// Every way a request can be refused or fail; each maps to one code and one HTTP status.
 pub enum AppError {
     #[error("{0}")]
+    /// `NOT_FOUND`: nothing with this id is visible to the caller.
     NotFound(String),
     #[error("{0}")]
+    /// `UNAUTHENTICATED`: a token is needed, or the one sent is not valid.
     Unauthenticated(String),
     #[error("{0}")]
+    /// `FORBIDDEN`: the caller may not do this.
     Forbidden(String),
     #[error("{0}")]
+    /// `BAD_USER_INPUT`: the input breaks a rule; nothing changed.
     BadUserInput(String),
     #[error("{0}")]
+    /// `CONFLICT`: someone changed it first; read it again.
     Conflict(String),
+    /// `CONFLICT` for an edit made from an older version: `extensions.currentVersion`
+    /// says which version to read, so a portal can show that someone else edited it.
+    #[error("{message}")]
+    StaleVersion {
+        /// What to tell the caller.
+        message: String,
+        /// The version the record is at now.
+        current_version: i32,
+    },
     #[error("{0}")]
+    /// `RATE_LIMITED`: too many requests; retry later.
     RateLimited(String),
     /// A sync cursor the change log no longer covers: the app downloads its area again.
     #[error("{0}")]
@@ -52,21 +69,24 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A `BAD_USER_INPUT` refusal with this message.
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::BadUserInput(message.into())
     }
 
+    /// An `INTERNAL` failure; the cause is logged, never shown.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self::Internal(cause.into())
     }
 
+    /// The `extensions.code` of this error.
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::BadUserInput(_) => "BAD_USER_INPUT",
-            Self::Conflict(_) => "CONFLICT",
+            Self::Conflict(_) | Self::StaleVersion { .. } => "CONFLICT",
             Self::RateLimited(_) => "RATE_LIMITED",
             Self::ResyncRequired(_) => "RESYNC_REQUIRED",
             Self::NotAcceptable(_)
@@ -86,7 +106,7 @@ impl AppError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::BadUserInput(_) => StatusCode::BAD_REQUEST,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::StaleVersion { .. } => StatusCode::CONFLICT,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::ResyncRequired(_) => StatusCode::GONE,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
@@ -119,8 +139,16 @@ pub const DOCUMENT_ERROR_CODE: &str = "BAD_USER_INPUT";
 impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
         let code = self.code();
-        async_graphql::Error::new(self.public_message())
-            .extend_with(|_, extensions| extensions.set("code", code))
+        let current_version = match self {
+            Self::StaleVersion { current_version, .. } => Some(*current_version),
+            _ => None,
+        };
+        async_graphql::Error::new(self.public_message()).extend_with(|_, extensions| {
+            extensions.set("code", code);
+            if let Some(version) = current_version {
+                extensions.set("currentVersion", version);
+            }
+        })
     }
 }
 

@@ -1,5 +1,7 @@
 //! yizhan (驿站): the GraphQL backend of a city's new-worker friendly network.
 
+#![warn(missing_docs)]
+
 /// The HTTP application: connect, migrate, load, bind and serve.
 pub mod app;
 /// Who is calling: viewers, token verification and the authorization policy.

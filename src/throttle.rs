@@ -33,7 +33,9 @@ pub struct RateLimits {
 /// Who a budget belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Caller {
+    /// An authenticated account, by role and subject.
     Account(String),
+    /// An anonymous caller, by address.
     Address(IpAddr),
 }
 
@@ -46,7 +48,9 @@ pub struct Throttle {
 
 /// A refusal: the error and how long to wait.
 pub struct Refused {
+    /// The `RATE_LIMITED` refusal.
     pub error: AppError,
+    /// How long until the caller may try again.
     pub retry_after: Duration,
 }
 
@@ -55,6 +59,7 @@ fn quota(per_minute: u32) -> Quota {
 }
 
 impl Throttle {
+    /// The limiters for these limits.
     pub fn new(limits: &RateLimits) -> Arc<Self> {
         Arc::new(Self {
             reads: DefaultKeyedRateLimiter::dashmap(quota(limits.reads_per_minute)),

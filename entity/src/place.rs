@@ -60,6 +60,10 @@ pub struct Model {
     pub approved_latitude: Option<f64>,
     #[sea_orm(nullable)]
     pub approved_longitude: Option<f64>,
+    /// When its owner deleted the listing (only ever-unpublished ones can be); the row
+    /// stays for its history, and every list leaves it out.
+    #[sea_orm(nullable)]
+    pub deleted_at: Option<ChronoDateTimeUtc>,
     /// The change-log position of the place's latest change: which of two reads of the
     /// place is newer, decided by the database's commit order, never by a clock.
     pub log_position: i64,

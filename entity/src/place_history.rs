@@ -12,7 +12,7 @@ pub struct Model {
     pub place_id: i32,
     pub actor_subject: String,
     pub actor_role: String,
-    /// What happened, such as UPDATED, APPROVED or OFFER_CREATED.
+    /// What happened, such as `UPDATED`, `APPROVED` or `OFFER_CREATED`.
     pub action: String,
     pub changes: FieldChanges,
     #[sea_orm(column_type = "Text", nullable)]

@@ -1,6 +1,6 @@
 //! The change log: one entry for every committed change that the directory or an app can
 //! see, in commit order. Written by hand per backend because its ordering rests on
-//! backend details (AUTOINCREMENT never reuses a position on SQLite; an identity column on
+//! backend details (`AUTOINCREMENT` never reuses a position on SQLite; an identity column on
 //! PostgreSQL), and the backfill gives every existing place an entry.
 
 use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};

@@ -8,45 +8,42 @@
 //! file, selected by `kid`.
 
 use std::{
-    collections::HashMap,
-    fmt,
     path::{Path, PathBuf},
-    sync::RwLock,
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, SystemTime},
 };
 
 use anyhow::{Context as _, bail};
 use entity::place::WorkerGroup;
-use jsonwebtoken::{
-    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
-    errors::ErrorKind,
-    jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm},
-};
+use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header, encode, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 
 use super::{
+    AuthSettings,
+    keys::{Jwks, Keys, read_or_create_dev_secret, read_public_key, shared},
     trust::{self, IssuerSpec, KeySource},
     viewer::{Identity, Role},
 };
 use crate::error::{AppError, AppResult};
-
-/// How often a JWKS file is checked for rotation at most.
-const JWKS_RECHECK: Duration = Duration::from_secs(1);
 
 const EVERY_ROLE: [Role; 4] = [Role::Worker, Role::Merchant, Role::Operator, Role::Admin];
 
 /// The claims yizhan reads. Unknown claims are ignored.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
+    /// The account's subject, unique within its issuer.
     pub sub: String,
+    /// `worker`, `merchant`, `operator` or `admin`.
     pub role: String,
+    /// The worker group of a worker, such as `DELIVERY_RIDER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// Required; optional here only so its absence is reported as such.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<u64>,
+    /// The issuer, which the trust file uses to choose the key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// The audience or audiences the token is meant for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<Audience>,
 }
@@ -55,7 +52,9 @@ pub struct Claims {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Audience {
+    /// A single audience.
     One(String),
+    /// Several audiences; the token is good for any of them.
     Many(Vec<String>),
 }
 
@@ -64,18 +63,6 @@ pub enum Audience {
 struct Unverified {
     #[serde(default)]
     iss: Option<serde_json::Value>,
-}
-
-enum Keys {
-    Shared {
-        decoding: DecodingKey,
-        encoding: EncodingKey,
-    },
-    Public {
-        decoding: DecodingKey,
-        algorithm: Algorithm,
-    },
-    Jwks(Jwks),
 }
 
 /// One source of tokens: its key, the `iss` and `aud` its tokens must carry, and the roles
@@ -94,47 +81,6 @@ enum Issuers {
     Single(Issuer),
     /// The trust file: the token's `iss` picks one.
     Trusted(Vec<Issuer>),
-}
-
-/// How tokens are checked: the trust file or at most one key source, the claims to insist
-/// on, and where a development secret lives when no key is configured.
-#[derive(Clone)]
-pub struct AuthSettings {
-    /// The trust file: every issuer with its key, audience and roles.
-    pub trust_file: Option<PathBuf>,
-    /// A shared HS256 secret.
-    pub secret: Option<String>,
-    /// A PEM public key (RS256 or ES256).
-    pub public_key_file: Option<PathBuf>,
-    /// A JWKS file, re-read when it changes, for key rotation.
-    pub jwks_file: Option<PathBuf>,
-    /// The `iss` every token must carry, when set.
-    pub issuer: Option<String>,
-    /// The `aud` every token must carry, when set.
-    pub audience: Option<String>,
-    /// Clock skew tolerated on `exp`.
-    pub leeway: Duration,
-    /// Where the development secret is kept when no key is configured.
-    pub dev_secret_path: PathBuf,
-    /// True in production: a missing key stops the start instead of falling back to the
-    /// development secret.
-    pub key_required: bool,
-}
-
-impl fmt::Debug for AuthSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthSettings")
-            .field("trust_file", &self.trust_file)
-            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
-            .field("public_key_file", &self.public_key_file)
-            .field("jwks_file", &self.jwks_file)
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("leeway", &self.leeway)
-            .field("dev_secret_path", &self.dev_secret_path)
-            .field("key_required", &self.key_required)
-            .finish()
-    }
 }
 
 /// Verifies bearer tokens under one configuration.
@@ -405,13 +351,6 @@ fn names(issuers: &[Issuer]) -> String {
         .join(", ")
 }
 
-fn shared(secret: &[u8]) -> Keys {
-    Keys::Shared {
-        decoding: DecodingKey::from_secret(secret),
-        encoding: EncodingKey::from_secret(secret),
-    }
-}
-
 fn group_claim(group: WorkerGroup) -> String {
     serde_json::to_value(group)
         .ok()
@@ -447,144 +386,4 @@ fn identity_from(claims: Claims) -> Result<Identity, String> {
         group,
         expires_at,
     })
-}
-
-/// The development secret: read when its file exists (a damaged one is refused, never
-/// silently replaced: tokens already handed out would stop working), else created readable
-/// by its owner only.
-fn read_or_create_dev_secret(path: &Path) -> anyhow::Result<String> {
-    use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    match std::fs::read_to_string(path) {
-        Ok(secret) => {
-            let secret = secret.trim().to_owned();
-            if secret.len() < 32 {
-                bail!(
-                    "the development secret in {} is shorter than 32 characters; delete the file to \
-                     have a new one made (tokens signed with the old one stop working)",
-                    path.display()
-                );
-            }
-            return Ok(secret);
-        }
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-            return Err(error).with_context(|| format!("reading the development secret {}", path.display()));
-        }
-        Err(_) => {}
-    }
-    let secret: String = (0..48)
-        .map(|_| format!("{:x}", rand::random::<u8>() & 0xf))
-        .collect();
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating the development secret {}", path.display()))?;
-    file.write_all(secret.as_bytes())
-        .with_context(|| format!("writing the development secret to {}", path.display()))?;
-    Ok(secret)
-}
-
-/// Reads a PEM public key; `label` names the setting in errors.
-fn read_public_key(path: &Path, label: &str) -> anyhow::Result<(DecodingKey, Algorithm)> {
-    let pem = std::fs::read(path).with_context(|| format!("{label}: cannot read {}", path.display()))?;
-    if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
-        return Ok((key, Algorithm::RS256));
-    }
-    if let Ok(key) = DecodingKey::from_ec_pem(&pem) {
-        return Ok((key, Algorithm::ES256));
-    }
-    bail!(
-        "{label}: {} is neither an RSA nor a P-256 EC public key in PEM form",
-        path.display()
-    )
-}
-
-/// A JWKS file whose keys are re-read within a second of the file changing, so keys
-/// rotate without a restart.
-struct Jwks {
-    path: PathBuf,
-    /// The setting that names the file, for errors.
-    label: String,
-    state: RwLock<JwksState>,
-}
-
-struct JwksState {
-    modified: Option<SystemTime>,
-    checked: Instant,
-    keys: KeysByKid,
-}
-
-type KeysByKid = HashMap<String, (DecodingKey, Algorithm)>;
-
-impl Jwks {
-    fn load(path: PathBuf, label: String) -> anyhow::Result<Self> {
-        let (keys, modified) = read_jwks(&path, &label)?;
-        Ok(Self {
-            path,
-            label,
-            state: RwLock::new(JwksState {
-                modified,
-                checked: Instant::now(),
-                keys,
-            }),
-        })
-    }
-
-    fn key(&self, kid: &str) -> Option<(DecodingKey, Algorithm)> {
-        self.refresh_if_due();
-        let state = self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        state.keys.get(kid).cloned()
-    }
-
-    fn refresh_if_due(&self) {
-        {
-            let state = self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-            if state.checked.elapsed() < JWKS_RECHECK {
-                return;
-            }
-        }
-        let mut state = self
-            .state
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        state.checked = Instant::now();
-        let modified = std::fs::metadata(&self.path)
-            .and_then(|meta| meta.modified())
-            .ok();
-        if modified == state.modified {
-            return;
-        }
-        // A file caught half-written keeps the old keys until the next check.
-        match read_jwks(&self.path, &self.label) {
-            Ok((keys, modified)) => {
-                tracing::info!(path = %self.path.display(), keys = keys.len(), "reloaded JWKS");
-                state.keys = keys;
-                state.modified = modified;
-            }
-            Err(error) => tracing::warn!(path = %self.path.display(), %error, "keeping the previous JWKS"),
-        }
-    }
-}
-
-fn read_jwks(path: &Path, label: &str) -> anyhow::Result<(KeysByKid, Option<SystemTime>)> {
-    let modified = std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("{label}: cannot read {}", path.display()))?;
-    let set: JwkSet = serde_json::from_str(&text)
-        .with_context(|| format!("{label}: {} is not a JWKS document", path.display()))?;
-    let mut keys = HashMap::new();
-    for jwk in &set.keys {
-        let Some(kid) = jwk.common.key_id.clone() else {
-            bail!("{label}: every key needs a kid");
-        };
-        let algorithm = match (&jwk.algorithm, jwk.common.key_algorithm) {
-            (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Algorithm::RS256,
-            (AlgorithmParameters::EllipticCurve(_), None | Some(KeyAlgorithm::ES256)) => Algorithm::ES256,
-            _ => bail!("{label}: key {kid} must be an RS256 or ES256 key"),
-        };
-        let key = DecodingKey::from_jwk(jwk).with_context(|| format!("{label}: key {kid} is malformed"))?;
-        keys.insert(kid, (key, algorithm));
-    }
-    Ok((keys, modified))
 }

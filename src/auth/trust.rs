@@ -22,20 +22,28 @@ use serde::Deserialize;
 
 use super::viewer::Role;
 
+/// The setting that names the trust file.
 pub const VARIABLE: &str = "YIZHAN_TRUST_FILE";
 
 /// Where an issuer's verification key comes from.
 pub enum KeySource {
+    /// A shared HS256 secret, written in the file.
     Secret(String),
+    /// A PEM public key (RS256 or ES256) in this file.
     PublicKeyFile(PathBuf),
+    /// A JWKS file, re-read when it changes.
     JwksFile(PathBuf),
 }
 
 /// One trusted issuer, checked and ready for the authenticator.
 pub struct IssuerSpec {
+    /// The `iss` its tokens carry, which picks this entry.
     pub issuer: String,
+    /// The key that checks its tokens.
     pub key: KeySource,
+    /// The `aud` its tokens must carry, when set.
     pub audience: Option<String>,
+    /// The roles its tokens may grant; a token claiming another is refused.
     pub roles: Vec<Role>,
 }
 

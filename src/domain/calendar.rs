@@ -22,8 +22,11 @@ pub const DEFAULT_MAKEUP_WEEKDAY: Weekday = Weekday::Mon;
 /// One day of the calendar.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CalendarDay {
+    /// The day.
     pub date: NaiveDate,
+    /// A public holiday, or a make-up working day (调休).
     pub kind: CalendarDayKind,
+    /// The holiday's name, such as 国庆节.
     pub name: String,
     /// For a make-up working day: whose hours apply.
     pub as_weekday: Option<Weekday>,
@@ -38,6 +41,7 @@ pub struct WorkCalendar {
 }
 
 impl WorkCalendar {
+    /// A calendar of these days, in date order.
     pub fn from_days(mut days: Vec<CalendarDay>) -> Self {
         days.sort_by_key(|day| day.date);
         let mut holidays = CompactCalendar::default();
@@ -64,6 +68,7 @@ impl WorkCalendar {
         self.holidays.clone()
     }
 
+    /// Whether `date` is a public holiday (`PH` in opening hours).
     pub fn is_holiday(&self, date: NaiveDate) -> bool {
         self.holidays.contains(date)
     }
@@ -73,6 +78,7 @@ impl WorkCalendar {
         self.workdays.get(&date).copied()
     }
 
+    /// Every day of the calendar, in date order.
     pub fn days(&self) -> &[CalendarDay] {
         &self.days
     }

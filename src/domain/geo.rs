@@ -12,7 +12,9 @@ pub const MAX_RADIUS_METERS: f64 = 50_000.0;
 /// A WGS-84 position in degrees: what yizhan stores and computes with.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Point {
+    /// Latitude in degrees, north positive.
     pub lat: f64,
+    /// Longitude in degrees, east positive.
     pub lng: f64,
 }
 
@@ -72,13 +74,18 @@ impl Point {
 /// A rectangle places must lie in, when the city sets one.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ServiceArea {
+    /// The southern edge, in degrees of latitude.
     pub south: f64,
+    /// The western edge, in degrees of longitude.
     pub west: f64,
+    /// The northern edge, in degrees of latitude.
     pub north: f64,
+    /// The eastern edge, in degrees of longitude.
     pub east: f64,
 }
 
 impl ServiceArea {
+    /// Whether `point` lies inside, edges included.
     pub fn contains(self, point: Point) -> bool {
         (self.south..=self.north).contains(&point.lat) && (self.west..=self.east).contains(&point.lng)
     }
@@ -121,8 +128,11 @@ impl std::str::FromStr for ServiceArea {
 /// How a worker travels to a place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TravelMode {
+    /// On foot.
     Walk,
+    /// By electric bike, as most riders travel.
     Ebike,
+    /// By car or truck.
     Car,
 }
 
@@ -132,9 +142,13 @@ pub enum TravelMode {
 /// detour factor of 1.4 gives 536 m.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TravelSpeeds {
+    /// Walking speed in km/h.
     pub walk_kmh: f64,
+    /// E-bike speed in km/h.
     pub ebike_kmh: f64,
+    /// Driving speed in km/h.
     pub car_kmh: f64,
+    /// How much longer the road is than the straight line (1.3 means 30 % longer).
     pub detour_factor: f64,
 }
 
@@ -150,6 +164,7 @@ impl Default for TravelSpeeds {
 }
 
 impl TravelSpeeds {
+    /// The speeds, or what is wrong with them (each must be positive and finite).
     pub fn validated(self) -> Result<Self, String> {
         let speeds = [self.walk_kmh, self.ebike_kmh, self.car_kmh];
         if speeds.iter().any(|speed| !speed.is_finite() || *speed <= 0.0) {
@@ -184,8 +199,15 @@ impl TravelSpeeds {
 /// The radius of a search: a distance, or a travel time by some mode.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Within {
+    /// Within this many metres as the crow flies.
     Meters(f64),
-    Minutes { minutes: f64, mode: TravelMode },
+    /// Within this many minutes of travel by `mode`.
+    Minutes {
+        /// How long the trip may take.
+        minutes: f64,
+        /// How the worker travels.
+        mode: TravelMode,
+    },
 }
 
 impl Within {

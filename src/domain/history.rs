@@ -23,21 +23,39 @@ use crate::{
 /// What happened to a place, as recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// The place was created as a draft.
     Created,
+    /// Its owner edited it.
     Updated,
+    /// An admin gave it to another account.
     Transferred,
+    /// Its owner asked for review.
     Submitted,
+    /// An admin published it.
     Approved,
+    /// An admin returned it with a reason.
     Rejected,
+    /// An admin took it down with a reason.
     Suspended,
+    /// Its live status was set.
     StatusSet,
+    /// An offer was added.
     OfferCreated,
+    /// An offer was edited.
     OfferUpdated,
+    /// An offer was removed.
     OfferDeleted,
+    /// Its owner took it back from review to edit it.
+    Withdrawn,
+    /// Its owner asked for a suspension to be reviewed again, with a note.
+    Appealed,
+    /// Its owner deleted it before it was ever published.
+    Deleted,
 }
 
 impl Action {
-    pub const ALL: [Self; 11] = [
+    /// Every action, for filters and the schema's enum.
+    pub const ALL: [Self; 14] = [
         Self::Created,
         Self::Updated,
         Self::Transferred,
@@ -49,12 +67,17 @@ impl Action {
         Self::OfferCreated,
         Self::OfferUpdated,
         Self::OfferDeleted,
+        Self::Withdrawn,
+        Self::Appealed,
+        Self::Deleted,
     ];
 
+    /// The action stored under `name`.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|action| action.as_str() == name)
     }
 
+    /// The name the history stores and the API shows.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "CREATED",
@@ -68,6 +91,9 @@ impl Action {
             Self::OfferCreated => "OFFER_CREATED",
             Self::OfferUpdated => "OFFER_UPDATED",
             Self::OfferDeleted => "OFFER_DELETED",
+            Self::Withdrawn => "WITHDRAWN",
+            Self::Appealed => "APPEALED",
+            Self::Deleted => "DELETED",
         }
     }
 }

@@ -60,7 +60,9 @@ impl std::fmt::Debug for Hours {
 /// An interval during which a place is open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Interval {
+    /// When it opens.
     pub opens: DateTime<Utc>,
+    /// When it closes.
     pub closes: DateTime<Utc>,
 }
 
@@ -193,6 +195,7 @@ impl Hours {
     }
 }
 
+/// An IANA time zone such as Asia/Shanghai, or `BAD_USER_INPUT`.
 pub fn parse_zone(zone: &str) -> AppResult<Tz> {
     zone.parse().map_err(|_| {
         AppError::bad_input(format!(

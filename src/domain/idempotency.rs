@@ -18,8 +18,11 @@ const ABANDONED_MINUTES: u32 = 10;
 /// A stored answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Answer {
+    /// The HTTP status of the first answer.
     pub status: u16,
+    /// Its media type.
     pub content_type: String,
+    /// Its body, replayed byte for byte.
     pub body: String,
 }
 

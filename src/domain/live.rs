@@ -39,6 +39,7 @@ fn cell_of(point: Point) -> Cell {
 pub struct ChangeEvent {
     /// The change log position of the change.
     pub position: i64,
+    /// The place that changed.
     pub place_id: i32,
     /// The published listing before the change, if it was published.
     pub before: Option<Arc<Listing>>,
@@ -52,9 +53,16 @@ pub struct ChangeEvent {
 #[derive(Clone, Copy, Debug)]
 pub enum Interest {
     /// Changes to published places within `radius` metres of `centre`, before or after.
-    Area { centre: Point, radius: f64 },
+    Area {
+        /// The middle of the watched circle.
+        centre: Point,
+        /// Its radius in metres.
+        radius: f64,
+    },
     /// Changes to one place.
     Place(i32),
+    /// Every change, whatever the place's publication (the review queue's admins).
+    Everything,
 }
 
 struct Subscriber {
@@ -89,6 +97,7 @@ impl Registry {
                     }
                 }
             }
+            Interest::Everything => forget(&mut self.wide),
             Interest::Area { .. } if subscriber.cells.is_empty() => forget(&mut self.wide),
             Interest::Area { .. } => {
                 for cell in subscriber.cells {
@@ -141,7 +150,7 @@ impl Hub {
         let overflowed = Arc::new(AtomicBool::new(false));
         let cells = match interest {
             Interest::Area { centre, radius } => cells_covering(centre, radius).unwrap_or_default(),
-            Interest::Place(_) => Vec::new(),
+            Interest::Place(_) | Interest::Everything => Vec::new(),
         };
         let mut registry = self
             .registry
@@ -151,6 +160,7 @@ impl Hub {
         registry.next_id += 1;
         match interest {
             Interest::Place(place_id) => registry.by_place.entry(place_id).or_default().push(id),
+            Interest::Everything => registry.wide.push(id),
             Interest::Area { .. } if cells.is_empty() => registry.wide.push(id),
             Interest::Area { .. } => {
                 for cell in &cells {
@@ -184,6 +194,7 @@ impl Hub {
             .len()
     }
 
+    /// Whether no subscriber is registered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -8,8 +8,8 @@ use entity::{
     place_history::FieldChange,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, TransactionTrait, TryIntoModel,
 };
 
 use super::{
@@ -17,11 +17,12 @@ use super::{
     geo::Point,
     history::{self, Action, change},
     hours::check_instant,
-    places, validate,
+    paging::{Page, read_page},
+    validate,
     version::ExpectedVersion,
 };
 use crate::{
-    auth::{Viewer, policy},
+    auth::{Identity, Viewer, policy},
     error::{AppError, AppResult},
 };
 
@@ -31,22 +32,34 @@ const MAX_WINDOW_DAYS: i64 = 366;
 /// An offer as its author describes it.
 #[derive(Clone, Debug)]
 pub struct NewOffer {
+    /// The place that offers it.
     pub place_id: i32,
+    /// A short title, such as 骑手套餐立减5元.
     pub title: String,
+    /// What a worker gets and how.
     pub description: String,
+    /// The worker groups it is for; every group when empty.
     pub groups: Vec<WorkerGroup>,
+    /// When it starts; now when omitted.
     pub valid_from: Option<DateTime<Utc>>,
+    /// When it ends.
     pub valid_until: DateTime<Utc>,
 }
 
 /// The fields an offer edit changes.
 #[derive(Clone, Debug, Default)]
 pub struct OfferChanges {
+    /// A new title.
     pub title: Option<String>,
+    /// A new description.
     pub description: Option<String>,
+    /// New groups; every group when empty.
     pub groups: Option<Vec<WorkerGroup>>,
+    /// A new start.
     pub valid_from: Option<DateTime<Utc>>,
+    /// A new end.
     pub valid_until: Option<DateTime<Utc>>,
+    /// The version the edit was made from; a stale one is a `CONFLICT`.
     pub expected_version: Option<i32>,
 }
 
@@ -64,9 +77,17 @@ fn check_window(from: DateTime<Utc>, until: DateTime<Utc>) -> AppResult<()> {
     Ok(())
 }
 
-/// The place of an offer, if the viewer may manage it.
+/// The place of an offer, if the viewer may manage it. A place the viewer may not see is
+/// `NOT_FOUND` before anything else, so anonymous callers learn nothing about drafts.
 async fn managed_place(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<place::Model> {
-    let place = places::for_change(&domain.db, viewer, place_id).await?;
+    let place = place::Entity::find_by_id(place_id)
+        .filter(place::Column::DeletedAt.is_null())
+        .one(&domain.db)
+        .await?
+        .filter(|row| policy::can_see(viewer, row))
+        .ok_or_else(|| {
+            AppError::NotFound(format!("no place with this id is visible to you (id {place_id})"))
+        })?;
     policy::may_manage(viewer, &place)?;
     Ok(place)
 }
@@ -110,7 +131,12 @@ async fn touch_and_record(
 fn offer_changes(old: Option<&offer::Model>, new: Option<&offer::Model>) -> Vec<FieldChange> {
     let groups = |offer: &offer::Model| serde_json::to_string(&offer.groups.0).unwrap_or_default();
     [
-        change("offer.id", old.map(|o| o.id), new.map(|o| o.id)),
+        // Always present, so every entry names its offer (the API shows its global id).
+        Some(FieldChange {
+            field: "offer.id".to_owned(),
+            old: old.map(|o| o.id.to_string()),
+            new: new.map(|o| o.id.to_string()),
+        }),
         change(
             "offer.title",
             old.map(|o| o.title.clone()),
@@ -138,6 +164,7 @@ fn offer_changes(old: Option<&offer::Model>, new: Option<&offer::Model>) -> Vec<
     .collect()
 }
 
+/// Adds an offer to a place the viewer manages.
 pub async fn create(domain: &Domain, viewer: &Viewer, new: NewOffer) -> AppResult<offer::Model> {
     let place = managed_place(domain, viewer, new.place_id).await?;
     let now = Utc::now();
@@ -171,6 +198,7 @@ pub async fn create(domain: &Domain, viewer: &Viewer, new: NewOffer) -> AppResul
     Ok(created)
 }
 
+/// Edits an offer of a place the viewer manages.
 pub async fn update(
     domain: &Domain,
     viewer: &Viewer,
@@ -194,6 +222,13 @@ pub async fn update(
     check_window(from, until)?;
     row.valid_from = Set(from);
     row.valid_until = Set(until);
+    if !expected.matches(current.version) {
+        return Err(expected.conflict("offer", current.version));
+    }
+    // An edit that changes nothing keeps the version and writes no history.
+    if offer_changes(Some(&current), Some(&row.clone().try_into_model()?)).len() <= 1 {
+        return Ok(current);
+    }
     row.version = Set(expected.next());
     row.updated_at = Set(Utc::now());
     let txn = domain.db.begin().await?;
@@ -203,7 +238,11 @@ pub async fn update(
         .filter(offer::Column::DeletedAt.is_null());
     let result = expected.guard(update, offer::Column::Version).exec(&txn).await?;
     if result.rows_affected == 0 {
-        return Err(expected.conflict("offer", None));
+        let now_at = offer::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .map_or(current.version, |row| row.version);
+        return Err(expected.conflict("offer", now_at));
     }
     let updated = offer::Entity::find_by_id(id)
         .one(&txn)
@@ -268,4 +307,29 @@ pub async fn find(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Option
     let current = offer.valid_from <= now && now < offer.valid_until;
     let visible = (policy::can_see(viewer, &place) && current) || policy::may_manage(viewer, &place).is_ok();
     Ok(visible.then_some(offer))
+}
+
+/// The live offers of every place an account owns, expired and upcoming ones included,
+/// oldest first: a portal's offers page. Deleted places and offers are left out.
+pub async fn owned_by(
+    domain: &Domain,
+    owner: &Identity,
+    after: Option<i32>,
+    first: usize,
+) -> AppResult<Page<offer::Model>> {
+    let places = place::Entity::find()
+        .select_only()
+        .column(place::Column::Id)
+        .filter(place::Column::OwnerRole.eq(owner.role.claim()))
+        .filter(place::Column::OwnerSubject.eq(owner.subject.as_str()))
+        .filter(place::Column::DeletedAt.is_null())
+        .into_query();
+    let owned = offer::Entity::find()
+        .filter(offer::Column::PlaceId.in_subquery(places))
+        .filter(offer::Column::DeletedAt.is_null());
+    let page = owned
+        .clone()
+        .filter(offer::Column::Id.gt(after.unwrap_or(0)))
+        .order_by_asc(offer::Column::Id);
+    read_page(&domain.db, owned, page, first).await
 }

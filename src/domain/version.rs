@@ -21,15 +21,19 @@ impl ExpectedVersion {
         update.filter(column.eq(self.0))
     }
 
-    /// The CONFLICT when no row was at the expected version; `seen` is the version last
-    /// read, when the caller knows one.
-    pub fn conflict(self, what: &str, seen: Option<i32>) -> AppError {
+    /// The `CONFLICT` for an edit from this version of a record now at `current`.
+    pub fn conflict(self, what: &str, current: i32) -> AppError {
         let expected = self.0;
-        let at = seen.map_or_else(String::new, |seen| {
-            format!(" (it is at version {} or later)", seen.max(self.next()))
-        });
-        AppError::Conflict(format!(
-            "the {what} changed since version {expected}{at}; read it again and reapply your edit"
-        ))
+        AppError::StaleVersion {
+            message: format!(
+                "the {what} changed since version {expected} (it is at version {current}); read it again and reapply your edit"
+            ),
+            current_version: current,
+        }
+    }
+
+    /// Whether an edit from this version may be applied to a record at `current`.
+    pub fn matches(self, current: i32) -> bool {
+        self.0 == current
     }
 }

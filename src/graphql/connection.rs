@@ -55,7 +55,7 @@ pub fn paging<K>(
 /// The kinds of cursor, one per ordering. A cursor only resumes a connection of its kind.
 #[derive(Clone, Copy)]
 pub enum CursorKind {
-    /// Id order: `places`, `me.places`.
+    /// Id order: `places`, `me.places`, `me.offers`.
     Id,
     /// Newest first: `history`.
     History,
@@ -127,10 +127,12 @@ fn number<T: std::str::FromStr>(text: &str) -> AppResult<T> {
     text.parse().map_err(|_| damaged())
 }
 
+/// The cursor of the item with `id` in a list of `kind`.
 pub fn id_cursor(kind: CursorKind, id: i32) -> String {
     encode(kind, &[id.to_string()])
 }
 
+/// The id a cursor of `kind` points after; `BAD_USER_INPUT` for a cursor of another list.
 pub fn decode_id_cursor(cursor: Option<&str>, kind: CursorKind) -> AppResult<Option<i32>> {
     cursor
         .map(|cursor| number(&decode(cursor, kind, 1)?[0]))
@@ -149,6 +151,7 @@ pub fn ranked_cursor(key: RankKey) -> String {
     )
 }
 
+/// The ranking key a search or `nearby` cursor points after.
 pub fn decode_ranked_cursor(cursor: Option<&str>) -> AppResult<Option<RankKey>> {
     cursor
         .map(|cursor| {
@@ -167,6 +170,7 @@ pub fn decode_ranked_cursor(cursor: Option<&str>) -> AppResult<Option<RankKey>> 
         .transpose()
 }
 
+/// The cursor of a place in the review queue.
 pub fn queue_cursor(key: QueueKey) -> String {
     encode(
         CursorKind::Queue,
@@ -180,6 +184,7 @@ pub fn queue_cursor(key: QueueKey) -> String {
     )
 }
 
+/// The queue position a review-queue cursor points after.
 pub fn decode_queue_cursor(cursor: Option<&str>) -> AppResult<Option<QueueKey>> {
     cursor
         .map(|cursor| {
@@ -204,6 +209,7 @@ pub fn sync_cursor(cursor: SyncCursor) -> String {
     encode(CursorKind::Sync, &parts)
 }
 
+/// Where a delta-sync cursor resumes.
 pub fn decode_sync_cursor(cursor: Option<&str>) -> AppResult<Option<SyncCursor>> {
     cursor
         .map(|cursor| {
@@ -224,6 +230,7 @@ pub fn decode_sync_cursor(cursor: Option<&str>) -> AppResult<Option<SyncCursor>>
         .transpose()
 }
 
+/// The cursor of a review, in the order of its page.
 pub fn review_cursor(key: ReviewKey) -> String {
     match key {
         ReviewKey::Newest { written_at, id } => encode(

@@ -195,6 +195,12 @@ pub enum HistoryAction {
     OfferUpdated,
     /// An offer was deleted.
     OfferDeleted,
+    /// The owner took the place back from review to edit it.
+    Withdrawn,
+    /// The owner appealed a suspension; the reason holds their note.
+    Appealed,
+    /// The owner deleted the place before it was ever published.
+    Deleted,
 }
 
 /// A day of the work calendar.

@@ -7,6 +7,7 @@ use entity::place_history;
 use super::{
     connection::{CursorKind, PageInfo, id_cursor},
     enums::HistoryAction,
+    ids::{NodeType, global_id},
 };
 use crate::domain::{history::Action, paging::Page};
 
@@ -14,6 +15,7 @@ use crate::domain::{history::Action, paging::Page};
 #[derive(SimpleObject)]
 pub struct FieldChange {
     /// The field, as named in the API (`openingHours`, `status.state`, `offer.title`…).
+    /// Entries about an offer always carry `offer.id`, the offer's global id.
     pub field: String,
     /// The value before, as text; null when it was empty.
     pub old_value: Option<String>,
@@ -64,6 +66,7 @@ fn action(name: &str) -> HistoryAction {
 }
 
 impl PlaceHistoryConnection {
+    /// The connection for a page of history entries.
     pub fn from_page(page: Page<place_history::Model>) -> Self {
         let edges: Vec<HistoryEdge> = page
             .items
@@ -80,10 +83,19 @@ impl PlaceHistoryConnection {
                         .changes
                         .0
                         .into_iter()
-                        .map(|change| FieldChange {
-                            field: change.field,
-                            old_value: change.old,
-                            new_value: change.new,
+                        .map(|change| {
+                            // Records are named by the ids the API gives them.
+                            let public = |value: Option<String>| match change.field.as_str() {
+                                "offer.id" => value
+                                    .and_then(|id| id.parse().ok())
+                                    .map(|id| global_id(NodeType::Offer, id).to_string()),
+                                _ => value,
+                            };
+                            FieldChange {
+                                old_value: public(change.old),
+                                new_value: public(change.new),
+                                field: change.field,
+                            }
                         })
                         .collect(),
                 },

@@ -7,9 +7,13 @@ use async_graphql::{
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
 };
 
+/// The most aliases one document may use.
 pub const MAX_ALIASES: usize = 30;
+/// The deepest selection one document may nest.
 pub const MAX_DEPTH: usize = 12;
+/// The largest complexity one operation may have.
 pub const MAX_COMPLEXITY: usize = 5_000;
+/// The most directives one field may carry.
 pub const MAX_DIRECTIVES: usize = 10;
 
 /// The complexity of a connection field: its page size times what each edge selects.

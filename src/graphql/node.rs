@@ -21,9 +21,13 @@ use crate::domain::{
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "The object's opaque global id."))]
 pub enum Node {
+    /// A place.
     Place(Place),
+    /// An offer.
     Offer(Offer),
+    /// A review.
     Review(Review),
+    /// A report about a place.
     PlaceReport(PlaceReport),
     Item(Item),
     Loan(Loan),

@@ -5,11 +5,61 @@ use chrono::{DateTime, Utc};
 use entity::offer;
 
 use super::{
+    connection::{CursorKind, PageInfo, decode_id_cursor, id_cursor, paging},
     context::ContextExt,
     enums::WorkerGroup,
     ids::{NodeType, decode, global_id},
 };
-use crate::domain::{directory::Listing, offers};
+use crate::{
+    auth::Identity,
+    domain::{directory::Listing, offers},
+};
+
+/// A page of offers.
+#[derive(SimpleObject)]
+pub struct OfferConnection {
+    /// The offers of this page, with their cursors.
+    pub edges: Vec<OfferEdge>,
+    /// Where this page sits.
+    pub page_info: PageInfo,
+    /// How many offers there are across every page.
+    pub total_count: i32,
+}
+
+/// An offer with the cursor to resume after it.
+#[derive(SimpleObject)]
+pub struct OfferEdge {
+    /// Pass as `after` to get the offers that follow this one.
+    pub cursor: String,
+    /// The offer.
+    pub node: Offer,
+}
+
+/// The offers of every place `owner` owns, oldest first.
+pub async fn offers_of(
+    ctx: &Context<'_>,
+    owner: &Identity,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<OfferConnection> {
+    let (first, after) = paging(first, after, |after| decode_id_cursor(after, CursorKind::Id))?;
+    let page = offers::owned_by(ctx.domain(), owner, after, first)
+        .await
+        .extend()?;
+    let edges: Vec<OfferEdge> = page
+        .items
+        .into_iter()
+        .map(|offer| OfferEdge {
+            cursor: id_cursor(CursorKind::Id, offer.id),
+            node: Offer::new(offer),
+        })
+        .collect();
+    Ok(OfferConnection {
+        page_info: PageInfo::of(&edges, |edge| &edge.cursor, page.has_next_page),
+        total_count: i32::try_from(page.total_count).unwrap_or(i32::MAX),
+        edges,
+    })
+}
 
 /// A perk a place offers workers: a rider discount, free hot water, a borrowed umbrella.
 pub struct Offer {
@@ -17,6 +67,7 @@ pub struct Offer {
 }
 
 impl Offer {
+    /// The API's view of an offer.
     pub fn new(offer: offer::Model) -> Self {
         Self { offer }
     }
@@ -135,6 +186,7 @@ fn groups(list: Vec<WorkerGroup>) -> Vec<entity::place::WorkerGroup> {
 }
 
 #[derive(Default)]
+/// Offer mutations: create, update and delete.
 pub struct OfferMutation;
 
 #[Object]

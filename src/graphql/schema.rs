@@ -32,7 +32,7 @@ pub struct Mutation(
 
 /// Every subscription of the API, over graphql-transport-ws on `/graphql/ws`.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(places::PlaceSubscription);
+pub struct Subscription(places::PlaceSubscription, places::ReviewQueueSubscription);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

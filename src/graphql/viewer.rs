@@ -6,6 +6,7 @@ use super::{
     connection::{CursorKind, decode_id_cursor, id_cursor, paging},
     context::ContextExt,
     enums::{Role, WorkerGroup},
+    offers::{OfferConnection, offers_of},
     places::PlaceConnection,
     stations::{LoanConnection, my_loans},
     voice::{FavoriteConnection, favorites_of},
@@ -54,6 +55,18 @@ impl Me {
         }))
     }
 
+    /// The offers of every place this account owns, expired and upcoming ones included,
+    /// oldest first: a portal's offers page.
+    #[graphql(complexity = "super::limits::connection_complexity(first, child_complexity)")]
+    async fn offers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many offers to return, 0 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
+    ) -> Result<OfferConnection> {
+        offers_of(ctx, &self.identity, first, after).await
+    }
+
     /// The places you keep as favourites (`favoritePlace`), newest first. Only places
     /// published now are listed: a suspended favourite returns once it is reinstated.
     /// Private to you; empty for accounts that are not workers.
@@ -88,6 +101,7 @@ impl Me {
 }
 
 #[derive(Default)]
+/// The `me` query.
 pub struct ViewerQuery;
 
 #[Object]

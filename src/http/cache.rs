@@ -1,4 +1,4 @@
-//! Cache headers: public answers to anonymous GETs carry an ETag and may be kept briefly
+//! Cache headers: public answers to anonymous GETs carry an `ETag` and may be kept briefly
 //! by shared caches (and revalidated with `If-None-Match`); everything else is private.
 
 use axum::{

@@ -25,7 +25,7 @@ pub enum MediaType {
 }
 
 impl MediaType {
-    /// The type to answer in; NOT_ACCEPTABLE when the client accepts neither.
+    /// The type to answer in; `NOT_ACCEPTABLE` when the client accepts neither.
     pub fn negotiate(headers: &HeaderMap) -> Result<Self, AppError> {
         let Some(accept) = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()) else {
             return Ok(Self::Json);

@@ -4,10 +4,11 @@ pub mod demo;
 pub mod items;
 pub mod synthetic;
 
+use entity::place::PlaceKind;
 use entity::{offer, place};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 
 /// Rows per INSERT: well under PostgreSQL's 65,535 and SQLite's 32,766 bound parameters.
@@ -19,14 +20,41 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> anyhow::Result<bool>
         return Ok(false);
     }
     let now = chrono::Utc::now();
+    let network = demo::network(now);
     let txn = db.begin().await?;
-    insert_all(&txn, demo::network(now), |_| {}).await?;
-    let merchants = place::Entity::find()
-        .filter(place::Column::OwnerSubject.starts_with("merchant-"))
+    let before: Option<i32> = place::Entity::find()
+        .select_only()
+        .column_as(place::Column::Id.max(), "last")
+        .into_tuple()
+        .one(&txn)
+        .await?
+        .flatten();
+    insert_all(
+        &txn,
+        network.iter().map(|seed| seed.place.clone()).collect(),
+        |_| {},
+    )
+    .await?;
+    // One multi-row INSERT numbers its rows in the data file's order. Another instance
+    // seeding at the same moment shows as more rows than ours: it won, so this one stops.
+    let ids = place::Entity::find()
+        .select_only()
+        .column(place::Column::Id)
+        .filter(place::Column::Id.gt(before.unwrap_or(0)))
         .order_by_asc(place::Column::Id)
+        .into_tuple::<i32>()
         .all(&txn)
         .await?;
-    let offers = demo::offers(&merchants, now);
+    if ids.len() != network.len() {
+        txn.rollback().await?;
+        tracing::info!("another instance loaded the demo network first");
+        return Ok(false);
+    }
+    let offers: Vec<offer::ActiveModel> = network
+        .iter()
+        .zip(ids)
+        .flat_map(|(seed, id)| seed.offers(id, now))
+        .collect();
     if !offers.is_empty() {
         offer::Entity::insert_many(offers).exec(&txn).await?;
     }
@@ -50,4 +78,13 @@ async fn insert_all(
         progress(inserted);
     }
     Ok(())
+}
+
+/// Merchants hold the merchant kinds, operators the stations.
+pub fn owner_role_for(kind: PlaceKind) -> &'static str {
+    if kind.is_merchant_kind() {
+        "merchant"
+    } else {
+        "operator"
+    }
 }

@@ -10,6 +10,7 @@ use sea_orm::{ActiveValue::Set, DatabaseConnection, TransactionTrait};
 
 use crate::domain::geo::Point;
 
+/// The centre synthetic cities spread around.
 pub const CENTER: Point = Point {
     lat: 36.18,
     lng: 116.77,
@@ -104,6 +105,24 @@ fn sample_kind(rng: &mut impl Rng) -> PlaceKind {
     PlaceKind::GridStation
 }
 
+/// The Chinese name of a kind, as used in generated place names.
+fn kind_label(kind: PlaceKind) -> &'static str {
+    match kind {
+        PlaceKind::PartyServiceCenter => "党群服务中心",
+        PlaceKind::GridStation => "网格驿站",
+        PlaceKind::UnionStation => "工会驿站",
+        PlaceKind::RiderStation => "骑手驿站",
+        PlaceKind::CityStation => "城市驿站",
+        PlaceKind::SanitationRestRoom => "环卫工人休息室",
+        PlaceKind::DriverStation => "司机驿站",
+        PlaceKind::FriendlyMerchant => "友好商家",
+        PlaceKind::RiderCanteen => "骑手食堂",
+        PlaceKind::RiderPharmacy => "骑手药堂",
+        PlaceKind::RiderClinic => "骑手医院",
+        PlaceKind::VolunteerHome => "志愿者之家",
+    }
+}
+
 fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) -> place::ActiveModel {
     let kind = sample_kind(rng);
     let point = sample_point(rng);
@@ -126,7 +145,7 @@ fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) 
     .collect();
     place::ActiveModel {
         kind: Set(kind),
-        name: Set(format!("合成{}{number}号", super::demo::kind_label(kind))),
+        name: Set(format!("合成{}{number}号", kind_label(kind))),
         address: Set(format!("合成城区第{}街{}号", number % 500 + 1, number % 97 + 1)),
         description: Set(None),
         latitude: Set(point.lat),
@@ -140,8 +159,11 @@ fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) 
             WorkerGroup::Courier,
         ])),
         owner_subject: Set("synthetic".to_owned()),
-        owner_role: Set(super::demo::owner_role_for(kind).to_owned()),
+        owner_role: Set(super::owner_role_for(kind).to_owned()),
         publication: Set(Publication::Published),
+        // Published as approved where it stands: moves are measured from here.
+        approved_latitude: Set(Some(point.lat)),
+        approved_longitude: Set(Some(point.lng)),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

@@ -3,7 +3,10 @@
 use serde_json::{Value, json};
 use yizhan::auth::Role;
 
-use crate::helpers::{TestApp, code, data};
+use crate::{
+    helpers::{TestApp, code, data},
+    ws,
+};
 
 async fn scrape(app: &TestApp) -> String {
     let response = app.client.get(app.url("/metrics")).send().await.unwrap();
@@ -171,35 +174,12 @@ async fn concurrent_retries_with_one_key_write_once() {
 
 #[tokio::test]
 async fn sigterm_closes_websockets_with_1001_and_exits_cleanly() {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
-
     let app = TestApp::spawn().await;
     let mut server = app.spawn_process_sharing().await;
-    let mut request = (server.address.replace("http://", "ws://") + "/graphql/ws")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let mut socket = tokio_tungstenite::connect_async(request).await.unwrap().0;
-    socket
-        .send(Message::text(json!({ "type": "connection_init" }).to_string()))
-        .await
-        .unwrap();
-    assert!(matches!(socket.next().await, Some(Ok(Message::Text(_)))));
+    let mut socket = ws::acknowledged(&server.address, None).await;
     server.terminate();
-    let closed = loop {
-        match tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
-            .await
-            .expect("the socket closes within 10 s")
-        {
-            Some(Ok(Message::Close(frame))) => break frame.map(|frame| u16::from(frame.code)),
-            Some(Ok(_)) => continue,
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    };
-    assert_eq!(closed, Some(1001));
+    let closed = ws::next(&mut socket).await;
+    assert_eq!(closed, Err(1001));
     let status = server
         .exited_within(std::time::Duration::from_secs(15))
         .await

@@ -1,67 +1,19 @@
 //! graphql-transport-ws as the protocol says: its close codes, limits and error codes.
 
-use std::time::Duration;
-
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::{
-    Message, client::IntoClientRequest, protocol::frame::coding::CloseCode,
-};
+use futures_util::SinkExt;
+use serde_json::json;
+use tokio_tungstenite::tungstenite::{Message, protocol::frame::coding::CloseCode};
 use yizhan::auth::Role;
 
-use crate::helpers::TestApp;
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn open(app: &TestApp) -> Socket {
-    let mut request = (app.address.replace("http://", "ws://") + "/graphql/ws")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.unwrap().0
-}
-
-async fn send(socket: &mut Socket, message: Value) {
-    socket.send(Message::text(message.to_string())).await.unwrap();
-}
-
-/// The next message: a JSON text, or the close code.
-async fn next(socket: &mut Socket) -> Result<Value, u16> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(15), socket.next())
-            .await
-            .expect("an answer within 15 s");
-        match message {
-            Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(text.as_str()).unwrap()),
-            Some(Ok(Message::Close(frame))) => return Err(frame.map_or(1005, |frame| u16::from(frame.code))),
-            Some(Ok(_)) => continue,
-            Some(Err(error)) => panic!("socket error: {error}"),
-            None => return Err(1006),
-        }
-    }
-}
-
-async fn acknowledged(app: &TestApp, token: Option<&str>) -> Socket {
-    let mut socket = open(app).await;
-    let payload = token.map_or(
-        json!({}),
-        |token| json!({ "Authorization": format!("Bearer {token}") }),
-    );
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": payload }),
-    )
-    .await;
-    assert_eq!(next(&mut socket).await.unwrap()["type"], "connection_ack");
-    socket
-}
+use crate::{
+    helpers::TestApp,
+    ws::{acknowledged, next, open, send},
+};
 
 #[tokio::test]
 async fn the_protocol_close_codes_hold() {
     let app = TestApp::spawn().await;
-    let mut forged = open(&app).await;
+    let mut forged = open(&app.address).await;
     send(
         &mut forged,
         json!({ "type": "connection_init", "payload": { "Authorization": "Bearer forged" } }),
@@ -69,7 +21,7 @@ async fn the_protocol_close_codes_hold() {
     .await;
     assert_eq!(next(&mut forged).await, Err(4403));
 
-    let mut early = open(&app).await;
+    let mut early = open(&app.address).await;
     send(
         &mut early,
         json!({ "type": "subscribe", "id": "1", "payload": { "query": "{ me { role } }" } }),
@@ -77,15 +29,15 @@ async fn the_protocol_close_codes_hold() {
     .await;
     assert_eq!(next(&mut early).await, Err(4401));
 
-    let mut twice = acknowledged(&app, None).await;
+    let mut twice = acknowledged(&app.address, None).await;
     send(&mut twice, json!({ "type": "connection_init" })).await;
     assert_eq!(next(&mut twice).await, Err(4429));
 
-    let mut garbage = acknowledged(&app, None).await;
+    let mut garbage = acknowledged(&app.address, None).await;
     send(&mut garbage, json!({ "what": "is this" })).await;
     assert_eq!(next(&mut garbage).await, Err(4400));
 
-    let mut duplicate = acknowledged(&app, None).await;
+    let mut duplicate = acknowledged(&app.address, None).await;
     let watch = json!({ "query": "subscription { placeChanged(near: { lat: 36.18, lng: 116.76 }, within: { meters: 500 }) { change } }" });
     send(
         &mut duplicate,
@@ -99,7 +51,7 @@ async fn the_protocol_close_codes_hold() {
     .await;
     assert_eq!(next(&mut duplicate).await, Err(4409));
 
-    let mut pinged = acknowledged(&app, None).await;
+    let mut pinged = acknowledged(&app.address, None).await;
     send(&mut pinged, json!({ "type": "ping" })).await;
     assert_eq!(next(&mut pinged).await.unwrap()["type"], "pong");
 }
@@ -108,7 +60,7 @@ async fn the_protocol_close_codes_hold() {
 async fn operations_answer_with_codes_and_documents_are_checked_like_http() {
     let app = TestApp::spawn().await;
     let token = app.token(Role::Operator, "community-01");
-    let mut socket = acknowledged(&app, Some(&token)).await;
+    let mut socket = acknowledged(&app.address, Some(&token)).await;
     send(
         &mut socket,
         json!({ "type": "subscribe", "id": "me", "payload": { "query": "{ me { subject } }" } }),
@@ -155,7 +107,7 @@ async fn operations_answer_with_codes_and_documents_are_checked_like_http() {
 #[tokio::test]
 async fn a_connection_runs_a_bounded_number_of_operations_and_messages_are_bounded() {
     let app = TestApp::spawn().await;
-    let mut socket = acknowledged(&app, None).await;
+    let mut socket = acknowledged(&app.address, None).await;
     let watch = json!({ "query": "subscription { placeChanged(near: { lat: 36.18, lng: 116.76 }, within: { meters: 500 }) { change } }" });
     for id in 0..50 {
         send(
@@ -174,7 +126,7 @@ async fn a_connection_runs_a_bounded_number_of_operations_and_messages_are_bound
     assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
 
     // A message larger than the request body limit closes the connection.
-    let mut flooded = acknowledged(&app, None).await;
+    let mut flooded = acknowledged(&app.address, None).await;
     let huge = "x".repeat(200 * 1024);
     let _ = flooded
         .send(Message::text(

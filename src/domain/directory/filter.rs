@@ -27,7 +27,7 @@ pub struct PlaceFilter {
     /// Only places with a current offer for this group (or for every worker); the outer
     /// `Some` asks for the filter, the inner option is the caller's group.
     pub offers_for: Option<Option<WorkerGroup>>,
-    /// `Some(true)`: only places whose live status is not FULL or TEMPORARILY_CLOSED.
+    /// `Some(true)`: only places whose live status is not FULL or `TEMPORARILY_CLOSED`.
     pub available: Option<bool>,
     /// Only places whose average rating is at least this; unrated places do not pass.
     pub min_rating: Option<f64>,

@@ -30,7 +30,7 @@ pub struct Listing {
 /// The live status of a place, while it has not expired.
 #[derive(Clone, Debug)]
 pub struct LiveStatus {
-    /// OPEN, BUSY, FULL or TEMPORARILY_CLOSED.
+    /// OPEN, BUSY, FULL or `TEMPORARILY_CLOSED`.
     pub state: StatusState,
     /// Free seats, when the place counts them.
     pub seats_free: Option<i32>,

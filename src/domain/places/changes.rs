@@ -1,15 +1,16 @@
 //! Places as they change: live watches of an area or of one place, and the delta sync that
 //! lets an app on a weak network download what changed since it last synced, not the city.
 
-use std::sync::Arc;
+use std::{collections::HashSet, sync::Arc};
 
 use chrono::Utc;
-use entity::place::Publication;
+use entity::place::{self, Publication};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::{
     auth::{Viewer, policy},
     domain::{
-        Domain, change_log,
+        Domain,
         directory::{Listing, PlaceFilter},
         geo::{Point, Within},
         live::{ChangeEvent, Interest, Interrupted, Subscription},
@@ -31,7 +32,9 @@ pub enum ChangeKind {
 /// One change, as a watcher or a syncing app receives it.
 #[derive(Clone, Debug)]
 pub struct PlaceChange {
+    /// Whether the place entered, changed inside or left what is watched.
     pub kind: ChangeKind,
+    /// The place.
     pub place_id: i32,
     /// The place as it is now; `None` when it left.
     pub place: Option<Arc<Listing>>,
@@ -56,10 +59,22 @@ pub struct PlaceWatch {
     visible: bool,
 }
 
-/// A live watch of either kind.
+/// Places entering and leaving the review queue, for admins.
+pub struct QueueWatch {
+    subscription: Subscription,
+    /// The places waiting for review as this watch knows them, so that one leaving the
+    /// queue is told once. As large as the queue, and only admins hold one.
+    waiting: HashSet<i32>,
+}
+
+/// A live watch of any kind.
 pub enum Watch {
+    /// Places in an area that match a filter.
     Area(AreaWatch),
+    /// One place.
     Place(PlaceWatch),
+    /// The review queue.
+    Queue(QueueWatch),
 }
 
 /// Starts watching the published places within reach of `near`.
@@ -76,7 +91,7 @@ pub fn watch_area(domain: &Domain, near: Point, within: Within, filter: PlaceFil
     })
 }
 
-/// Starts watching one place: NOT_FOUND unless the viewer may see it now.
+/// Starts watching one place: `NOT_FOUND` unless the viewer may see it now.
 pub async fn watch_place(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Watch> {
     // Subscribe first, so no change between the check and the subscription is missed.
     let subscription = domain.directory.hub().subscribe(Interest::Place(id));
@@ -92,6 +107,29 @@ pub async fn watch_place(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult
     }))
 }
 
+/// Starts watching the review queue: ENTERED when a place is submitted (or sent back to
+/// review), UPDATED when a waiting place changes, LEFT when it is approved, rejected,
+/// withdrawn or deleted. Admins only.
+pub async fn watch_review_queue(domain: &Domain, viewer: &Viewer) -> AppResult<Watch> {
+    policy::may_moderate(viewer)?;
+    // Subscribe first, so no change between the read and the subscription is missed.
+    let subscription = domain.directory.hub().subscribe(Interest::Everything);
+    let waiting = place::Entity::find()
+        .select_only()
+        .column(place::Column::Id)
+        .filter(place::Column::Publication.eq(Publication::PendingReview))
+        .filter(place::Column::DeletedAt.is_null())
+        .into_tuple::<i32>()
+        .all(&domain.db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(Watch::Queue(QueueWatch {
+        subscription,
+        waiting,
+    }))
+}
+
 impl Watch {
     /// The next change the watcher should hear of, or why there will be none.
     pub async fn next(&mut self) -> Result<PlaceChange, Interrupted> {
@@ -102,6 +140,10 @@ impl Watch {
                     watch.classify(&event)
                 }
                 Self::Place(watch) => {
+                    let event = watch.subscription.next().await?;
+                    watch.classify(&event)
+                }
+                Self::Queue(watch) => {
                     let event = watch.subscription.next().await?;
                     watch.classify(&event)
                 }
@@ -139,10 +181,9 @@ impl AreaWatch {
 
 impl PlaceWatch {
     fn classify(&mut self, event: &ChangeEvent) -> Option<PlaceChange> {
-        let visible = event
-            .current
-            .as_ref()
-            .filter(|listing| policy::can_see(&self.viewer, &listing.place));
+        let visible = event.current.as_ref().filter(|listing| {
+            listing.place.deleted_at.is_none() && policy::can_see(&self.viewer, &listing.place)
+        });
         let kind = match (self.visible, visible.is_some()) {
             (_, true) => ChangeKind::Updated,
             (true, false) => ChangeKind::Left,
@@ -163,225 +204,28 @@ impl PlaceWatch {
     }
 }
 
-/// Where a delta sync resumes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SyncCursor {
-    /// Inside the first download: every place in the area as of `position`, by id.
-    Snapshot { position: i64, after_id: i32 },
-    /// After it: the app holds the area as of `since`, and has been sent every place whose
-    /// latest change is at or below `through`.
-    Delta { since: i64, through: i64 },
-}
-
-/// A page of a delta sync.
-#[derive(Debug)]
-pub struct ChangePage {
-    pub items: Vec<(PlaceChange, SyncCursor)>,
-    /// Where the next request resumes, even when the page is empty.
-    pub end: SyncCursor,
-    pub has_next_page: bool,
-}
-
-/// Changed places read per query while looking for those that concern the area.
-const DELTA_BATCH: u64 = 500;
-/// Changed places examined per request at most; the cursor then says where to go on.
-const DELTA_SCAN: usize = 10_000;
-
-/// The published places in reach of `near` (first download), or what changed there since
-/// `after`: places now in the area as UPDATED, places that were there and are no longer as
-/// LEFT tombstones. A cursor older than the log's retention is RESYNC_REQUIRED.
-pub async fn changes_since(
-    domain: &Domain,
-    near: Point,
-    within: Within,
-    after: Option<SyncCursor>,
-    first: usize,
-) -> AppResult<ChangePage> {
-    if first == 0 {
-        return Err(AppError::bad_input(
-            "first must be 1 to 100 for placeChanges: an empty page cannot move the sync forward",
-        ));
-    }
-    let radius = within.radius_meters(&domain.rules.travel);
-    match after {
-        None => Ok(snapshot(
-            domain,
-            near,
-            radius,
-            domain.directory.applied(),
-            0,
-            first,
-        )),
-        Some(SyncCursor::Snapshot { position, after_id }) => {
-            Ok(snapshot(domain, near, radius, position, after_id, first))
-        }
-        Some(SyncCursor::Delta { since, through }) => {
-            delta(domain, near, radius, since, through, first).await
-        }
-    }
-}
-
-fn snapshot(
-    domain: &Domain,
-    near: Point,
-    radius: f64,
-    position: i64,
-    after_id: i32,
-    first: usize,
-) -> ChangePage {
-    // A download continued on an instance that lags may not claim a position it has not
-    // applied: the rest of the download would then miss what lies between.
-    let position = position.min(domain.directory.applied());
-    let mut listings = domain.directory.within(near, radius);
-    listings.retain(|listing| listing.place.id > after_id);
-    let has_more = listings.len() > first;
-    listings.truncate(first);
-    let caught_up = SyncCursor::Delta {
-        since: position,
-        through: position,
-    };
-    let count = listings.len();
-    let items: Vec<(PlaceChange, SyncCursor)> = listings
-        .into_iter()
-        .enumerate()
-        .map(|(index, listing)| {
-            let cursor = if !has_more && index + 1 == count {
-                caught_up
-            } else {
-                SyncCursor::Snapshot {
-                    position,
-                    after_id: listing.place.id,
-                }
-            };
-            let change = PlaceChange {
-                kind: ChangeKind::Entered,
-                place_id: listing.place.id,
-                place: Some(listing),
-                position,
-            };
-            (change, cursor)
-        })
-        .collect();
-    let end = items.last().map_or(caught_up, |(_, cursor)| *cursor);
-    ChangePage {
-        items,
-        end,
-        has_next_page: has_more || domain.directory.applied() > position,
-    }
-}
-
-fn box_touches_circle(south_west: Point, north_east: Point, centre: Point, radius: f64) -> bool {
-    let nearest = Point {
-        lat: centre.lat.clamp(south_west.lat, north_east.lat),
-        lng: centre.lng.clamp(south_west.lng, north_east.lng),
-    };
-    nearest.distance_to(centre) <= radius
-}
-
-async fn delta(
-    domain: &Domain,
-    near: Point,
-    radius: f64,
-    since: i64,
-    through: i64,
-    first: usize,
-) -> AppResult<ChangePage> {
-    let db = &domain.db;
-    if since < change_log::horizon(db).await? || through > change_log::head(db).await? {
-        return Err(AppError::ResyncRequired(
-            "this sync cursor is older than the change log keeps (or from another database): \
-             sync again without `after`"
-                .to_owned(),
-        ));
-    }
-    // Answer from a directory at least as new as the log's head at this moment: a place's
-    // state and the cursor handed out with it must agree.
-    let up_to = domain.directory.catch_up(db).await?.applied.max(through);
-    let mut items = Vec::new();
-    let mut scanned = 0;
-    let mut reached = through;
-    let exhausted = loop {
-        let batch = change_log::places_changed(db, since, reached, up_to, DELTA_BATCH).await?;
-        for changed in &batch {
-            scanned += 1;
-            reached = changed.position;
-            let cursor = SyncCursor::Delta {
-                since,
-                through: changed.position,
-            };
-            let listing = domain.directory.get(changed.place_id);
-            let in_area = listing
-                .as_ref()
-                .filter(|listing| listing.place.publication == Publication::Published)
-                .filter(|listing| listing.point().distance_to(near) <= radius);
-            let kind = if in_area.is_some() {
-                ChangeKind::Updated
-            } else if changed.visible
-                && changed
-                    .south_west
-                    .zip(changed.north_east)
-                    .is_some_and(|(south_west, north_east)| {
-                        box_touches_circle(south_west, north_east, near, radius)
-                    })
-            {
-                ChangeKind::Left
-            } else {
-                continue;
-            };
-            let change = PlaceChange {
-                kind,
-                place_id: changed.place_id,
-                place: in_area.cloned(),
-                position: changed.position,
-            };
-            items.push((change, cursor));
-            if items.len() > first {
-                break;
-            }
-        }
-        if items.len() > first || scanned >= DELTA_SCAN {
-            break false;
-        }
-        if (batch.len() as u64) < DELTA_BATCH {
-            break true;
-        }
-    };
-    if items.len() > first {
-        items.truncate(first);
-        let end = items.last().map_or(
-            SyncCursor::Delta {
-                since,
-                through: reached,
-            },
-            |(_, cursor)| *cursor,
-        );
-        return Ok(ChangePage {
-            items,
-            end,
-            has_next_page: true,
+impl QueueWatch {
+    fn classify(&mut self, event: &ChangeEvent) -> Option<PlaceChange> {
+        let waiting = event.current.as_ref().filter(|listing| {
+            listing.place.publication == Publication::PendingReview && listing.place.deleted_at.is_none()
         });
-    }
-    let (end, has_next_page) = if exhausted {
-        let caught_up = SyncCursor::Delta {
-            since: up_to,
-            through: up_to,
+        let was_waiting = self.waiting.contains(&event.place_id);
+        let kind = match (was_waiting, waiting.is_some()) {
+            (false, true) => ChangeKind::Entered,
+            (true, true) => ChangeKind::Updated,
+            (true, false) => ChangeKind::Left,
+            (false, false) => return None,
         };
-        if let Some(last) = items.last_mut() {
-            last.1 = caught_up;
+        if waiting.is_some() {
+            self.waiting.insert(event.place_id);
+        } else {
+            self.waiting.remove(&event.place_id);
         }
-        (caught_up, false)
-    } else {
-        (
-            SyncCursor::Delta {
-                since,
-                through: reached,
-            },
-            true,
-        )
-    };
-    Ok(ChangePage {
-        items,
-        end,
-        has_next_page,
-    })
+        Some(PlaceChange {
+            kind,
+            place_id: event.place_id,
+            place: waiting.cloned(),
+            position: event.position,
+        })
+    }
 }

@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use entity::place::{self, Amenities, Amenity, PlaceKind, Publication, WorkerGroup, WorkerGroups};
+use entity::{
+    place::{self, Amenities, Amenity, PlaceKind, Publication, WorkerGroup, WorkerGroups},
+    place_history::FieldChange,
+};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
 
 use super::{
     read::listings,
-    write::{Change, Guard, for_change, save},
+    write::{Change, Guard, clear_status, for_change, save},
 };
 use crate::{
     auth::{Role, Viewer, policy},
@@ -27,16 +30,27 @@ use crate::{
 /// A new listing as its author describes it.
 #[derive(Clone, Debug)]
 pub struct NewPlace {
+    /// What kind of place it is; merchants may create only the merchant kinds.
     pub kind: PlaceKind,
+    /// The name workers see.
     pub name: String,
+    /// The street address.
     pub address: String,
+    /// A few lines about the place.
     pub description: Option<String>,
+    /// Where it is, in WGS84.
     pub location: Point,
+    /// Opening hours in OpenStreetMap syntax.
     pub opening_hours: String,
+    /// The IANA time zone of the hours; Asia/Shanghai when omitted.
     pub time_zone: Option<String>,
+    /// Whether it opens on make-up working days with a weekday's hours.
     pub follows_work_calendar: bool,
+    /// A phone number to call.
     pub phone: Option<String>,
+    /// What it offers a worker who stops by.
     pub amenities: Vec<Amenity>,
+    /// The worker groups it welcomes.
     pub serves_groups: Vec<WorkerGroup>,
 }
 
@@ -44,16 +58,27 @@ pub struct NewPlace {
 /// `Some(None)` clears them.
 #[derive(Clone, Debug, Default)]
 pub struct PlaceChanges {
+    /// A new kind.
     pub kind: Option<PlaceKind>,
+    /// A new name.
     pub name: Option<String>,
+    /// A new address.
     pub address: Option<String>,
+    /// A new description; `Some(None)` clears it.
     pub description: Option<Option<String>>,
+    /// A new position.
     pub location: Option<Point>,
+    /// New opening hours.
     pub opening_hours: Option<String>,
+    /// A new time zone.
     pub time_zone: Option<String>,
+    /// Whether it follows the work calendar from now on.
     pub follows_work_calendar: Option<bool>,
+    /// A new phone number; `Some(None)` clears it.
     pub phone: Option<Option<String>>,
+    /// New amenities.
     pub amenities: Option<Vec<Amenity>>,
+    /// New worker groups.
     pub serves_groups: Option<Vec<WorkerGroup>>,
 }
 
@@ -116,7 +141,11 @@ pub async fn create(domain: &Domain, viewer: &Viewer, new: NewPlace) -> AppResul
     };
     let txn = domain.db.begin().await?;
     let created = row.insert(&txn).await?;
-    let fields = history::diff_places(&blank_like(&created), &created);
+    // A creation has no old values: each field set is listed with its new value only.
+    let fields = history::diff_places(&blank_like(&created), &created)
+        .into_iter()
+        .map(|field| FieldChange { old: None, ..field })
+        .collect();
     history::record(&txn, created.id, viewer, Action::Created, fields, None).await?;
     change_log::append_place(&txn, created.id, &[location]).await?;
     txn.commit().await?;
@@ -209,6 +238,7 @@ pub async fn update(
     if needs_review {
         row.publication = Set(Publication::PendingReview);
         row.submitted_at = Set(Some(Utc::now()));
+        clear_status(&mut row);
     }
     let reason = needs_review.then(|| {
         if kind_changed {

@@ -1,4 +1,9 @@
-//! The review lifecycle: DRAFT → PENDING_REVIEW → PUBLISHED, with REJECTED and SUSPENDED.
+//! The review lifecycle: DRAFT → `PENDING_REVIEW` → PUBLISHED, with REJECTED and SUSPENDED;
+//! the owner may withdraw from review, appeal a suspension, and delete a listing that was
+//! never published.
+//!
+//! A live status belongs to a published listing: leaving PUBLISHED clears it, so a
+//! place reinstated later never shows a status set before it was taken down.
 
 use std::sync::Arc;
 
@@ -6,7 +11,7 @@ use chrono::Utc;
 use entity::place::{self, Publication};
 use sea_orm::ActiveValue::Set;
 
-use super::write::{Change, Guard, for_change, save};
+use super::write::{Change, Guard, clear_status, for_change, save};
 use crate::{
     auth::{Viewer, policy},
     domain::{Domain, directory::Listing, history::Action, validate, version::ExpectedVersion},
@@ -48,7 +53,11 @@ async fn transition(
             row.approved_latitude = Set(Some(current.latitude));
             row.approved_longitude = Set(Some(current.longitude));
         }
-        _ => row.review_note = Set(reason.clone()),
+        Publication::Rejected | Publication::Suspended => row.review_note = Set(reason.clone()),
+        Publication::Draft => {}
+    }
+    if to != Publication::Published {
+        clear_status(&mut row);
     }
     save(
         domain,
@@ -143,4 +152,74 @@ pub async fn suspend(domain: &Domain, viewer: &Viewer, id: i32, reason: &str) ->
         Some(reason),
     )
     .await
+}
+
+/// The owner (or an admin) takes a place back from review to edit it: `PENDING_REVIEW` →
+/// DRAFT.
+pub async fn withdraw(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Arc<Listing>> {
+    let current = for_change(&domain.db, viewer, id).await?;
+    policy::may_manage(viewer, &current)?;
+    if current.publication != Publication::PendingReview {
+        return Err(illegal(&current, "withdraw", "PENDING_REVIEW"));
+    }
+    transition(
+        domain,
+        viewer,
+        current,
+        Publication::Draft,
+        Action::Withdrawn,
+        None,
+    )
+    .await
+}
+
+/// The owner (or an admin) asks for a suspended place to be reviewed again, saying what
+/// was put right: SUSPENDED → `PENDING_REVIEW`, the note kept in the history for reviewers.
+pub async fn appeal(domain: &Domain, viewer: &Viewer, id: i32, note: &str) -> AppResult<Arc<Listing>> {
+    let note = validate::text("note", note, 2, 500)?;
+    let current = for_change(&domain.db, viewer, id).await?;
+    policy::may_manage(viewer, &current)?;
+    if current.publication != Publication::Suspended {
+        return Err(illegal(&current, "appeal", "SUSPENDED"));
+    }
+    transition(
+        domain,
+        viewer,
+        current,
+        Publication::PendingReview,
+        Action::Appealed,
+        Some(note),
+    )
+    .await
+}
+
+/// The owner (or an admin) deletes a DRAFT or REJECTED place that was never published. It
+/// leaves every list; its history keeps the record. A place that riders have seen stays, so
+/// their reviews and reports keep their subject: it can only be suspended.
+pub async fn delete(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<i32> {
+    let current = for_change(&domain.db, viewer, id).await?;
+    policy::may_manage(viewer, &current)?;
+    if !matches!(current.publication, Publication::Draft | Publication::Rejected) {
+        return Err(illegal(&current, "delete", "DRAFT or REJECTED"));
+    }
+    if current.approved_latitude.is_some() {
+        return Err(AppError::bad_input(
+            "this place was published before: riders may hold it, so it cannot be deleted",
+        ));
+    }
+    let mut row: place::ActiveModel = current.clone().into();
+    row.deleted_at = Set(Some(Utc::now()));
+    save(
+        domain,
+        viewer,
+        Change {
+            current: &current,
+            row,
+            guard: Guard::Version(ExpectedVersion(current.version)),
+            action: Action::Deleted,
+            reason: None,
+        },
+    )
+    .await?;
+    Ok(id)
 }

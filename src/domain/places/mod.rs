@@ -6,13 +6,13 @@ mod edit;
 mod lifecycle;
 mod read;
 mod status;
+mod sync;
 mod write;
 
-pub use changes::{
-    ChangeKind, ChangePage, PlaceChange, SyncCursor, Watch, changes_since, watch_area, watch_place,
-};
+pub use changes::{ChangeKind, PlaceChange, Watch, watch_area, watch_place, watch_review_queue};
 pub use edit::{NewPlace, PlaceChanges, create, transfer, update};
-pub use lifecycle::{approve, reject, submit, suspend};
+pub use lifecycle::{appeal, approve, delete, reject, submit, suspend, withdraw};
 pub use read::{QueueKey, count_nearby, find, list, nearby, owned_by, review_queue, search};
 pub use status::{NewStatus, set_status};
+pub use sync::{ChangePage, SyncCursor, changes_since};
 pub use write::for_change;

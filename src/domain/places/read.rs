@@ -24,7 +24,11 @@ pub async fn find(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Option
     if let Some(listing) = domain.directory.get(id) {
         return Ok(Some(listing));
     }
-    let Some(row) = place::Entity::find_by_id(id).one(&domain.db).await? else {
+    let Some(row) = place::Entity::find_by_id(id)
+        .filter(place::Column::DeletedAt.is_null())
+        .one(&domain.db)
+        .await?
+    else {
         return Ok(None);
     };
     if !policy::can_see(viewer, &row) {
@@ -93,7 +97,8 @@ pub async fn owned_by(
 ) -> AppResult<Page<Arc<Listing>>> {
     let owned = place::Entity::find()
         .filter(place::Column::OwnerRole.eq(owner.role.claim()))
-        .filter(place::Column::OwnerSubject.eq(owner.subject.as_str()));
+        .filter(place::Column::OwnerSubject.eq(owner.subject.as_str()))
+        .filter(place::Column::DeletedAt.is_null());
     let page = owned
         .clone()
         .filter(place::Column::Id.gt(after.unwrap_or(0)))

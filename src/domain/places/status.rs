@@ -1,10 +1,10 @@
-//! Live status: OPEN, BUSY, FULL or TEMPORARILY_CLOSED, with free seats and a note, until
+//! Live status: OPEN, BUSY, FULL or `TEMPORARILY_CLOSED`, with free seats and a note, until
 //! it expires, so a forgotten FULL never misleads a rider at night.
 
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use entity::place::{self, StatusState};
+use entity::place::{self, Publication, StatusState};
 use sea_orm::ActiveValue::Set;
 
 use super::write::{Change, Guard, for_change, save};
@@ -17,8 +17,11 @@ use crate::{
 /// A status as its owner sets it.
 #[derive(Clone, Debug)]
 pub struct NewStatus {
+    /// How the place is right now.
     pub state: StatusState,
+    /// Free seats, when the place counts them.
     pub seats_free: Option<i32>,
+    /// A short note, such as 热水已备好.
     pub note: Option<String>,
     /// Minutes until the status expires; the configured default when `None`.
     pub expires_in_minutes: Option<i32>,
@@ -33,6 +36,11 @@ pub async fn set_status(
 ) -> AppResult<Arc<Listing>> {
     let current = for_change(&domain.db, viewer, id).await?;
     policy::may_manage(viewer, &current)?;
+    if current.publication != Publication::Published {
+        return Err(AppError::bad_input(
+            "a live status is shown only while the place is PUBLISHED: set it once an admin has approved the place",
+        ));
+    }
     let rules = &domain.rules;
     let minutes = status.expires_in_minutes.unwrap_or(rules.status_default_minutes);
     if minutes < 1 || minutes > rules.status_max_minutes {

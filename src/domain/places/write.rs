@@ -7,6 +7,7 @@ use chrono::Utc;
 use entity::place;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    TryIntoModel,
 };
 
 use super::read::listings;
@@ -28,6 +29,16 @@ pub(super) fn point_of(place: &place::Model) -> Point {
         lat: place.latitude,
         lng: place.longitude,
     }
+}
+
+/// Drops a place's live status: it belongs to a published listing, so a place leaving
+/// PUBLISHED loses it and is never reinstated showing a status from before.
+pub(super) fn clear_status(row: &mut place::ActiveModel) {
+    row.status_state = Set(None);
+    row.status_seats_free = Set(None);
+    row.status_note = Set(None);
+    row.status_updated_at = Set(None);
+    row.status_expires_at = Set(None);
 }
 
 /// How a write guards against concurrent writers.
@@ -54,11 +65,12 @@ pub(super) struct Change<'a> {
     pub(super) reason: Option<String>,
 }
 
-/// The place with `id` for a change: UNAUTHENTICATED without a token, NOT_FOUND when the
+/// The place with `id` for a change: UNAUTHENTICATED without a token, `NOT_FOUND` when the
 /// viewer may not see it. Callers then ask the policy whether the viewer may make it.
 pub async fn for_change(db: &DatabaseConnection, viewer: &Viewer, id: i32) -> AppResult<place::Model> {
     policy::require_login(viewer)?;
     place::Entity::find_by_id(id)
+        .filter(place::Column::DeletedAt.is_null())
         .one(db)
         .await?
         .filter(|row| policy::can_see(viewer, row))
@@ -75,6 +87,23 @@ pub(super) async fn save(domain: &Domain, viewer: &Viewer, change: Change<'_>) -
         action,
         reason,
     } = change;
+    // An edit that changes nothing leaves no trace: no new version, no history entry, no
+    // change for subscribers. A stale one is still a conflict, so the editor learns that
+    // what they saw is out of date.
+    if matches!(action, Action::Updated | Action::Transferred) {
+        if let Guard::Version(expected) = guard
+            && !expected.matches(current.version)
+        {
+            return Err(expected.conflict("place", current.version));
+        }
+        let candidate = row.clone().try_into_model()?;
+        if history::diff_places(current, &candidate).is_empty() {
+            return match domain.directory.get(current.id) {
+                Some(listing) => Ok(listing),
+                None => Ok(listings(domain, vec![current.clone()]).await?.remove(0)),
+            };
+        }
+    }
     row.updated_at = Set(Utc::now());
     let mut update = place::Entity::update_many().filter(place::Column::Id.eq(current.id));
     if let Guard::Version(expected) = guard {
@@ -93,7 +122,11 @@ pub(super) async fn save(domain: &Domain, viewer: &Viewer, change: Change<'_>) -
                 current.id
             )));
         };
-        return Err(expected.conflict("place", Some(current.version)));
+        let now_at = place::Entity::find_by_id(current.id)
+            .one(&txn)
+            .await?
+            .map_or(current.version, |row| row.version);
+        return Err(expected.conflict("place", now_at));
     }
     let updated = place::Entity::find_by_id(current.id)
         .one(&txn)

@@ -33,7 +33,7 @@ fn of_account(account: &Account) -> sea_orm::Select<favorite::Entity> {
         .filter(favorite::Column::AccountSubject.eq(account.subject.as_str()))
 }
 
-/// A published place the viewer may see, or NOT_FOUND.
+/// A published place the viewer may see, or `NOT_FOUND`.
 async fn visible(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<Arc<Listing>> {
     places::find(domain, viewer, place_id)
         .await?
@@ -102,7 +102,9 @@ fn published(account: &Account) -> sea_orm::Select<favorite::Entity> {
 
 /// A favourite in the list: its id (the cursor) and the place.
 pub struct Favorite {
+    /// The favourite's own id, for paging.
     pub id: i32,
+    /// The place, from the directory (or read from the database when not yet there).
     pub listing: Arc<Listing>,
 }
 

@@ -46,7 +46,7 @@ impl Action {
 }
 
 /// Records one `action` by `account` at `now` (the database's clock), refusing with
-/// RATE_LIMITED past the hourly limit. The insert comes first so SQLite takes the write
+/// `RATE_LIMITED` past the hourly limit. The insert comes first so SQLite takes the write
 /// lock before the count, and the count includes this action. Entries older than a day
 /// are dropped on the way, so the table holds at most a day of each worker's actions.
 pub async fn spend(

@@ -27,7 +27,9 @@ use crate::{
 /// An account: the role and the subject together, as the token names it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Account {
+    /// The role the account's tokens carry.
     pub role: Role,
+    /// The subject within that role.
     pub subject: String,
 }
 

@@ -15,10 +15,12 @@ const BATCH: usize = 1_000;
 /// Visible reviews by stars: `distribution[0]` counts one-star reviews, `[4]` five-star.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rating {
+    /// How many reviews gave one, two, three, four and five stars.
     pub distribution: [u32; 5],
 }
 
 impl Rating {
+    /// How many reviews count.
     pub fn count(&self) -> u32 {
         self.distribution.iter().sum()
     }

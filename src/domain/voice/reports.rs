@@ -4,7 +4,7 @@
 //!
 //! When three different workers report a place closed within 24 hours (by the reports'
 //! stored times, from the database's clock), the place's live status becomes
-//! TEMPORARILY_CLOSED with the note `FLAG_NOTE`, written in the transaction of the third
+//! `TEMPORARILY_CLOSED` with the note `FLAG_NOTE`, written in the transaction of the third
 //! report and logged as a change, so every instance and subscriber sees it at once. It
 //! lasts until the owner or an admin sets a status, or resolves one of the closed reports.
 
@@ -39,8 +39,11 @@ pub const FLAG_LIFETIME: Duration = Duration::days(30);
 /// A report as a worker files it.
 #[derive(Clone, Debug)]
 pub struct NewReport {
+    /// The place reported.
     pub place_id: i32,
+    /// What is wrong.
     pub reason: ReportReason,
+    /// What the worker adds, if anything.
     pub note: Option<String>,
 }
 

@@ -84,6 +84,7 @@ pub struct PlaceChangeEdge {
 }
 
 #[derive(Default)]
+/// The `placeChanges` query for offline delta sync.
 pub struct PlaceChangeQuery;
 
 #[Object]
@@ -163,6 +164,25 @@ impl PlaceSubscription {
         let viewer = ctx.viewer().clone();
         let id = decode(&id, NodeType::Place).extend()?;
         let watch = places::watch_place(ctx.domain(), &viewer, id).await.extend()?;
+        Ok(changes_of(watch, &viewer))
+    }
+}
+
+#[derive(Default)]
+/// The review queue for admins, live.
+pub struct ReviewQueueSubscription;
+
+#[Subscription]
+impl ReviewQueueSubscription {
+    /// The review queue as it changes, for admins: ENTERED when a place is submitted,
+    /// appealed or sent back to review by an edit; UPDATED when a waiting place changes;
+    /// LEFT (place null) when it is approved, rejected, withdrawn or deleted.
+    async fn review_queue_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<PlaceChange>> + use<>> {
+        let viewer = ctx.viewer().clone();
+        let watch = places::watch_review_queue(ctx.domain(), &viewer).await.extend()?;
         Ok(changes_of(watch, &viewer))
     }
 }

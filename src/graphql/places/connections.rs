@@ -43,6 +43,7 @@ pub struct PlaceEdge {
 }
 
 impl PlaceConnection {
+    /// The connection for a page of listings, each edge with the cursor `cursor` makes.
     pub fn from_page(page: Page<Arc<Listing>>, cursor: impl Fn(&Listing) -> String) -> Self {
         let edges: Vec<PlaceEdge> = page
             .items

@@ -174,6 +174,15 @@ pub struct PlaceReasonInput {
     pub reason: String,
 }
 
+/// Asks for a suspended place to be reviewed again.
+#[derive(InputObject)]
+pub struct AppealPlaceInput {
+    /// The place.
+    pub id: ID,
+    /// What was put right, in 2 to 500 characters; reviewers read it in the history.
+    pub note: String,
+}
+
 /// Gives a place to another account.
 #[derive(InputObject)]
 pub struct TransferPlaceInput {

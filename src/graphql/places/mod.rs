@@ -8,7 +8,7 @@ mod mutation;
 mod place;
 mod query;
 
-pub use changes::{PlaceChangeQuery, PlaceSubscription};
+pub use changes::{PlaceChangeQuery, PlaceSubscription, ReviewQueueSubscription};
 pub use connections::PlaceConnection;
 pub use inputs::LocationInput;
 pub use mutation::PlaceMutation;

@@ -1,11 +1,11 @@
 //! The listing mutations: each takes one `input` and returns `{ place }`.
 
-use async_graphql::{Context, Object, Result, ResultExt, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, ResultExt, SimpleObject};
 
 use super::{
     inputs::{
-        CreatePlaceInput, LocationInput, PlaceIdInput, PlaceReasonInput, SetPlaceStatusInput,
-        TransferPlaceInput, UpdatePlaceInput, optional,
+        AppealPlaceInput, CreatePlaceInput, LocationInput, PlaceIdInput, PlaceReasonInput,
+        SetPlaceStatusInput, TransferPlaceInput, UpdatePlaceInput, optional,
     },
     place::Place,
 };
@@ -13,7 +13,7 @@ use crate::{
     domain::places,
     graphql::{
         context::ContextExt,
-        ids::{NodeType, decode},
+        ids::{NodeType, decode, global_id},
     },
 };
 
@@ -39,9 +39,19 @@ payload!(
     RejectPlacePayload => "rejectPlace",
     SuspendPlacePayload => "suspendPlace",
     SetPlaceStatusPayload => "setPlaceStatus",
+    WithdrawPlacePayload => "withdrawPlace",
+    AppealPlacePayload => "appealPlace",
 );
 
+/// The result of `deletePlace`.
+#[derive(SimpleObject)]
+pub struct DeletePlacePayload {
+    /// The id of the place deleted.
+    pub deleted_id: ID,
+}
+
 #[derive(Default)]
+/// Place mutations: create, edit, the review lifecycle, transfer and live status.
 pub struct PlaceMutation;
 
 #[Object]
@@ -122,6 +132,38 @@ impl PlaceMutation {
         let listing = places::submit(ctx.domain(), ctx.viewer(), id).await.extend()?;
         Ok(SubmitPlacePayload {
             place: Place::new(listing),
+        })
+    }
+
+    /// Takes a place you own back from review to edit it: `PENDING_REVIEW` → DRAFT. Submit it
+    /// again when ready.
+    async fn withdraw_place(&self, ctx: &Context<'_>, input: PlaceIdInput) -> Result<WithdrawPlacePayload> {
+        let id = decode(&input.id, NodeType::Place).extend()?;
+        let listing = places::withdraw(ctx.domain(), ctx.viewer(), id).await.extend()?;
+        Ok(WithdrawPlacePayload {
+            place: Place::new(listing),
+        })
+    }
+
+    /// Asks for a suspended place you own to be reviewed again, saying what was put right:
+    /// SUSPENDED → `PENDING_REVIEW`.
+    async fn appeal_place(&self, ctx: &Context<'_>, input: AppealPlaceInput) -> Result<AppealPlacePayload> {
+        let id = decode(&input.id, NodeType::Place).extend()?;
+        let listing = places::appeal(ctx.domain(), ctx.viewer(), id, &input.note)
+            .await
+            .extend()?;
+        Ok(AppealPlacePayload {
+            place: Place::new(listing),
+        })
+    }
+
+    /// Deletes a DRAFT or REJECTED place you own that was never published: it leaves every
+    /// list, and its history keeps the record. A place riders have seen cannot be deleted.
+    async fn delete_place(&self, ctx: &Context<'_>, input: PlaceIdInput) -> Result<DeletePlacePayload> {
+        let id = decode(&input.id, NodeType::Place).extend()?;
+        let deleted = places::delete(ctx.domain(), ctx.viewer(), id).await.extend()?;
+        Ok(DeletePlacePayload {
+            deleted_id: global_id(NodeType::Place, deleted),
         })
     }
 

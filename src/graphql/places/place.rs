@@ -259,6 +259,13 @@ impl Place {
         Ok(crate::auth::Role::from_claim(&self.listing.place.owner_role).map(Into::into))
     }
 
+    /// When the place last entered review (submitted, appealed or sent back by an edit);
+    /// null when it never did. Its owner and admins only.
+    async fn submitted_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
+        Ok(self.listing.place.submitted_at)
+    }
+
     /// Why an admin rejected or suspended the listing; null otherwise. Its owner and admins only.
     async fn review_note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;

@@ -20,6 +20,7 @@ use crate::{
 };
 
 #[derive(Default)]
+/// Place queries: `place`, `places`, `nearby`, `search` and the review queue.
 pub struct PlaceQuery;
 
 #[Object]

@@ -84,6 +84,7 @@ pub struct UnfavoritePlacePayload {
 }
 
 #[derive(Default)]
+/// Favourite and unfavourite.
 pub struct FavoriteMutation;
 
 #[Object]

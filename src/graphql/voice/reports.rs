@@ -94,6 +94,7 @@ impl PlaceReport {
 }
 
 impl PlaceReport {
+    /// The API's view of a report.
     pub fn new(report: place_report::Model) -> Self {
         Self { report }
     }
@@ -181,6 +182,7 @@ pub struct PlaceReportPayload {
 }
 
 #[derive(Default)]
+/// Report mutations: report a place, resolve a report.
 pub struct ReportMutation;
 
 #[Object]

@@ -30,6 +30,7 @@ pub struct PlaceRating {
 }
 
 impl PlaceRating {
+    /// The API's view of a place's rating.
     pub fn new(rating: Rating) -> Self {
         Self {
             average: rating.average(),
@@ -77,6 +78,7 @@ pub struct Review {
 }
 
 impl Review {
+    /// The API's view of a review.
     pub fn new(view: ReviewView) -> Self {
         Self { view }
     }
@@ -273,6 +275,7 @@ pub struct DeleteMyReviewPayload {
 }
 
 #[derive(Default)]
+/// Review mutations: write, delete, reply, hide and mark helpful.
 pub struct ReviewMutation;
 
 #[Object]

@@ -25,9 +25,13 @@
 
 use entity::change_log;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement, TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement, Value,
 };
+
+mod upkeep;
+
+pub use upkeep::{compact, expire};
 
 use super::geo::Point;
 use crate::error::{AppError, AppResult};
@@ -40,6 +44,7 @@ pub const NOTIFY_CHANNEL: &str = "yizhan_changes";
 /// A log entry as a follower reads it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry {
+    /// Where the entry stands in commit order.
     pub position: i64,
     /// The place that changed; `None` for the work calendar.
     pub place_id: Option<i32>,
@@ -244,12 +249,17 @@ pub async fn read_after(db: &impl ConnectionTrait, after: i64, limit: u64) -> Ap
 /// A place that changed after a cursor: its latest position and the box it moved in.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PlaceDelta {
+    /// The place that changed.
     pub place_id: i32,
     /// Whether the place was published at some point of these changes: only then may an
     /// app be told that it left.
     pub visible: bool,
+    /// The position of its latest change.
     pub position: i64,
+    /// The south-west corner of the box it moved in; `None` for entries without a place's
+    /// position.
     pub south_west: Option<Point>,
+    /// The north-east corner of that box.
     pub north_east: Option<Point>,
 }
 
@@ -288,97 +298,6 @@ pub async fn places_changed(
             })
         })
         .collect()
-}
-
-/// Keeps only the latest entry of each place (and of the calendar), widening its box to
-/// cover the entries it replaces. Entries after the head read at the start are left alone,
-/// so a concurrent append is never merged away. Returns how many entries went.
-pub async fn compact(db: &DatabaseConnection) -> AppResult<u64> {
-    let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
-    let bound = head(&txn).await?;
-    let latest = "(SELECT MAX(c.position) FROM change_log c WHERE c.place_id = change_log.place_id AND c.position <= ?)";
-    let widest = |pick: &str, column: &str| {
-        format!(
-            "{column} = (SELECT {pick}(c.{column}) FROM change_log c WHERE c.place_id = change_log.place_id AND c.position <= ?)"
-        )
-    };
-    txn.execute_raw(statement(
-        backend,
-        &format!(
-            "UPDATE change_log SET {}, {}, {}, {}, {} WHERE place_id IS NOT NULL AND position = {latest} \
-             AND EXISTS (SELECT 1 FROM change_log c WHERE c.place_id = change_log.place_id AND c.position < change_log.position)",
-            widest("MIN", "min_lat"),
-            widest("MIN", "min_lng"),
-            widest("MAX", "max_lat"),
-            widest("MAX", "max_lng"),
-            widest("MAX", "visible"),
-        ),
-        vec![bound.into(), bound.into(), bound.into(), bound.into(), bound.into(), bound.into()],
-    ))
-    .await?;
-    let places = txn
-        .execute_raw(statement(
-            backend,
-            &format!("DELETE FROM change_log WHERE place_id IS NOT NULL AND position < {latest}"),
-            vec![bound.into()],
-        ))
-        .await?
-        .rows_affected();
-    let calendar = txn
-        .execute_raw(statement(
-            backend,
-            "DELETE FROM change_log WHERE place_id IS NULL AND position < \
-             (SELECT MAX(c.position) FROM change_log c WHERE c.place_id IS NULL AND c.position <= ?)",
-            vec![bound.into()],
-        ))
-        .await?
-        .rows_affected();
-    txn.commit().await?;
-    Ok(places + calendar)
-}
-
-/// Drops entries recorded more than `retention_days` ago and raises the horizon past them.
-/// Returns the horizon.
-pub async fn expire(db: &DatabaseConnection, retention_days: u32) -> AppResult<i64> {
-    let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
-    let cutoff = match backend {
-        DatabaseBackend::Postgres => "now() - (? * interval '1 day')",
-        _ => "datetime('now', '-' || ? || ' days')",
-    };
-    let row = txn
-        .query_one_raw(statement(
-            backend,
-            &format!(
-                "SELECT COALESCE(MAX(position), 0) AS expired FROM change_log WHERE recorded_at < {cutoff}"
-            ),
-            vec![f64::from(retention_days).into()],
-        ))
-        .await?;
-    let expired: i64 = row
-        .map(|row| row.try_get("", "expired"))
-        .transpose()?
-        .unwrap_or(0);
-    if expired > 0 {
-        // Positions below the newest expired one may have been recorded later (a long
-        // transaction); the horizon covers them, so they go too.
-        txn.execute_raw(statement(
-            backend,
-            "DELETE FROM change_log WHERE position <= ?",
-            vec![expired.into()],
-        ))
-        .await?;
-        txn.execute_raw(statement(
-            backend,
-            "UPDATE change_log_horizon SET position = ? WHERE id = 1 AND position < ?",
-            vec![expired.into(), expired.into()],
-        ))
-        .await?;
-    }
-    let horizon = horizon(&txn).await?;
-    txn.commit().await?;
-    Ok(horizon)
 }
 
 #[cfg(test)]

@@ -2,6 +2,9 @@
 //! each kind of caller. It reads as the policy's specification; a mutation or an owner-only
 //! field without a row here fails `every_mutation_and_owner_only_field_has_a_row`.
 
+mod fixtures;
+
+use fixtures::{draft, offer, open_report, pending, published, review_by, suspended};
 use serde_json::{Value, json};
 use yizhan::auth::Role;
 
@@ -47,7 +50,7 @@ const WORKER_ONLY: Row = [UNAUTH, OK, FORBID, FORBID, FORBID, FORBID];
 
 /// (operation, expected outcomes). Mutation rows start with the mutation's name; field rows
 /// with `Type.field`; query rows with `Query.field`.
-const MATRIX: [(&str, Row); 30] = [
+const MATRIX: [(&str, Row); 34] = [
     //                               anonymous worker  owner  other   operator admin
     (
         "createPlace (merchant kind)",
@@ -63,6 +66,9 @@ const MATRIX: [(&str, Row); 30] = [
     ("approvePlace", ADMIN_ONLY),
     ("rejectPlace", ADMIN_ONLY),
     ("suspendPlace", ADMIN_ONLY),
+    ("withdrawPlace", OWNER_OR_ADMIN_UNPUBLISHED),
+    ("appealPlace", OWNER_OR_ADMIN_UNPUBLISHED),
+    ("deletePlace", OWNER_OR_ADMIN_UNPUBLISHED),
     ("setPlaceStatus", OWNER_OR_ADMIN),
     ("createOffer", OWNER_OR_ADMIN),
     ("updateOffer", OWNER_OR_ADMIN),
@@ -71,6 +77,7 @@ const MATRIX: [(&str, Row); 30] = [
     ("Place.ownerSubject", OWNER_OR_ADMIN),
     ("Place.ownerRole", OWNER_OR_ADMIN),
     ("Place.reviewNote", OWNER_OR_ADMIN),
+    ("Place.submittedAt", OWNER_OR_ADMIN),
     ("Place.history", OWNER_OR_ADMIN),
     ("Place.offers (includeUpcoming)", OWNER_OR_ADMIN),
     ("Query.reviewQueue", ADMIN_ONLY),
@@ -89,7 +96,14 @@ const MATRIX: [(&str, Row); 30] = [
 ];
 
 /// Owner-only fields of `Place`: anonymous callers are refused them, and only them.
-const OWNER_ONLY_PLACE_FIELDS: [&str; 5] = ["ownerSubject", "ownerRole", "reviewNote", "history", "reports"];
+const OWNER_ONLY_PLACE_FIELDS: [&str; 6] = [
+    "ownerSubject",
+    "ownerRole",
+    "reviewNote",
+    "submittedAt",
+    "history",
+    "reports",
+];
 
 fn token(app: &TestApp, caller: Caller) -> Option<String> {
     match caller {
@@ -110,71 +124,6 @@ fn outcome(body: &Value) -> String {
             .unwrap_or("NO CODE")
             .to_owned(),
     }
-}
-
-/// Runs `query` as `role`/`subject` and returns the data, failing on errors.
-async fn as_user(app: &TestApp, role: Role, subject: &str, query: &str, variables: Value) -> Value {
-    let body = app.gql_as(&app.token(role, subject), query, variables).await;
-    data(&body).clone()
-}
-
-/// A DRAFT canteen owned by merchant-01.
-async fn draft(app: &TestApp) -> Value {
-    let data = as_user(
-        app,
-        Role::Merchant,
-        "merchant-01",
-        CREATE,
-        json!({ "input": canteen() }),
-    )
-    .await;
-    data["createPlace"]["place"]["id"].clone()
-}
-
-async fn pending(app: &TestApp) -> Value {
-    let id = draft(app).await;
-    let submit = "mutation S($id: ID!) { submitPlace(input: { id: $id }) { place { id } } }";
-    as_user(app, Role::Merchant, "merchant-01", submit, json!({ "id": id })).await;
-    id
-}
-
-async fn published(app: &TestApp) -> Value {
-    let id = pending(app).await;
-    let approve = "mutation A($id: ID!) { approvePlace(input: { id: $id }) { place { id } } }";
-    as_user(app, Role::Admin, "city-admin", approve, json!({ "id": id })).await;
-    id
-}
-
-async fn offer(app: &TestApp) -> Value {
-    let (place, _) = merchant_01_place(app).await;
-    let create = "mutation C($input: CreateOfferInput!) { createOffer(input: $input) { offer { id } } }";
-    let input = json!({ "placeId": place, "title": "矩阵测试优惠", "validUntil": "2027-01-01T00:00:00Z" });
-    as_user(
-        app,
-        Role::Merchant,
-        "merchant-01",
-        create,
-        json!({ "input": input }),
-    )
-    .await["createOffer"]["offer"]["id"]
-        .clone()
-}
-
-/// A review of merchant-01's place by `rider`.
-async fn review_by(app: &TestApp, rider: &str) -> Value {
-    let (place, _) = merchant_01_place(app).await;
-    let review = "mutation R($id: ID!) { reviewPlace(input: { placeId: $id, stars: 4, text: \"矩阵测试\" }) { review { id } } }";
-    as_user(app, Role::Worker, rider, review, json!({ "id": place })).await["reviewPlace"]["review"]["id"]
-        .clone()
-}
-
-/// An open report about merchant-01's place, by a rider of its own.
-async fn open_report(app: &TestApp) -> Value {
-    let (place, _) = merchant_01_place(app).await;
-    let rider = format!("reporter-{}", uuid::Uuid::new_v4().simple());
-    let report = "mutation R($id: ID!) { reportPlace(input: { placeId: $id, reason: WRONG_HOURS }) { report { id } } }";
-    as_user(app, Role::Worker, &rider, report, json!({ "id": place })).await["reportPlace"]["report"]["id"]
-        .clone()
 }
 
 async fn attempt(app: &TestApp, operation: &str, caller: Caller) -> String {
@@ -210,6 +159,22 @@ async fn attempt(app: &TestApp, operation: &str, caller: Caller) -> String {
         "suspendPlace" => (
             "mutation P($id: ID!) { suspendPlace(input: { id: $id, reason: \"投诉核实中\" }) { place { id } } }",
             json!({ "id": published(app).await }),
+        ),
+        "withdrawPlace" => (
+            "mutation W($id: ID!) { withdrawPlace(input: { id: $id }) { place { id } } }",
+            json!({ "id": pending(app).await }),
+        ),
+        "appealPlace" => (
+            "mutation A($id: ID!) { appealPlace(input: { id: $id, note: \"已整改\" }) { place { id } } }",
+            json!({ "id": suspended(app).await }),
+        ),
+        "deletePlace" => (
+            "mutation D($id: ID!) { deletePlace(input: { id: $id }) { deletedId } }",
+            json!({ "id": draft(app).await }),
+        ),
+        "Place.submittedAt" => (
+            "query P($id: ID!) { place(id: $id) { submittedAt } }",
+            json!({ "id": place }),
         ),
         "setPlaceStatus" => (
             "mutation St($id: ID!) { setPlaceStatus(input: { id: $id, state: BUSY }) { place { id } } }",

@@ -7,7 +7,7 @@
 //! its author deletes and posts it again. Every write that changes the rating logs the
 //! place as changed in its transaction, so every instance's directory re-reads it.
 
-use std::{collections::HashSet, sync::Arc};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -16,15 +16,19 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 
-use super::{Account, clock, limits, pseudonym, visits};
+mod read;
+
+pub use read::{find, mine, page};
+use read::{may_read, with_visits};
+
+use super::{Account, clock, limits, pseudonym};
 use crate::{
     auth::{Viewer, policy},
-    domain::{Domain, change_log, directory::Listing, geo::Point, paging::Page, places, validate},
+    domain::{Domain, change_log, directory::Listing, geo::Point, places, validate},
     error::{AppError, AppResult},
 };
 
@@ -34,8 +38,11 @@ pub const MAX_TEXT: usize = 500;
 /// A review as its author writes it.
 #[derive(Clone, Debug)]
 pub struct NewReview {
+    /// The place reviewed.
     pub place_id: i32,
+    /// One to five stars.
     pub stars: i32,
+    /// What the worker says, at most `MAX_TEXT` characters.
     pub text: String,
 }
 
@@ -51,19 +58,33 @@ pub enum Order {
 /// Where a page of reviews resumes: after this review, in the page's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReviewKey {
-    Newest { written_at: DateTime<Utc>, id: i32 },
-    MostHelpful { helpful: i32, id: i32 },
+    /// After the review written at `written_at` with id `id`, newest first.
+    Newest {
+        /// When that review was written.
+        written_at: DateTime<Utc>,
+        /// Its id, which breaks ties.
+        id: i32,
+    },
+    /// After the review with `helpful` marks and id `id`, most helpful first.
+    MostHelpful {
+        /// That review's helpful marks.
+        helpful: i32,
+        /// Its id, which breaks ties.
+        id: i32,
+    },
 }
 
 /// A review as a reader receives it.
 #[derive(Clone, Debug)]
 pub struct ReviewView {
+    /// The review as stored.
     pub row: review::Model,
     /// The author checked in at the place.
     pub verified_visit: bool,
 }
 
 impl ReviewView {
+    /// Where a page that ends with this review resumes, in `order`.
     pub fn key(&self, order: Order) -> ReviewKey {
         match order {
             Order::Newest => ReviewKey::Newest {
@@ -95,30 +116,7 @@ async fn log_rating_change(txn: &impl ConnectionTrait, place: &place::Model) -> 
     Ok(())
 }
 
-/// Whether `viewer` may read `row`: live reviews of places they may see, hidden ones only
-/// for their author and admins.
-fn may_read(viewer: &Viewer, row: &review::Model, place: &place::Model) -> bool {
-    let author = Account::of(viewer).is_some_and(|account| account.is(&row.author_role, &row.author_subject));
-    row.deleted_at.is_none()
-        && policy::can_see(viewer, place)
-        && (row.hidden_at.is_none() || author || viewer.is_admin())
-}
-
-/// A review and its place, if the viewer may read it.
-pub async fn find(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Option<ReviewView>> {
-    let Some(row) = review::Entity::find_by_id(id).one(&domain.db).await? else {
-        return Ok(None);
-    };
-    let Some(place) = place::Entity::find_by_id(row.place_id).one(&domain.db).await? else {
-        return Ok(None);
-    };
-    if !may_read(viewer, &row, &place) {
-        return Ok(None);
-    }
-    Ok(with_visits(domain, row.place_id, vec![row]).await?.pop())
-}
-
-/// A live review with its place, for a change: NOT_FOUND unless the viewer may read it.
+/// A live review with its place, for a change: `NOT_FOUND` unless the viewer may read it.
 async fn load(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<(review::Model, place::Model)> {
     let row = review::Entity::find_by_id(id)
         .one(&domain.db)
@@ -347,114 +345,4 @@ async fn reread(txn: &impl ConnectionTrait, id: i32) -> AppResult<review::Model>
         .one(txn)
         .await?
         .ok_or_else(|| not_found(id))
-}
-
-/// The reviews of a place a viewer may read, in `order`, resuming after `after`. Hidden
-/// reviews appear only to their author and admins.
-pub async fn page(
-    domain: &Domain,
-    viewer: &Viewer,
-    place: &place::Model,
-    order: Order,
-    after: Option<ReviewKey>,
-    first: usize,
-) -> AppResult<Page<ReviewView>> {
-    let mut visible = Condition::any().add(review::Column::HiddenAt.is_null());
-    if viewer.is_admin() {
-        visible = Condition::all();
-    } else if let Some(account) = Account::of(viewer) {
-        visible = visible.add(
-            Condition::all()
-                .add(review::Column::AuthorRole.eq(account.role_claim()))
-                .add(review::Column::AuthorSubject.eq(account.subject)),
-        );
-    }
-    let all = review::Entity::find()
-        .filter(review::Column::PlaceId.eq(place.id))
-        .filter(review::Column::DeletedAt.is_null())
-        .filter(visible);
-    let total_count = all.clone().count(&domain.db).await? as usize;
-    let mut query = all;
-    query = match after {
-        Some(ReviewKey::Newest { written_at, id }) => query.filter(
-            Condition::any()
-                .add(review::Column::WrittenAt.lt(written_at))
-                .add(
-                    Condition::all()
-                        .add(review::Column::WrittenAt.eq(written_at))
-                        .add(review::Column::Id.lt(id)),
-                ),
-        ),
-        Some(ReviewKey::MostHelpful { helpful, id }) => query.filter(
-            Condition::any()
-                .add(review::Column::HelpfulCount.lt(helpful))
-                .add(
-                    Condition::all()
-                        .add(review::Column::HelpfulCount.eq(helpful))
-                        .add(review::Column::Id.lt(id)),
-                ),
-        ),
-        None => query,
-    };
-    query = match order {
-        Order::Newest => query.order_by_desc(review::Column::WrittenAt),
-        Order::MostHelpful => query.order_by_desc(review::Column::HelpfulCount),
-    };
-    let rows = query
-        .order_by_desc(review::Column::Id)
-        .limit(first as u64 + 1)
-        .all(&domain.db)
-        .await?;
-    let has_next_page = rows.len() > first;
-    let items = with_visits(domain, place.id, rows.into_iter().take(first).collect()).await?;
-    Ok(Page {
-        items,
-        total_count,
-        has_next_page,
-    })
-}
-
-/// The viewer's own review of a place, hidden or not; `None` when they wrote none.
-pub async fn mine(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<Option<ReviewView>> {
-    let Some(account) = Account::of(viewer) else {
-        return Ok(None);
-    };
-    let row = review::Entity::find()
-        .filter(review::Column::PlaceId.eq(place_id))
-        .filter(review::Column::AuthorRole.eq(account.role_claim()))
-        .filter(review::Column::AuthorSubject.eq(account.subject.as_str()))
-        .filter(review::Column::DeletedAt.is_null())
-        .one(&domain.db)
-        .await?;
-    match row {
-        Some(row) => Ok(with_visits(domain, place_id, vec![row]).await?.pop()),
-        None => Ok(None),
-    }
-}
-
-/// Marks the reviews whose authors checked in at the place, in one look-up for the page.
-async fn with_visits(domain: &Domain, place_id: i32, rows: Vec<review::Model>) -> AppResult<Vec<ReviewView>> {
-    let authors: Vec<Account> = rows
-        .iter()
-        .filter_map(|row| {
-            crate::auth::Role::from_claim(&row.author_role).map(|role| Account {
-                role,
-                subject: row.author_subject.clone(),
-            })
-        })
-        .collect();
-    let verified: HashSet<Account> = if authors.is_empty() {
-        HashSet::new()
-    } else {
-        visits::checked_in(&domain.db, place_id, &authors).await?
-    };
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let verified_visit = verified
-                .iter()
-                .any(|account| account.is(&row.author_role, &row.author_subject));
-            ReviewView { row, verified_visit }
-        })
-        .collect())
 }
