@@ -275,6 +275,7 @@ pub fn loan_cursor(key: LoanKey) -> String {
     )
 }
 
+/// Where a loans cursor resumes: after this due time and id.
 pub fn decode_loan_cursor(cursor: Option<&str>) -> AppResult<Option<LoanKey>> {
     cursor
         .map(|cursor| {

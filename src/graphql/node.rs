@@ -29,8 +29,11 @@ pub enum Node {
     Review(Review),
     /// A report about a place.
     PlaceReport(PlaceReport),
+    /// An item a place lends.
     Item(Item),
+    /// A loan of an item.
     Loan(Loan),
+    /// A worker's visit to a place.
     Visit(Visit),
 }
 

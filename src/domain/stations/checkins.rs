@@ -42,13 +42,20 @@ pub enum Proof {
     /// What the station's printed QR code holds (`Place.checkInCode`).
     Code(String),
     /// The place and where the phone is.
-    Near { place_id: i32, at: Point },
+    Near {
+        /// The place.
+        place_id: i32,
+        /// Where the worker's phone says they are; checked, never stored.
+        at: Point,
+    },
 }
 
 /// A recorded visit, and whether this check-in recorded it (false for a repeat).
 #[derive(Clone, Debug)]
 pub struct CheckIn {
+    /// The visit, new or the one this repeat answers.
     pub visit: visit::Model,
+    /// True when this check-in recorded the visit; false for a repeat within 30 minutes.
     pub recorded: bool,
 }
 

@@ -28,19 +28,28 @@ pub const MAX_ITEMS_PER_PLACE: usize = 100;
 /// A new item of a place's register.
 #[derive(Clone, Debug)]
 pub struct NewItem {
+    /// The place that lends it.
     pub place_id: i32,
+    /// What it is, such as 雨伞.
     pub name: String,
+    /// Its kind, for statistics and icons.
     pub category: ItemCategory,
+    /// How many the place holds.
     pub quantity: i32,
+    /// How long one may be kept, in hours.
     pub loan_hours: i32,
 }
 
 /// What `update` changes; `None` keeps a field.
 #[derive(Clone, Debug, Default)]
 pub struct ItemChanges {
+    /// A new name.
     pub name: Option<String>,
+    /// A new category.
     pub category: Option<ItemCategory>,
+    /// A new quantity; never below what is on loan.
     pub quantity: Option<i32>,
+    /// A new loan period, in hours.
     pub loan_hours: Option<i32>,
 }
 

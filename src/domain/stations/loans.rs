@@ -28,8 +28,8 @@ use super::{
 use crate::{
     auth::{Role, Viewer, policy},
     domain::{
-        Domain, change_log,
-        change_log::statement,
+        Domain,
+        change_log::{self, statement},
         paging::{Page, read_page},
         validate,
         voice::{Account, clock},
@@ -40,7 +40,9 @@ use crate::{
 /// A walk-in borrower, as the operator writes them down.
 #[derive(Clone, Debug)]
 pub struct WalkIn {
+    /// The borrower's name.
     pub name: String,
+    /// A mainland mobile number, shown masked to all but the place's managers.
     pub phone: String,
 }
 
@@ -58,15 +60,20 @@ pub enum LoanState {
 /// Where a page of a place's loans resumes: after this loan, oldest due first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoanKey {
+    /// When that loan is due.
     pub due_at: DateTime<Utc>,
+    /// Its id, which breaks ties.
     pub id: i32,
 }
 
 /// A loan with its item and place, as a reader receives it.
 #[derive(Clone, Debug)]
 pub struct LoanView {
+    /// The loan as stored.
     pub row: loan::Model,
+    /// The item lent.
     pub item: item::Model,
+    /// The place that lent it.
     pub place: place::Model,
 }
 
@@ -100,6 +107,7 @@ impl LoanView {
         })
     }
 
+    /// Where a page that ends with this loan resumes.
     pub fn key(&self) -> LoanKey {
         LoanKey {
             due_at: self.row.due_at,
@@ -108,12 +116,8 @@ impl LoanView {
     }
 }
 
-fn loan_not_found(id: i32) -> AppError {
-    AppError::NotFound(format!("no loan with this id is visible to you (id {id})"))
-}
-
-fn item_not_found(id: i32) -> AppError {
-    AppError::NotFound(format!("no item with this id is visible to you (id {id})"))
+fn not_found(what: &str, id: i32) -> AppError {
+    AppError::NotFound(format!("no {what} with this id is visible to you (id {id})"))
 }
 
 /// Lends one piece of an item: to the calling worker, or (for the place's owner or an
@@ -125,20 +129,20 @@ pub async fn borrow(
     walk_in: Option<WalkIn>,
 ) -> AppResult<LoanView> {
     let role = policy::require_login(viewer)?;
-    let account = Account::of(viewer).ok_or_else(|| item_not_found(item_id))?;
+    let account = Account::of(viewer).ok_or_else(|| not_found("item", item_id))?;
     let item = item::Entity::find_by_id(item_id)
         .one(&domain.db)
         .await?
-        .ok_or_else(|| item_not_found(item_id))?;
+        .ok_or_else(|| not_found("item", item_id))?;
     let place = place::Entity::find_by_id(item.place_id)
         .one(&domain.db)
         .await?
         .filter(|place| policy::can_see(viewer, place))
-        .ok_or_else(|| item_not_found(item_id))?;
+        .ok_or_else(|| not_found("item", item_id))?;
     let (borrower, walk_in) = match (role, walk_in) {
         (Role::Worker, None) => {
             if place.publication != entity::place::Publication::Published {
-                return Err(item_not_found(item_id));
+                return Err(not_found("item", item_id));
             }
             (Some(account.clone()), None)
         }
@@ -223,17 +227,17 @@ pub async fn give_back(
     let loan = loan::Entity::find_by_id(loan_id)
         .one(&domain.db)
         .await?
-        .ok_or_else(|| loan_not_found(loan_id))?;
+        .ok_or_else(|| not_found("loan", loan_id))?;
     let place = place::Entity::find_by_id(loan.place_id)
         .one(&domain.db)
         .await?
-        .ok_or_else(|| loan_not_found(loan_id))?;
+        .ok_or_else(|| not_found("loan", loan_id))?;
     let borrower = loan
         .borrower_role
         .as_deref()
         .zip(loan.borrower_subject.as_deref());
     // A stranger learns nothing, not even that the loan exists.
-    policy::may_return(viewer, &place, borrower).map_err(|_| loan_not_found(loan_id))?;
+    policy::may_return(viewer, &place, borrower).map_err(|_| not_found("loan", loan_id))?;
     let note = note
         .map(|note| validate::name("note", note, 0, 200))
         .transpose()?
@@ -268,11 +272,11 @@ async fn view_in(db: &impl ConnectionTrait, id: i32, place: place::Model) -> App
     let row = loan::Entity::find_by_id(id)
         .one(db)
         .await?
-        .ok_or_else(|| loan_not_found(id))?;
+        .ok_or_else(|| not_found("loan", id))?;
     let item = item::Entity::find_by_id(row.item_id)
         .one(db)
         .await?
-        .ok_or_else(|| loan_not_found(id))?;
+        .ok_or_else(|| not_found("loan", id))?;
     Ok(LoanView { row, item, place })
 }
 

@@ -35,7 +35,7 @@ pub fn local_day_and_week(at: DateTime<Utc>) -> (String, String) {
     (day.to_string(), monday.to_string())
 }
 
-/// The place with `id` for its owner or an admin: NOT_FOUND when the viewer may not see
+/// The place with `id` for its owner or an admin: `NOT_FOUND` when the viewer may not see
 /// it, FORBIDDEN when they see it but do not run it.
 pub async fn managed_place(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<place::Model> {
     let place = places::for_change(&domain.db, viewer, id).await?;

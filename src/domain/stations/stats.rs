@@ -24,9 +24,13 @@ pub const BUSIEST: usize = 10;
 /// The length of a statistics period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Period {
+    /// Calendar days in Asia/Shanghai.
     Day,
+    /// Weeks from Monday.
     Week,
+    /// Calendar months.
     Month,
+    /// Calendar years.
     Year,
 }
 
@@ -48,8 +52,11 @@ const WORKERS: &str = "COUNT(DISTINCT worker_role || ':' || worker_subject)";
 /// Counts for one worker group; `group` is `None` for tokens that named none.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GroupCount {
+    /// The group, as the token named it.
     pub group: Option<String>,
+    /// Visits by workers of the group.
     pub visits: i64,
+    /// Distinct workers of the group.
     pub workers: i64,
 }
 
@@ -58,18 +65,26 @@ pub struct GroupCount {
 pub struct PeriodCount {
     /// `2026-11-30` (day; a week by its Monday), `2026-11` or `2026`.
     pub period: String,
+    /// Visits in the period.
     pub visits: i64,
+    /// Distinct workers in the period.
     pub workers: i64,
+    /// Loans made in the period.
     pub loans: i64,
+    /// Visits and workers by group in the period.
     pub by_group: Vec<GroupCount>,
 }
 
 /// A place's statistics over a range.
 #[derive(Clone, Debug, Default)]
 pub struct VisitStats {
+    /// Visits over the range.
     pub visits: i64,
+    /// Distinct workers over the range, each counted once.
     pub workers: i64,
+    /// Loans made over the range.
     pub loans: i64,
+    /// Visits and workers by group over the range.
     pub by_group: Vec<GroupCount>,
     /// Periods with a visit or a loan, oldest first.
     pub periods: Vec<PeriodCount>,
@@ -213,16 +228,22 @@ pub async fn of_place(
 /// Counts for one kind of place (and, for `places`, one publication state).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KindCount {
+    /// The kind of place.
     pub kind: String,
+    /// The publication state, for place counts.
     pub publication: Option<String>,
+    /// How many.
     pub count: i64,
 }
 
 /// Visits and loans at one kind of place.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KindActivity {
+    /// The kind of place.
     pub kind: String,
+    /// Visits at places of that kind.
     pub visits: i64,
+    /// Loans at places of that kind.
     pub loans: i64,
 }
 
@@ -233,9 +254,13 @@ pub struct NetworkStats {
     pub places: Vec<KindCount>,
     /// Distinct workers served over the range (each counted once), and by group.
     pub workers: i64,
+    /// Distinct workers served over the range, by group.
     pub workers_by_group: Vec<GroupCount>,
+    /// Visits over the range.
     pub visits: i64,
+    /// Loans made over the range.
     pub loans: i64,
+    /// Visits and loans by kind of place.
     pub by_kind: Vec<KindActivity>,
     /// The places with the most visits over the range: (place id, visits).
     pub busiest: Vec<(i32, i64)>,

@@ -79,6 +79,7 @@ pub struct LocationInput {
 }
 
 impl LocationInput {
+    /// The point, converted to WGS84; `BAD_USER_INPUT` when out of range.
     pub fn to_point(self) -> Result<Point, AppError> {
         Point::from_system(self.lat, self.lng, self.system.unwrap_or_default().into())
     }

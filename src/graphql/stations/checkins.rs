@@ -25,6 +25,7 @@ pub struct Visit {
 }
 
 impl Visit {
+    /// The API's view of a visit.
     pub fn new(row: visit::Model) -> Self {
         Self { row }
     }
@@ -104,6 +105,7 @@ pub struct RotateCheckInCodePayload {
 }
 
 #[derive(Default)]
+/// Check-in mutations: check in, rotate the code.
 pub struct CheckInMutation;
 
 #[Object]

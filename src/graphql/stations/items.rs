@@ -42,6 +42,7 @@ pub struct Item {
 }
 
 impl Item {
+    /// The API's view of an item.
     pub fn new(row: item::Model) -> Self {
         Self { row }
     }
@@ -145,6 +146,7 @@ pub struct ItemPayload {
 }
 
 #[derive(Default)]
+/// Item mutations: create, update and retire.
 pub struct ItemMutation;
 
 #[Object]
@@ -164,7 +166,7 @@ impl ItemMutation {
     }
 
     /// Edits an item. Lowering `quantity` below the pieces out on loan is refused
-    /// (BAD_USER_INPUT) and changes nothing.
+    /// (`BAD_USER_INPUT`) and changes nothing.
     async fn update_item(&self, ctx: &Context<'_>, input: UpdateItemInput) -> Result<ItemPayload> {
         let id = decode(&input.id, NodeType::Item).extend()?;
         let changes = ItemChanges {

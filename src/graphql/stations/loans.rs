@@ -50,6 +50,7 @@ pub struct Loan {
 }
 
 impl Loan {
+    /// The API's view of a loan.
     pub fn new(view: LoanView) -> Self {
         Self { view: Box::new(view) }
     }
@@ -228,6 +229,7 @@ pub struct LoanPayload {
 }
 
 #[derive(Default)]
+/// Loan mutations: borrow and return.
 pub struct LoanMutation;
 
 #[Object]

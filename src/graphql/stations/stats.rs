@@ -210,6 +210,7 @@ pub struct NetworkStats {
 }
 
 #[derive(Default)]
+/// Statistics queries: `networkStats`.
 pub struct StatsQuery;
 
 #[Object]
