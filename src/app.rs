@@ -89,6 +89,7 @@ impl App {
             db,
             directory,
             rules: config.rules,
+            demand: Arc::default(),
         };
         let schema = schema_builder().data(domain.clone()).finish();
         let (shutdown, shutting_down) = tokio::sync::watch::channel(());

@@ -49,14 +49,19 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Forgets idle callers' budgets every minute, while the app serves.
+    /// Every minute while the app serves: forgets idle callers' budgets and writes the
+    /// demand counted since the last minute.
     pub fn spawn_housekeeping(&self) -> tokio::task::JoinHandle<()> {
         let throttle = self.throttle.clone();
+        let domain = self.domain.clone();
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(Duration::from_secs(60));
             loop {
                 ticker.tick().await;
                 throttle.forget_idle();
+                if let Err(error) = domain.demand.flush(&domain.db).await {
+                    tracing::warn!(error = %error, "could not write demand counts; keeping them for the next minute");
+                }
             }
         })
     }

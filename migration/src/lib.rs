@@ -14,6 +14,7 @@ mod m20261129_000020_riders_voice;
 mod m20261130_000010_place_deletion;
 mod m20261130_000040_lending_register;
 mod m20261130_000041_check_ins;
+mod m20261130_000050_demand_cells;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_place_deletion::Migration),
             Box::new(m20261130_000040_lending_register::Migration),
             Box::new(m20261130_000041_check_ins::Migration),
+            Box::new(m20261130_000050_demand_cells::Migration),
         ]
     }
 }

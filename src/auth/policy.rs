@@ -25,7 +25,17 @@ fn owns(viewer: &Viewer, place: &place::Model) -> bool {
 
 /// Published places are public; the rest only reach their owner and admins.
 pub fn can_see(viewer: &Viewer, place: &place::Model) -> bool {
-    place.publication == Publication::Published || viewer.is_admin() || owns(viewer, place)
+    place.deleted_at.is_none()
+        && (place.publication == Publication::Published || viewer.is_admin() || owns(viewer, place))
+}
+
+/// A deleted place is gone for everyone: managing it, its items, offers or loans is
+/// `NOT_FOUND`, as if it never existed.
+fn not_deleted(place: &place::Model) -> AppResult<()> {
+    match place.deleted_at {
+        None => Ok(()),
+        Some(_) => Err(AppError::NotFound(format!("place {} was deleted", place.id))),
+    }
 }
 
 /// Merchants create the four merchant kinds, operators the station kinds, admins any kind.
@@ -49,6 +59,7 @@ pub fn may_create(viewer: &Viewer, kind: PlaceKind) -> AppResult<()> {
 /// and submitting it for review.
 pub fn may_manage(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
     require_login(viewer)?;
+    not_deleted(place)?;
     if viewer.is_admin() || owns(viewer, place) {
         Ok(())
     } else {
@@ -105,6 +116,7 @@ pub fn may_reply(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
 /// guards so the authorization matrix reads as the README's table.
 pub fn may_run_station(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
     require_login(viewer)?;
+    not_deleted(place)?;
     if viewer.is_admin() || owns(viewer, place) {
         Ok(())
     } else {
@@ -125,6 +137,7 @@ pub fn may_read_borrower_phone(viewer: &Viewer, place: &place::Model) -> bool {
 /// that borrowed it.
 pub fn may_return(viewer: &Viewer, place: &place::Model, borrower: Option<(&str, &str)>) -> AppResult<()> {
     require_login(viewer)?;
+    not_deleted(place)?;
     let is_borrower = viewer.identity().is_some_and(|identity| {
         borrower.is_some_and(|(role, subject)| identity.role.claim() == role && identity.subject == subject)
     });

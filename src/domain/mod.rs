@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod change_log;
+pub mod demand;
 pub mod directory;
 pub mod geo;
 mod handle;

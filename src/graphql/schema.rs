@@ -14,6 +14,7 @@ pub struct Query(
     viewer::ViewerQuery,
     calendar::CalendarQuery,
     stations::StatsQuery,
+    stations::CoverageQuery,
 );
 
 /// Every mutation of the API. Each takes one `input` and returns a payload object.

@@ -1,5 +1,5 @@
-//! `GET /exports/places.csv`, `/exports/places.geojson` and `/exports/visits.csv?from=&to=`
-//! for admins (bearer token). Each answer is streamed batch by batch as the database
+//! `GET /exports/places.csv`, `/exports/places.geojson`, `/exports/visits.csv?from=&to=`
+//! and `/exports/gaps.geojson?from=&to=` for admins (bearer token). Each answer is streamed batch by batch as the database
 //! yields rows (`domain::stations::exports`), so an export of any size holds one batch in
 //! memory. A failure mid-stream aborts the connection: a truncated file never looks whole.
 
@@ -21,7 +21,8 @@ use super::{
 use crate::{
     domain::{
         Domain,
-        stations::{exports, stats},
+        geo::{TravelMode, Within},
+        stations::{coverage, exports, stats},
     },
     error::{AppError, AppResult},
     graphql::ids::{NodeType, global_id},
@@ -178,4 +179,73 @@ pub async fn visits_csv(
         }
     });
     answer("text/csv; charset=utf-8", "visits.csv", Body::from_stream(body))
+}
+
+/// The coverage gaps of `coverageGaps` as a GeoJSON `FeatureCollection` of cell centres:
+/// `?from=&to=` (RFC 3339), `kinds=GRID_STATION,CITY_STATION` (any kind when omitted),
+/// `minutes=10` and `mode=WALK|EBIKE|CAR` (10 minutes' walk by default), `first` (1 to
+/// 1,000, default 100). A bounded list, so it is built whole.
+pub async fn gaps_geojson(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match gaps_document(&state, &headers, &query).await {
+        Ok(document) => answer("application/geo+json", "gaps.geojson", Body::from(document)),
+        Err(error) => refusal(MediaType::Json, &error),
+    }
+}
+
+async fn gaps_document(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> AppResult<String> {
+    use sea_orm::ActiveEnum;
+    let viewer = viewer_from(&state.auth, header_text(headers, header::AUTHORIZATION))?;
+    exports::may_export(&viewer)?;
+    let range = (instant(query, "from")?, instant(query, "to")?);
+    let kinds = query
+        .get("kinds")
+        .map(|list| {
+            list.split(',')
+                .filter(|name| !name.is_empty())
+                .map(|name| {
+                    entity::place::PlaceKind::try_from_value(&name.to_owned())
+                        .map_err(|_| AppError::bad_input(format!("kinds: {name:?} is not a PlaceKind")))
+                })
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let minutes = match query.get("minutes") {
+        Some(text) => text
+            .parse::<f64>()
+            .map_err(|_| AppError::bad_input(format!("minutes {text:?} is not a number")))?,
+        None => 10.0,
+    };
+    let mode = match query.get("mode").map(String::as_str).unwrap_or("WALK") {
+        "WALK" => TravelMode::Walk,
+        "EBIKE" => TravelMode::Ebike,
+        "CAR" => TravelMode::Car,
+        other => return Err(AppError::bad_input(format!("mode {other:?}: WALK, EBIKE or CAR"))),
+    };
+    let first = match query.get("first").map(|text| text.parse::<usize>()) {
+        None => 100,
+        Some(Ok(first @ 1..=1_000)) => first,
+        Some(_) => return Err(AppError::bad_input("first must be 1 to 1000")),
+    };
+    let within = Within::from_parts(None, Some(minutes), Some(mode))?;
+    let gaps = coverage::gaps(&state.domain, &viewer, kinds, within, range, first).await?;
+    let features: Vec<serde_json::Value> = gaps
+        .iter()
+        .map(|gap| {
+            serde_json::json!({
+                "type": "Feature",
+                "geometry": { "type": "Point", "coordinates": [gap.centre.lng, gap.centre.lat] },
+                "properties": { "demand": gap.demand, "nearestMeters": gap.nearest_meters },
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({ "type": "FeatureCollection", "features": features }).to_string())
 }

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/exports/places.csv", get(exports::places_csv))
         .route("/exports/places.geojson", get(exports::places_geojson))
         .route("/exports/visits.csv", get(exports::visits_csv))
+        .route("/exports/gaps.geojson", get(exports::gaps_geojson))
         .merge(graphiql::routes())
         .fallback(|| async {
             let error = AppError::NotFound("no such endpoint; GraphQL lives at /graphql".into());

@@ -8,6 +8,7 @@ mod authorization;
 mod caching;
 mod changes;
 mod checkins;
+mod coverage;
 mod discovery;
 mod exports;
 mod favorites;

@@ -361,3 +361,35 @@ async fn the_review_queue_pushes_entries_and_departures_to_admins_only() {
     assert_eq!(change["change"], "LEFT", "{left}");
     assert!(change["place"].is_null());
 }
+
+#[tokio::test]
+async fn a_place_with_a_walk_in_loan_out_cannot_be_deleted_and_a_deleted_one_takes_its_items_along() {
+    let app = TestApp::spawn().await;
+    let id = draft(&app).await;
+    let create =
+        "mutation C($id: ID!) { createItem(input: { placeId: $id, name: \"雨伞\", category: UMBRELLA,
+        quantity: 2, loanHours: 24 }) { item { id } } }";
+    let item =
+        ok(&app, &merchant(&app), create, json!({ "id": id })).await["createItem"]["item"]["id"].clone();
+    let borrow = "mutation B($item: ID!) { borrowItem(input: { itemId: $item,
+        borrower: { name: \"张师傅\", phone: \"13812341234\" } }) { loan { id } } }";
+    let loan =
+        ok(&app, &merchant(&app), borrow, json!({ "item": item })).await["borrowItem"]["loan"]["id"].clone();
+    let refused = app.gql_as(&merchant(&app), DELETE, json!({ "id": id })).await;
+    assert_eq!(code(&refused), "BAD_USER_INPUT", "{refused}");
+    let give_back = "mutation R($loan: ID!) { returnItem(input: { loanId: $loan }) { loan { id } } }";
+    ok(&app, &merchant(&app), give_back, json!({ "loan": loan })).await;
+    ok(&app, &merchant(&app), DELETE, json!({ "id": id })).await;
+    for token in [merchant(&app), admin(&app)] {
+        let node = ok(
+            &app,
+            &token,
+            "query N($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": item }),
+        )
+        .await;
+        assert!(node["node"].is_null(), "{node}");
+        let again = app.gql_as(&token, borrow, json!({ "item": item })).await;
+        assert_eq!(code(&again), "NOT_FOUND", "{again}");
+    }
+}

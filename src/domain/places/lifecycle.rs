@@ -8,8 +8,11 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use entity::place::{self, Publication};
-use sea_orm::ActiveValue::Set;
+use entity::{
+    loan,
+    place::{self, Publication},
+};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::write::{Change, Guard, clear_status, for_change, save};
 use crate::{
@@ -206,6 +209,18 @@ pub async fn delete(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<i32>
         return Err(AppError::bad_input(
             "this place was published before: riders may hold it, so it cannot be deleted",
         ));
+    }
+    // A walk-in's name and phone are erased only after the return: an open loan would keep
+    // them for good once the place is gone.
+    let open_loans = loan::Entity::find()
+        .filter(loan::Column::PlaceId.eq(id))
+        .filter(loan::Column::ReturnedAt.is_null())
+        .count(&domain.db)
+        .await?;
+    if open_loans > 0 {
+        return Err(AppError::bad_input(format!(
+            "{open_loans} loan(s) of this place are not returned yet: record the returns first"
+        )));
     }
     let mut row: place::ActiveModel = current.clone().into();
     row.deleted_at = Set(Some(Utc::now()));

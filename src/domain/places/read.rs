@@ -57,9 +57,12 @@ pub fn nearby(
     first: usize,
 ) -> Nearest {
     let radius = within.radius_meters(&domain.rules.travel);
-    domain
-        .directory
-        .nearest(near, radius, filter, Utc::now(), after, first)
+    let now = Utc::now();
+    // Only a first page counts as a look for help; paging on is the same look.
+    if after.is_none() {
+        domain.demand.record(near, now);
+    }
+    domain.directory.nearest(near, radius, filter, now, after, first)
 }
 
 /// How many published places lie within reach of `near`.
@@ -83,9 +86,13 @@ pub fn search(
             "text must be 1 to 50 characters, such as \"药\" or \"骑手食堂\"; got {length}"
         )));
     }
-    Ok(domain
-        .directory
-        .search(text, near, filter, Utc::now(), after, first))
+    let now = Utc::now();
+    if let Some(near) = near
+        && after.is_none()
+    {
+        domain.demand.record(near, now);
+    }
+    Ok(domain.directory.search(text, near, filter, now, after, first))
 }
 
 /// The places an account owns, whatever their publication, in id order.

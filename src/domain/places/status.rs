@@ -74,7 +74,7 @@ pub async fn set_status(
         Change {
             current: &current,
             row,
-            guard: Guard::None,
+            guard: Guard::WhilePublished,
             action: Action::StatusSet,
             reason: None,
         },

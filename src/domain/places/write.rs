@@ -46,8 +46,9 @@ pub(super) fn clear_status(row: &mut place::ActiveModel) {
 pub(super) enum Guard {
     /// The place must still be at this version; the write bumps it.
     Version(ExpectedVersion),
-    /// Fields outside the listing's content (live status): last writer wins, no bump.
-    None,
+    /// The live status: last writer wins, no bump, and only while the place is
+    /// published, so a status never lands on a place suspended a moment before.
+    WhilePublished,
 }
 
 /// One change to a place: the row as read, the row as it should become, how the write is
@@ -99,16 +100,21 @@ pub(super) async fn save(domain: &Domain, viewer: &Viewer, change: Change<'_>) -
         let candidate = row.clone().try_into_model()?;
         if history::diff_places(current, &candidate).is_empty() {
             return match domain.directory.get(current.id) {
-                Some(listing) => Ok(listing),
-                None => Ok(listings(domain, vec![current.clone()]).await?.remove(0)),
+                Some(listing) if listing.place.version == current.version => Ok(listing),
+                _ => Ok(listings(domain, vec![current.clone()]).await?.remove(0)),
             };
         }
     }
     row.updated_at = Set(Utc::now());
     let mut update = place::Entity::update_many().filter(place::Column::Id.eq(current.id));
-    if let Guard::Version(expected) = guard {
-        row.version = Set(expected.next());
-        update = expected.guard(update, place::Column::Version);
+    match guard {
+        Guard::Version(expected) => {
+            row.version = Set(expected.next());
+            update = expected.guard(update, place::Column::Version);
+        }
+        Guard::WhilePublished => {
+            update = update.filter(place::Column::Publication.eq(place::Publication::Published));
+        }
     }
     // The transaction writes first: a SQLite transaction that read before writing could
     // not wait for another writer's lock. The version guard in the WHERE clause makes the
@@ -117,8 +123,8 @@ pub(super) async fn save(domain: &Domain, viewer: &Viewer, change: Change<'_>) -
     let result = update.set(row).exec(&txn).await?;
     if result.rows_affected == 0 {
         let Guard::Version(expected) = guard else {
-            return Err(AppError::NotFound(format!(
-                "place {} no longer exists",
+            return Err(AppError::bad_input(format!(
+                "place {} is no longer PUBLISHED: a live status is shown only for published places",
                 current.id
             )));
         };

@@ -133,6 +133,7 @@ pub fn place_feature(id: &str, place: &place::Model) -> String {
 pub async fn places_after(domain: &Domain, after: i32) -> AppResult<Vec<place::Model>> {
     Ok(place::Entity::find()
         .filter(place::Column::Id.gt(after))
+        .filter(place::Column::DeletedAt.is_null())
         .order_by_asc(place::Column::Id)
         .limit(BATCH)
         .all(&domain.db)

@@ -7,6 +7,7 @@
 //! Visits are private to the place's managers and are not logged.
 
 pub mod checkins;
+pub mod coverage;
 pub mod exports;
 pub mod items;
 pub mod loans;

@@ -280,7 +280,7 @@ pub async fn of_network(
     let db = &domain.db;
     let range = || vec![from.into(), to.into()];
     let visits_where = "FROM visits WHERE visited_at >= ? AND visited_at < ?";
-    let places = rows(db, "SELECT kind, publication, COUNT(*) AS n FROM places GROUP BY kind, publication ORDER BY kind, publication", vec![])
+    let places = rows(db, "SELECT kind, publication, COUNT(*) AS n FROM places WHERE deleted_at IS NULL GROUP BY kind, publication ORDER BY kind, publication", vec![])
         .await?
         .iter()
         .map(|row| {

@@ -10,7 +10,7 @@ mod query;
 
 pub use changes::{PlaceChangeQuery, PlaceSubscription, ReviewQueueSubscription};
 pub use connections::PlaceConnection;
-pub use inputs::LocationInput;
+pub use inputs::{LocationInput, WithinInput};
 pub use mutation::PlaceMutation;
-pub use place::Place;
+pub use place::{Location, Place};
 pub use query::PlaceQuery;

@@ -4,11 +4,13 @@
 //! only translate; the rules live in `domain::stations`.
 
 mod checkins;
+mod coverage;
 mod items;
 mod loans;
 mod stats;
 
 pub use checkins::{CheckInMutation, Visit, check_in_code_of};
+pub use coverage::CoverageQuery;
 pub use items::{Item, ItemMutation, items_of};
 pub use loans::{Loan, LoanConnection, LoanMutation, LoanState, loans_of, my_loans};
 pub use stats::{StatsPeriod, StatsQuery, VisitStats, visit_stats_of};
