@@ -60,7 +60,7 @@ async fn demand_by_cell(
         .db
         .query_all_raw(statement(
             domain.db.get_database_backend(),
-            "SELECT cell_lat, cell_lng, SUM(count) AS demand FROM demand_cells \
+            "SELECT cell_lat, cell_lng, CAST(SUM(count) AS BIGINT) AS demand FROM demand_cells \
              WHERE day >= ? AND day <= ? GROUP BY cell_lat, cell_lng \
              ORDER BY demand DESC, cell_lat, cell_lng LIMIT ?",
             vec![first_day.into(), last_day.into(), (MAX_CELLS as i64).into()],
