@@ -20,6 +20,7 @@ use crate::{
     domain::{
         Domain, calendar,
         directory::{self, Directory},
+        photos::Media,
     },
     graphql::{prepare::Documents, schema_builder},
     http::router,
@@ -85,10 +86,17 @@ impl App {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("YIZHAN_LISTEN: cannot listen on {}", config.listen))?;
+        let media = Media::local(&config.media).with_context(|| {
+            format!(
+                "YIZHAN_MEDIA_DIR: cannot use {} for photos",
+                config.media.dir.display()
+            )
+        })?;
         let domain = Domain {
             db,
             directory,
             rules: config.rules,
+            media,
         };
         let schema = schema_builder().data(domain.clone()).finish();
         let (shutdown, shutting_down) = tokio::sync::watch::channel(());

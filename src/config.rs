@@ -5,7 +5,7 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use crate::{
     auth::AuthSettings,
-    domain::{Rules, geo::TravelSpeeds},
+    domain::{Rules, geo::TravelSpeeds, photos::MediaSettings},
     throttle::RateLimits,
 };
 
@@ -44,6 +44,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How bearer tokens are verified (secrets redacted in `Debug`).
     pub auth: AuthSettings,
+    /// Where storefront photos are kept and how their URLs read.
+    pub media: MediaSettings,
 }
 
 /// Where the process runs.
@@ -107,6 +109,14 @@ impl Config {
                     .unwrap_or(Duration::from_secs(30)),
                 dev_secret_path: dev_secret_path(&database_url),
                 key_required: environment == Environment::Production,
+            },
+            media: MediaSettings {
+                dir: vars
+                    .text("YIZHAN_MEDIA_DIR")
+                    .map_or_else(|| default_media_dir(&database_url), PathBuf::from),
+                base_url: vars
+                    .text("YIZHAN_MEDIA_BASE_URL")
+                    .unwrap_or_else(|| "/media".to_owned()),
             },
             database_url,
             environment,
@@ -262,6 +272,22 @@ fn dev_secret_path(database_url: &str) -> PathBuf {
     }
 }
 
+/// Where photos are kept by default: a `yizhan-media` folder beside the SQLite file, or in
+/// the working folder for PostgreSQL.
+fn default_media_dir(database_url: &str) -> PathBuf {
+    let folder = PathBuf::from("yizhan-media");
+    match database_kind(database_url) {
+        DatabaseKind::Postgres => folder,
+        DatabaseKind::Sqlite => {
+            let secret = dev_secret_path(database_url);
+            match secret.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.join(folder),
+                _ => folder,
+            }
+        }
+    }
+}
+
 struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Vars<'_> {
@@ -331,5 +357,26 @@ impl Vars<'_> {
             Some("0" | "false" | "no") => Ok(Some(false)),
             Some(other) => Err(self.error(name, format!("expected true or false, got {other:?}"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn photos_are_kept_beside_the_sqlite_file_or_in_the_working_folder() {
+        assert_eq!(
+            default_media_dir("sqlite:///srv/yizhan/yizhan.db?mode=rwc"),
+            PathBuf::from("/srv/yizhan/yizhan-media")
+        );
+        assert_eq!(
+            default_media_dir(DEFAULT_DATABASE_URL),
+            PathBuf::from("yizhan-media")
+        );
+        assert_eq!(
+            default_media_dir("postgres://u@h/db"),
+            PathBuf::from("yizhan-media")
+        );
     }
 }

@@ -11,6 +11,7 @@ mod m20261129_000006_review_anchor;
 mod m20261129_000007_owner_role;
 mod m20261129_000008_idempotency_keys;
 mod m20261129_000020_riders_voice;
+mod m20261130_000030_create_place_photos;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_owner_role::Migration),
             Box::new(m20261129_000008_idempotency_keys::Migration),
             Box::new(m20261129_000020_riders_voice::Migration),
+            Box::new(m20261130_000030_create_place_photos::Migration),
         ]
     }
 }

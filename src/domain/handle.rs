@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use super::{directory::Directory, rules::Rules};
+use super::{directory::Directory, photos::Media, rules::Rules};
 
 /// The database, the published directory and the network's rules: all a domain function
 /// needs, and nothing about tokens, HTTP or how the process was configured. The app
@@ -17,4 +17,6 @@ pub struct Domain {
     pub directory: Arc<Directory>,
     /// The city's settings that shape the rules.
     pub rules: Rules,
+    /// Where storefront photos are stored and how their URLs read.
+    pub media: Media,
 }

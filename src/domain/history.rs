@@ -45,11 +45,17 @@ pub enum Action {
     OfferUpdated,
     /// An offer was removed.
     OfferDeleted,
+    /// A photo was added.
+    PhotoAdded,
+    /// A photo was removed.
+    PhotoRemoved,
+    /// The photos were put in a new order.
+    PhotosReordered,
 }
 
 impl Action {
     /// Every action, for filters and the schema's enum.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 14] = [
         Self::Created,
         Self::Updated,
         Self::Transferred,
@@ -61,6 +67,9 @@ impl Action {
         Self::OfferCreated,
         Self::OfferUpdated,
         Self::OfferDeleted,
+        Self::PhotoAdded,
+        Self::PhotoRemoved,
+        Self::PhotosReordered,
     ];
 
     /// The action stored under `name`.
@@ -82,6 +91,9 @@ impl Action {
             Self::OfferCreated => "OFFER_CREATED",
             Self::OfferUpdated => "OFFER_UPDATED",
             Self::OfferDeleted => "OFFER_DELETED",
+            Self::PhotoAdded => "PHOTO_ADDED",
+            Self::PhotoRemoved => "PHOTO_REMOVED",
+            Self::PhotosReordered => "PHOTOS_REORDERED",
         }
     }
 }

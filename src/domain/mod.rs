@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod live;
 pub mod offers;
 pub mod paging;
+pub mod photos;
 pub mod places;
 mod rules;
 pub mod validate;

@@ -7,6 +7,7 @@ use entity::place_history;
 use super::{
     connection::{CursorKind, PageInfo, id_cursor},
     enums::HistoryAction,
+    ids::{NodeType, global_id},
 };
 use crate::domain::{history::Action, paging::Page};
 
@@ -58,6 +59,22 @@ pub struct HistoryEdge {
     pub node: HistoryEntry,
 }
 
+/// Photos are named in the history by their public ids (the history stores row ids).
+fn public_value(field: &str, value: Option<String>) -> Option<String> {
+    if !matches!(field, "photo.id" | "photo.order") {
+        return value;
+    }
+    value.map(|ids| {
+        ids.split(',')
+            .map(|id| {
+                id.parse()
+                    .map_or_else(|_| id.to_owned(), |id| global_id(NodeType::PlacePhoto, id).0)
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
 fn action(name: &str) -> HistoryAction {
     // Every stored name was written by `Action::as_str`.
     Action::parse(name).unwrap_or(Action::Updated).into()
@@ -82,9 +99,9 @@ impl PlaceHistoryConnection {
                         .0
                         .into_iter()
                         .map(|change| FieldChange {
+                            old_value: public_value(&change.field, change.old),
+                            new_value: public_value(&change.field, change.new),
                             field: change.field,
-                            old_value: change.old,
-                            new_value: change.new,
                         })
                         .collect(),
                 },

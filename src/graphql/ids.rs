@@ -17,10 +17,18 @@ pub enum NodeType {
     Review,
     /// A `PlaceReport`.
     Report,
+    /// A `PlacePhoto`.
+    PlacePhoto,
 }
 
 impl NodeType {
-    const ALL: [Self; 4] = [Self::Place, Self::Offer, Self::Review, Self::Report];
+    const ALL: [Self; 5] = [
+        Self::Place,
+        Self::Offer,
+        Self::Review,
+        Self::Report,
+        Self::PlacePhoto,
+    ];
 
     fn prefix(self) -> &'static str {
         match self {
@@ -28,6 +36,7 @@ impl NodeType {
             Self::Offer => "Offer",
             Self::Review => "Review",
             Self::Report => "PlaceReport",
+            Self::PlacePhoto => "PlacePhoto",
         }
     }
 }

@@ -7,11 +7,12 @@ use super::{
     context::ContextExt,
     ids::{NodeType, decode_any},
     offers::Offer,
+    photos::PlacePhoto,
     places::Place,
     voice::{PlaceReport, Review},
 };
 use crate::domain::{
-    offers, places,
+    offers, photos, places,
     voice::{reports, reviews},
 };
 
@@ -27,6 +28,8 @@ pub enum Node {
     Review(Review),
     /// A report about a place.
     PlaceReport(PlaceReport),
+    /// A photo of a place.
+    PlacePhoto(PlacePhoto),
 }
 
 /// The `node` query.
@@ -55,6 +58,10 @@ impl NodeQuery {
                 .await
                 .extend()?
                 .map(|report| Node::PlaceReport(PlaceReport::new(report)))),
+            NodeType::PlacePhoto => Ok(photos::find(ctx.domain(), ctx.viewer(), number)
+                .await
+                .extend()?
+                .map(|photo| Node::PlacePhoto(PlacePhoto::new(photo)))),
         }
     }
 }

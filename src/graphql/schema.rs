@@ -3,7 +3,7 @@
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use super::{calendar, limits, node, offers, places, viewer, voice};
+use super::{calendar, limits, node, offers, photos, places, viewer, voice};
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
@@ -20,6 +20,7 @@ pub struct Query(
 pub struct Mutation(
     places::PlaceMutation,
     offers::OfferMutation,
+    photos::PhotoMutation,
     calendar::CalendarMutation,
     voice::FavoriteMutation,
     voice::ReviewMutation,

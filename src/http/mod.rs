@@ -5,14 +5,17 @@
 //! GraphQL-over-HTTP spec: `application/graphql-response+json` (or `application/json` for
 //! older clients), 4xx for requests refused before execution (200 with the errors for
 //! clients that accept only `application/json`), 405 for a mutation sent by GET, 415 for a
-//! body that is not JSON, 413 past the body limit.
+//! body that is neither JSON nor a GraphQL multipart upload, 413 past the body limit.
+//! Photos are served from the media store on `/media/{key}`.
 
 mod cache;
 mod graphiql;
 mod graphql;
 mod health;
+mod media;
 mod metrics;
 mod respond;
+mod upload;
 mod ws;
 
 use axum::{Router, body::Body, routing::get};
@@ -36,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::scrape))
+        .route("/media/{*key}", get(media::serve))
         .merge(graphiql::routes())
         .fallback(|| async {
             let error = AppError::NotFound("no such endpoint; GraphQL lives at /graphql".into());

@@ -17,6 +17,7 @@ mod listings;
 mod nearby;
 mod offers;
 mod operations;
+mod photos;
 mod places;
 mod ratings;
 mod reports;

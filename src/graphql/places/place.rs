@@ -15,6 +15,7 @@ use crate::{
         history::PlaceHistoryConnection,
         ids::{NodeType, global_id},
         offers::Offer,
+        photos::PlacePhoto,
         voice::{
             PlaceRating, PlaceReportConnection, ReportState, Review, ReviewConnection, ReviewOrder,
             is_favorite, my_review, reports_of, reviews_of,
@@ -230,6 +231,12 @@ impl Place {
             .cloned()
             .map(Offer::new)
             .collect())
+    }
+
+    /// Its photos in display order (at most 9): published places' photos reach everyone,
+    /// a draft's only its owner and admins, as the place itself does.
+    async fn photos(&self) -> Vec<PlacePhoto> {
+        self.listing.photos.iter().cloned().map(PlacePhoto::new).collect()
     }
 
     /// When the listing was created.
