@@ -86,11 +86,12 @@ impl App {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("YIZHAN_LISTEN: cannot listen on {}", config.listen))?;
-        let media = Media::local(&config.media).with_context(|| {
-            format!(
+        let media = Media::open(&config.media).with_context(|| match &config.media.bucket {
+            Some(bucket) => format!("YIZHAN_MEDIA_BUCKET_URL: cannot use {} for photos", bucket.url),
+            None => format!(
                 "YIZHAN_MEDIA_DIR: cannot use {} for photos",
                 config.media.dir.display()
-            )
+            ),
         })?;
         let domain = Domain {
             db,

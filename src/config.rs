@@ -5,7 +5,11 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use crate::{
     auth::AuthSettings,
-    domain::{Rules, geo::TravelSpeeds, photos::MediaSettings},
+    domain::{
+        Rules,
+        geo::TravelSpeeds,
+        photos::{BucketSettings, MediaSettings},
+    },
     throttle::RateLimits,
 };
 
@@ -117,6 +121,17 @@ impl Config {
                 base_url: vars
                     .text("YIZHAN_MEDIA_BASE_URL")
                     .unwrap_or_else(|| "/media".to_owned()),
+                bucket: match vars.text("YIZHAN_MEDIA_BUCKET_URL") {
+                    None => None,
+                    Some(url) => Some(BucketSettings {
+                        url,
+                        endpoint: vars.text("YIZHAN_MEDIA_BUCKET_ENDPOINT"),
+                        region: vars.text("YIZHAN_MEDIA_BUCKET_REGION"),
+                        access_key_id: vars.text("YIZHAN_MEDIA_BUCKET_ACCESS_KEY_ID"),
+                        secret_access_key: vars.text("YIZHAN_MEDIA_BUCKET_SECRET_ACCESS_KEY"),
+                        virtual_hosted: vars.flag("YIZHAN_MEDIA_BUCKET_VIRTUAL_HOSTED")?.unwrap_or(false),
+                    }),
+                },
             },
             database_url,
             environment,

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 pub mod image;
 mod store;
 
-pub use store::{Media, MediaSettings, StoredObject, parse_key};
+pub use store::{BucketSettings, Media, MediaSettings, StoredObject, parse_key};
 
 use super::{
     Domain, change_log,

@@ -16,11 +16,46 @@ const PROCESSING_AT_ONCE: usize = 2;
 /// How a deployment stores photos, as the configuration says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MediaSettings {
-    /// The folder objects are kept in.
+    /// The folder objects are kept in, when no bucket is configured.
     pub dir: PathBuf,
     /// What a key is appended to in a photo's URL: `/media` (served by yizhan) or a CDN's
-    /// address in front of it.
+    /// or bucket's public address.
     pub base_url: String,
+    /// An S3-compatible bucket instead of the folder (builds with the `s3` feature).
+    pub bucket: Option<BucketSettings>,
+}
+
+/// An S3-compatible bucket (AWS S3, Alibaba OSS, Tencent COS, MinIO).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BucketSettings {
+    /// `s3://bucket`.
+    pub url: String,
+    /// The service's address, for services other than AWS (`https://oss-cn-hangzhou.aliyuncs.com`).
+    pub endpoint: Option<String>,
+    /// The region, such as `cn-hangzhou`.
+    pub region: Option<String>,
+    /// The access key id.
+    pub access_key_id: Option<String>,
+    /// The secret access key (redacted in `Debug`).
+    pub secret_access_key: Option<String>,
+    /// Address the bucket as `bucket.endpoint` (OSS and COS need this).
+    pub virtual_hosted: bool,
+}
+
+impl std::fmt::Debug for BucketSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BucketSettings")
+            .field("url", &self.url)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "***"),
+            )
+            .field("virtual_hosted", &self.virtual_hosted)
+            .finish()
+    }
 }
 
 /// The photo store and how its objects are reached. Cheap to clone.
@@ -45,11 +80,17 @@ fn storage_failure(error: object_store::Error) -> AppError {
 }
 
 impl Media {
-    /// A store in a folder on local disk, created when missing.
-    pub fn local(settings: &MediaSettings) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&settings.dir)?;
-        let store = LocalFileSystem::new_with_prefix(&settings.dir)?;
-        Ok(Self::new(Arc::new(store), settings.base_url.clone()))
+    /// The store the settings name: the bucket when one is configured, else the folder
+    /// (created when missing).
+    pub fn open(settings: &MediaSettings) -> anyhow::Result<Self> {
+        let store: Arc<dyn ObjectStore> = match &settings.bucket {
+            Some(bucket) => bucket_store(bucket)?,
+            None => {
+                std::fs::create_dir_all(&settings.dir)?;
+                Arc::new(LocalFileSystem::new_with_prefix(&settings.dir)?)
+            }
+        };
+        Ok(Self::new(store, settings.base_url.clone()))
     }
 
     /// Photos kept in `store`, linked under `base_url`.
@@ -109,6 +150,35 @@ impl Media {
             media_type: kind.media_type(),
         }))
     }
+}
+
+#[cfg(feature = "s3")]
+fn bucket_store(bucket: &BucketSettings) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    let mut builder = object_store::aws::AmazonS3Builder::new()
+        .with_url(&bucket.url)
+        .with_virtual_hosted_style_request(bucket.virtual_hosted);
+    if let Some(endpoint) = &bucket.endpoint {
+        builder = builder
+            .with_allow_http(endpoint.starts_with("http://"))
+            .with_endpoint(endpoint);
+    }
+    if let Some(region) = &bucket.region {
+        builder = builder.with_region(region);
+    }
+    if let Some(key) = &bucket.access_key_id {
+        builder = builder.with_access_key_id(key);
+    }
+    if let Some(secret) = &bucket.secret_access_key {
+        builder = builder.with_secret_access_key(secret);
+    }
+    Ok(Arc::new(builder.build()?))
+}
+
+#[cfg(not(feature = "s3"))]
+fn bucket_store(_: &BucketSettings) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    anyhow::bail!(
+        "this build of yizhan has no S3 client; build it with `cargo build --release --features s3`"
+    )
 }
 
 /// The key of a photo of `place_id` whose stored bytes hash to `sha256` (hex).
