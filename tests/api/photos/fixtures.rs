@@ -1,7 +1,10 @@
 //! What the photo tests upload and how: images built in memory (one with hand-made EXIF
 //! GPS), GraphQL multipart requests, and a look into the test's media folder.
 
-use std::io::Cursor;
+use std::{
+    io::Cursor,
+    sync::atomic::{AtomicU32, Ordering},
+};
 
 use image::{DynamicImage, ImageFormat, RgbImage};
 use reqwest::{
@@ -9,6 +12,8 @@ use reqwest::{
     multipart::{Form, Part},
 };
 use serde_json::{Value, json};
+
+use yizhan::auth::Role;
 
 use crate::helpers::{TestApp, data};
 
@@ -140,4 +145,42 @@ pub fn stored_files(app: &TestApp) -> usize {
 pub async fn photos(app: &TestApp, token: &str, place: &Value) -> Vec<Value> {
     let body = app.gql_as(token, PHOTOS, json!({ "id": place })).await;
     data(&body)["place"]["photos"].as_array().unwrap().clone()
+}
+
+/// Uploads an image no other call has sent (the same image twice is refused) as `token`'s
+/// holder, anonymously when `None`; returns the response body.
+pub async fn add_unique_photo(app: &TestApp, token: Option<&str>, place: &Value) -> Value {
+    static SENT: AtomicU32 = AtomicU32::new(0);
+    let width = 16 + SENT.fetch_add(1, Ordering::Relaxed);
+    let operations = json!({ "query": ADD, "variables": { "input": { "placeId": place, "file": null } } });
+    let form = Form::new()
+        .text("operations", operations.to_string())
+        .text("map", r#"{ "0": ["variables.input.file"] }"#)
+        .part("0", Part::bytes(jpeg(width, 16, 7)).file_name("p.jpg"));
+    let mut request = app
+        .client
+        .post(app.url("/graphql"))
+        .header("apollo-require-preflight", "true")
+        .multipart(form);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// A new photo of `place` (merchant-01's), added by its owner; returns its id.
+pub async fn owners_photo(app: &TestApp, place: &Value) -> Value {
+    let owner = app.token(Role::Merchant, "merchant-01");
+    let body = add_unique_photo(app, Some(&owner), place).await;
+    data(&body)["addPlacePhoto"]["photo"]["id"].clone()
+}
+
+/// The ids of `place`'s photos (merchant-01's), in display order.
+pub async fn photo_ids(app: &TestApp, place: &Value) -> Vec<Value> {
+    let owner = app.token(Role::Merchant, "merchant-01");
+    photos(app, &owner, place)
+        .await
+        .iter()
+        .map(|photo| photo["id"].clone())
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! Storefront photos over real HTTP multipart: upload, metadata stripping, refusals, the
 //! nine-photo limit, order, removal, and photos surviving a restart.
 
-mod fixtures;
+pub(crate) mod fixtures;
 
 use image::ImageFormat;
 use reqwest::StatusCode;
@@ -301,7 +301,7 @@ async fn concurrent_uploads_never_pass_nine_photos() {
 }
 
 #[tokio::test]
-async fn photos_survive_a_restart() {
+async fn photos_survive_a_restart_and_reach_other_instances() {
     let app = TestApp::spawn().await;
     let (place, _) = merchant_01_place(&app).await;
     let owner = app.token(Role::Merchant, "merchant-01");
@@ -322,4 +322,20 @@ async fn photos_survive_a_restart() {
     let served = app.client.get(url).send().await.unwrap();
     assert_eq!(served.status(), StatusCode::OK);
     assert_eq!(served.bytes().await.unwrap(), first);
+
+    // A photo added on one instance reaches the other's directory through the change log.
+    let (_, body) = upload(&app, &owner, &place, jpeg(200, 100, 99), "b.jpg").await;
+    let added = data(&body)["addPlacePhoto"]["photo"]["id"].clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let body = second.gql(&app.client, PHOTOS, json!({ "id": place })).await;
+        if data(&body)["place"]["photos"][1]["id"] == added {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other instance never saw the photo"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
