@@ -25,7 +25,7 @@ pub struct MediaSettings {
     pub bucket: Option<BucketSettings>,
 }
 
-/// An S3-compatible bucket (AWS S3, Alibaba OSS, Tencent COS, MinIO).
+/// An S3-compatible bucket: AWS S3, Alibaba OSS, Tencent COS or a `MinIO` server.
 #[derive(Clone, PartialEq, Eq)]
 pub struct BucketSettings {
     /// `s3://bucket`.
