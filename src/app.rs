@@ -20,6 +20,7 @@ use crate::{
     domain::{
         Domain, calendar,
         directory::{self, Directory},
+        photos::Media,
     },
     graphql::{prepare::Documents, schema_builder},
     http::router,
@@ -85,11 +86,19 @@ impl App {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("YIZHAN_LISTEN: cannot listen on {}", config.listen))?;
+        let media = Media::open(&config.media).with_context(|| match &config.media.bucket {
+            Some(bucket) => format!("YIZHAN_MEDIA_BUCKET_URL: cannot use {} for photos", bucket.url),
+            None => format!(
+                "YIZHAN_MEDIA_DIR: cannot use {} for photos",
+                config.media.dir.display()
+            ),
+        })?;
         let domain = Domain {
             db,
             directory,
             rules: config.rules,
             demand: Arc::default(),
+            media,
         };
         let schema = schema_builder().data(domain.clone()).finish();
         let (shutdown, shutting_down) = tokio::sync::watch::channel(());

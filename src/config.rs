@@ -5,7 +5,11 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use crate::{
     auth::AuthSettings,
-    domain::{Rules, geo::TravelSpeeds},
+    domain::{
+        Rules,
+        geo::TravelSpeeds,
+        photos::{BucketSettings, MediaSettings},
+    },
     throttle::RateLimits,
 };
 
@@ -44,6 +48,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How bearer tokens are verified (secrets redacted in `Debug`).
     pub auth: AuthSettings,
+    /// Where storefront photos are kept and how their URLs read.
+    pub media: MediaSettings,
 }
 
 /// Where the process runs.
@@ -107,6 +113,25 @@ impl Config {
                     .unwrap_or(Duration::from_secs(30)),
                 dev_secret_path: dev_secret_path(&database_url),
                 key_required: environment == Environment::Production,
+            },
+            media: MediaSettings {
+                dir: vars
+                    .text("YIZHAN_MEDIA_DIR")
+                    .map_or_else(|| default_media_dir(&database_url), PathBuf::from),
+                base_url: vars
+                    .text("YIZHAN_MEDIA_BASE_URL")
+                    .unwrap_or_else(|| "/media".to_owned()),
+                bucket: match vars.text("YIZHAN_MEDIA_BUCKET_URL") {
+                    None => None,
+                    Some(url) => Some(BucketSettings {
+                        url,
+                        endpoint: vars.text("YIZHAN_MEDIA_BUCKET_ENDPOINT"),
+                        region: vars.text("YIZHAN_MEDIA_BUCKET_REGION"),
+                        access_key_id: vars.text("YIZHAN_MEDIA_BUCKET_ACCESS_KEY_ID"),
+                        secret_access_key: vars.text("YIZHAN_MEDIA_BUCKET_SECRET_ACCESS_KEY"),
+                        virtual_hosted: vars.flag("YIZHAN_MEDIA_BUCKET_VIRTUAL_HOSTED")?.unwrap_or(false),
+                    }),
+                },
             },
             database_url,
             environment,
@@ -268,6 +293,22 @@ fn dev_secret_path(database_url: &str) -> PathBuf {
     }
 }
 
+/// Where photos are kept by default: a `yizhan-media` folder beside the SQLite file, or in
+/// the working folder for PostgreSQL.
+fn default_media_dir(database_url: &str) -> PathBuf {
+    let folder = PathBuf::from("yizhan-media");
+    match database_kind(database_url) {
+        DatabaseKind::Postgres => folder,
+        DatabaseKind::Sqlite => {
+            let secret = dev_secret_path(database_url);
+            match secret.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.join(folder),
+                _ => folder,
+            }
+        }
+    }
+}
+
 struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Vars<'_> {
@@ -336,6 +377,22 @@ impl Vars<'_> {
             Some("1" | "true" | "yes") => Ok(Some(true)),
             Some("0" | "false" | "no") => Ok(Some(false)),
             Some(other) => Err(self.error(name, format!("expected true or false, got {other:?}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn photos_are_kept_beside_the_sqlite_file_or_in_the_working_folder() {
+        assert_eq!(
+            default_media_dir("sqlite:///srv/yizhan/yizhan.db?mode=rwc"),
+            PathBuf::from("/srv/yizhan/yizhan-media")
+        );
+        for url in [DEFAULT_DATABASE_URL, "postgres://u@h/db"] {
+            assert_eq!(default_media_dir(url), PathBuf::from("yizhan-media"));
         }
     }
 }

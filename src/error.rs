@@ -44,7 +44,7 @@ pub enum AppError {
     /// The client accepts no media type yizhan answers in.
     #[error("{0}")]
     NotAcceptable(String),
-    /// A body that is not JSON (or a multipart upload).
+    /// A body that is neither JSON nor a GraphQL multipart upload.
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// A body over the configured limit.

@@ -9,6 +9,7 @@ pub mod loan;
 pub mod offer;
 pub mod place;
 pub mod place_history;
+pub mod place_photo;
 pub mod place_report;
 pub mod review;
 pub mod review_mark;

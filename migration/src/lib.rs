@@ -12,6 +12,7 @@ mod m20261129_000007_owner_role;
 mod m20261129_000008_idempotency_keys;
 mod m20261129_000020_riders_voice;
 mod m20261130_000010_place_deletion;
+mod m20261130_000030_create_place_photos;
 mod m20261130_000040_lending_register;
 mod m20261130_000041_check_ins;
 mod m20261130_000050_demand_cells;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_idempotency_keys::Migration),
             Box::new(m20261129_000020_riders_voice::Migration),
             Box::new(m20261130_000010_place_deletion::Migration),
+            Box::new(m20261130_000030_create_place_photos::Migration),
             Box::new(m20261130_000040_lending_register::Migration),
             Box::new(m20261130_000041_check_ins::Migration),
             Box::new(m20261130_000050_demand_cells::Migration),

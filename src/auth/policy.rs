@@ -55,8 +55,8 @@ pub fn may_create(viewer: &Viewer, kind: PlaceKind) -> AppResult<()> {
     }
 }
 
-/// The owner and admins manage a place: its offers, live status, history, review notes,
-/// and submitting it for review.
+/// The owner and admins manage a place: its offers, photos, live status, history, review
+/// notes, and submitting it for review.
 pub fn may_manage(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
     require_login(viewer)?;
     not_deleted(place)?;

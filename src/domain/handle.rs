@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use super::{demand::Demand, directory::Directory, rules::Rules};
+use super::{demand::Demand, directory::Directory, photos::Media, rules::Rules};
 
 /// The database, the published directory and the network's rules: all a domain function
 /// needs, and nothing about tokens, HTTP or how the process was configured. The app
@@ -19,4 +19,6 @@ pub struct Domain {
     pub rules: Rules,
     /// Where riders looked for help, counted anonymously until the next flush.
     pub demand: Arc<Demand>,
+    /// Where storefront photos are stored and how their URLs read.
+    pub media: Media,
 }

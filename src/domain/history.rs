@@ -51,11 +51,17 @@ pub enum Action {
     Appealed,
     /// Its owner deleted it before it was ever published.
     Deleted,
+    /// A photo was added.
+    PhotoAdded,
+    /// A photo was removed.
+    PhotoRemoved,
+    /// The photos were put in a new order.
+    PhotosReordered,
 }
 
 impl Action {
     /// Every action, for filters and the schema's enum.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 17] = [
         Self::Created,
         Self::Updated,
         Self::Transferred,
@@ -70,6 +76,9 @@ impl Action {
         Self::Withdrawn,
         Self::Appealed,
         Self::Deleted,
+        Self::PhotoAdded,
+        Self::PhotoRemoved,
+        Self::PhotosReordered,
     ];
 
     /// The action stored under `name`.
@@ -94,6 +103,9 @@ impl Action {
             Self::Withdrawn => "WITHDRAWN",
             Self::Appealed => "APPEALED",
             Self::Deleted => "DELETED",
+            Self::PhotoAdded => "PHOTO_ADDED",
+            Self::PhotoRemoved => "PHOTO_REMOVED",
+            Self::PhotosReordered => "PHOTOS_REORDERED",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod live;
 pub mod offers;
 pub mod paging;
+pub mod photos;
 pub mod places;
 mod rules;
 pub mod stations;

@@ -201,6 +201,12 @@ pub enum HistoryAction {
     Appealed,
     /// The owner deleted the place before it was ever published.
     Deleted,
+    /// A photo was added (`photo.id` names it). Photos never send a place back to review.
+    PhotoAdded,
+    /// A photo was removed (`photo.id` names it).
+    PhotoRemoved,
+    /// The photos were put in a new order (`photo.order`, ids in display order).
+    PhotosReordered,
 }
 
 /// A day of the work calendar.

@@ -60,6 +60,25 @@ pub struct HistoryEdge {
     pub node: HistoryEntry,
 }
 
+/// Offers and photos are named in the history by their public ids (the history stores row
+/// ids).
+fn public_value(field: &str, value: Option<String>) -> Option<String> {
+    let node_type = match field {
+        "offer.id" => NodeType::Offer,
+        "photo.id" | "photo.order" => NodeType::PlacePhoto,
+        _ => return value,
+    };
+    value.map(|ids| {
+        ids.split(',')
+            .map(|id| {
+                id.parse()
+                    .map_or_else(|_| id.to_owned(), |id| global_id(node_type, id).0)
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
 fn action(name: &str) -> HistoryAction {
     // Every stored name was written by `Action::as_str`.
     Action::parse(name).unwrap_or(Action::Updated).into()
@@ -83,19 +102,10 @@ impl PlaceHistoryConnection {
                         .changes
                         .0
                         .into_iter()
-                        .map(|change| {
-                            // Records are named by the ids the API gives them.
-                            let public = |value: Option<String>| match change.field.as_str() {
-                                "offer.id" => value
-                                    .and_then(|id| id.parse().ok())
-                                    .map(|id| global_id(NodeType::Offer, id).to_string()),
-                                _ => value,
-                            };
-                            FieldChange {
-                                old_value: public(change.old),
-                                new_value: public(change.new),
-                                field: change.field,
-                            }
+                        .map(|change| FieldChange {
+                            old_value: public_value(&change.field, change.old),
+                            new_value: public_value(&change.field, change.new),
+                            field: change.field,
                         })
                         .collect(),
                 },

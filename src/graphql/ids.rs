@@ -23,10 +23,12 @@ pub enum NodeType {
     Loan,
     /// A `Visit` (a check-in).
     Visit,
+    /// A `PlacePhoto`.
+    PlacePhoto,
 }
 
 impl NodeType {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::Place,
         Self::Offer,
         Self::Review,
@@ -34,6 +36,7 @@ impl NodeType {
         Self::Item,
         Self::Loan,
         Self::Visit,
+        Self::PlacePhoto,
     ];
 
     fn prefix(self) -> &'static str {
@@ -45,6 +48,7 @@ impl NodeType {
             Self::Item => "Item",
             Self::Loan => "Loan",
             Self::Visit => "Visit",
+            Self::PlacePhoto => "PlacePhoto",
         }
     }
 }

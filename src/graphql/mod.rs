@@ -10,6 +10,7 @@ pub mod ids;
 pub mod limits;
 pub mod node;
 pub mod offers;
+pub mod photos;
 pub mod places;
 pub mod prepare;
 pub mod scalars;

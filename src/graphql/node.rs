@@ -7,12 +7,13 @@ use super::{
     context::ContextExt,
     ids::{NodeType, decode_any},
     offers::Offer,
+    photos::PlacePhoto,
     places::Place,
     stations::{Item, Loan, Visit},
     voice::{PlaceReport, Review},
 };
 use crate::domain::{
-    offers, places,
+    offers, photos, places,
     stations::{checkins, items, loans},
     voice::{reports, reviews},
 };
@@ -35,6 +36,8 @@ pub enum Node {
     Loan(Loan),
     /// A worker's visit to a place.
     Visit(Visit),
+    /// A photo of a place.
+    PlacePhoto(PlacePhoto),
 }
 
 /// The `node` query.
@@ -75,6 +78,10 @@ impl NodeQuery {
                 .await
                 .extend()?
                 .map(|visit| Node::Visit(Visit::new(visit)))),
+            NodeType::PlacePhoto => Ok(photos::find(ctx.domain(), ctx.viewer(), number)
+                .await
+                .extend()?
+                .map(|photo| Node::PlacePhoto(PlacePhoto::new(photo)))),
         }
     }
 }

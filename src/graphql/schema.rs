@@ -3,7 +3,7 @@
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use super::{calendar, limits, node, offers, places, stations, viewer, voice};
+use super::{calendar, limits, node, offers, photos, places, stations, viewer, voice};
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
@@ -22,6 +22,7 @@ pub struct Query(
 pub struct Mutation(
     places::PlaceMutation,
     offers::OfferMutation,
+    photos::PhotoMutation,
     calendar::CalendarMutation,
     voice::FavoriteMutation,
     voice::ReviewMutation,

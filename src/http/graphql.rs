@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::{
     MAX_BATCH, cache,
     respond::{MediaType, default_code, refusal},
+    upload,
 };
 use crate::{
     auth::{Authenticator, Viewer},
@@ -60,35 +61,53 @@ pub async fn post(
     let is_json = header_text(&headers, header::CONTENT_TYPE)
         .and_then(|value| value.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
+    let is_multipart = upload::is_multipart(&headers);
+    if !is_json && !is_multipart {
         return refusal(
             media,
             &AppError::UnsupportedMediaType(
-                "send the request as JSON with Content-Type: application/json, for example {\"query\": \"{ me { role } }\"}"
+                "send the request as JSON with Content-Type: application/json, for example {\"query\": \"{ me { role } }\"} (or, to upload a photo, as a GraphQL multipart request)"
                     .to_owned(),
             ),
         );
+    }
+    if is_multipart && let Err(error) = upload::require_preflight(&headers) {
+        return refusal(media, &error);
     }
     let viewer = match viewer_from(&state.auth, header_text(&headers, header::AUTHORIZATION)) {
         Ok(viewer) => viewer,
         Err(error) => return refusal(media, &error),
     };
-    let limit = state.limits.max_body_bytes;
+    let limit = if is_multipart {
+        upload::body_limit(state.limits.max_body_bytes)
+    } else {
+        state.limits.max_body_bytes
+    };
     let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            let error = AppError::PayloadTooLarge(format!("the request body is larger than {limit} bytes"));
+            let photo = if is_multipart {
+                "; a photo is at most 8 MiB"
+            } else {
+                ""
+            };
+            let error =
+                AppError::PayloadTooLarge(format!("the request body is larger than {limit} bytes{photo}"));
             return refusal(media, &error);
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
-        Ok(batch) => batch,
-        Err(error) => {
-            let error = AppError::bad_input(format!(
+    let parsed = if is_multipart {
+        upload::receive(&headers, &bytes).await
+    } else {
+        serde_json::from_slice(&bytes).map_err(|error| {
+            AppError::bad_input(format!(
                 "the body is not a GraphQL request (a JSON object with a `query` string): {error}"
-            ));
-            return refusal(media, &error);
-        }
+            ))
+        })
+    };
+    let batch: BatchRequest = match parsed {
+        Ok(batch) => batch,
+        Err(error) => return refusal(media, &error),
     };
     let key = headers
         .get("idempotency-key")
@@ -98,7 +117,11 @@ pub async fn post(
         Some(key) => match idempotency::check_key(key) {
             Ok(key) => Some(Retry {
                 key: key.to_owned(),
-                hash: format!("{:x}", Sha256::digest(&bytes)),
+                hash: if is_multipart {
+                    upload::retry_hash(&headers, &bytes)
+                } else {
+                    format!("{:x}", Sha256::digest(&bytes))
+                },
             }),
             Err(error) => return refusal(media, &error),
         },

@@ -5,15 +5,18 @@
 //! GraphQL-over-HTTP spec: `application/graphql-response+json` (or `application/json` for
 //! older clients), 4xx for requests refused before execution (200 with the errors for
 //! clients that accept only `application/json`), 405 for a mutation sent by GET, 415 for a
-//! body that is not JSON, 413 past the body limit.
+//! body that is neither JSON nor a GraphQL multipart upload, 413 past the body limit.
+//! Photos are served from the media store on `/media/{key}`.
 
 mod cache;
 mod exports;
 mod graphiql;
 mod graphql;
 mod health;
+mod media;
 mod metrics;
 mod respond;
+mod upload;
 mod ws;
 
 use axum::{Router, body::Body, routing::get};
@@ -41,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/exports/places.geojson", get(exports::places_geojson))
         .route("/exports/visits.csv", get(exports::visits_csv))
         .route("/exports/gaps.geojson", get(exports::gaps_geojson))
+        .route("/media/{*key}", get(media::serve))
         .merge(graphiql::routes())
         .fallback(|| async {
             let error = AppError::NotFound("no such endpoint; GraphQL lives at /graphql".into());

@@ -22,6 +22,9 @@ pub struct TestApp {
     pub db: sea_orm::DatabaseConnection,
     /// The server's count of SQL statements run for requests.
     pub statements: Arc<std::sync::atomic::AtomicU64>,
+    /// The folder photos are stored in, this test's own.
+    pub media_dir: std::path::PathBuf,
+    _media: tempfile::TempDir,
     auth: Arc<Authenticator>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     database: TestDatabase,
@@ -131,7 +134,10 @@ impl TestApp {
     }
 
     async fn start(database_url: String, database: TestDatabase, settings: &[(&str, &str)]) -> Self {
+        let media = tempfile::tempdir().expect("a temporary folder for photos");
+        let media_dir = media.path().to_path_buf();
         let mut vars: HashMap<String, String> = HashMap::from([
+            ("YIZHAN_MEDIA_DIR".to_owned(), media_dir.display().to_string()),
             ("YIZHAN_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
             ("YIZHAN_DATABASE_URL".to_owned(), database_url.clone()),
             ("YIZHAN_JWT_SECRET".to_owned(), TEST_SECRET.to_owned()),
@@ -163,6 +169,8 @@ impl TestApp {
             client: reqwest::Client::new(),
             db,
             statements,
+            media_dir,
+            _media: media,
             auth,
             stop: Some(stop),
             database,
@@ -200,6 +208,7 @@ impl TestApp {
             .arg("serve")
             .env("YIZHAN_LISTEN", format!("127.0.0.1:{port}"))
             .env("YIZHAN_DATABASE_URL", &self.database_url)
+            .env("YIZHAN_MEDIA_DIR", &self.media_dir)
             .env("YIZHAN_JWT_SECRET", TEST_SECRET)
             .env("YIZHAN_RATE_READS_PER_MINUTE", "1000000")
             .env("YIZHAN_RATE_WRITES_PER_MINUTE", "1000000")

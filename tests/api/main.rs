@@ -22,6 +22,7 @@ mod loans;
 mod nearby;
 mod offers;
 mod operations;
+mod photos;
 mod places;
 mod portal;
 mod ratings;

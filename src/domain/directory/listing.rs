@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::{
     offer,
     place::{self, StatusState, WorkerGroup},
+    place_photo,
 };
 
 use crate::domain::{geo::Point, hours::Hours, voice::Rating};
@@ -21,6 +22,8 @@ pub struct Listing {
     pub hours: Option<Hours>,
     /// Its visible reviews by stars, read with the listing, so `rating` costs no query.
     pub rating: Rating,
+    /// Its photos in display order, read with the listing, so `photos` costs no query.
+    pub photos: Vec<place_photo::Model>,
     /// The place's amenities as bits, for the index's filter checks.
     pub(super) amenity_bits: u32,
     /// The groups the place serves as bits, for the index's filter checks.
@@ -60,7 +63,14 @@ impl Listing {
             place,
             offers,
             rating,
+            photos: Vec::new(),
         }
+    }
+
+    /// The listing with its photos, in display order.
+    pub(crate) fn with_photos(mut self, photos: Vec<place_photo::Model>) -> Self {
+        self.photos = photos;
+        self
     }
 
     /// Where the place is, in WGS-84.

@@ -23,7 +23,7 @@ use sea_orm::{
 
 use super::{listing::Listing, spatial::Index, store::Directory};
 use crate::{
-    domain::{calendar, change_log, live::ChangeEvent, voice::rating},
+    domain::{calendar, change_log, live::ChangeEvent, photos, voice::rating},
     error::AppResult,
 };
 
@@ -93,7 +93,7 @@ impl Directory {
         Ok(index)
     }
 
-    /// Listings for rows, with their live offers and their ratings read in one query each.
+    /// Listings for rows, with their live offers, ratings and photos read in one query each.
     pub(crate) async fn listings_of(
         &self,
         db: &impl ConnectionTrait,
@@ -102,12 +102,14 @@ impl Directory {
         let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
         let mut offers = live_offers(db, &ids).await?;
         let mut ratings = rating::of_places(db, &ids).await?;
+        let mut place_photos = photos::of_places(db, &ids).await?;
         Ok(rows
             .into_iter()
             .map(|row| {
                 let place_offers = offers.remove(&row.id).unwrap_or_default();
                 let place_rating = ratings.remove(&row.id).unwrap_or_default();
-                Arc::new(self.listing(row, place_offers, place_rating))
+                let photos = place_photos.remove(&row.id).unwrap_or_default();
+                Arc::new(self.listing(row, place_offers, place_rating).with_photos(photos))
             })
             .collect())
     }
@@ -234,7 +236,10 @@ impl Directory {
             .values()
             .map(|entry| {
                 let listing = &entry.listing;
-                Arc::new(self.listing(listing.place.clone(), listing.offers.clone(), listing.rating))
+                Arc::new(
+                    self.listing(listing.place.clone(), listing.offers.clone(), listing.rating)
+                        .with_photos(listing.photos.clone()),
+                )
             })
             .collect();
         for listing in rebuilt {

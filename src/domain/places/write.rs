@@ -175,10 +175,15 @@ pub(super) async fn save(domain: &Domain, viewer: &Viewer, change: Change<'_>) -
             if let Err(error) = outcome {
                 tracing::warn!(error = ?error, "could not read the offers of a place just written");
             }
-            let (offers, rating) = previous.map_or_else(Default::default, |listing| {
-                (listing.offers.clone(), listing.rating)
+            let (offers, rating, photos) = previous.map_or_else(Default::default, |listing| {
+                (listing.offers.clone(), listing.rating, listing.photos.clone())
             });
-            Ok(Arc::new(domain.directory.listing(updated, offers, rating)))
+            Ok(Arc::new(
+                domain
+                    .directory
+                    .listing(updated, offers, rating)
+                    .with_photos(photos),
+            ))
         }
     }
 }

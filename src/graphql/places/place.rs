@@ -15,6 +15,7 @@ use crate::{
         history::PlaceHistoryConnection,
         ids::{NodeType, global_id},
         offers::Offer,
+        photos::PlacePhoto,
         stations::{
             Item, LoanConnection, LoanState, StatsPeriod, VisitStats, check_in_code_of, items_of, loans_of,
             visit_stats_of,
@@ -234,6 +235,12 @@ impl Place {
             .cloned()
             .map(Offer::new)
             .collect())
+    }
+
+    /// Its photos in display order (at most 9): published places' photos reach everyone,
+    /// a draft's only its owner and admins, as the place itself does.
+    async fn photos(&self) -> Vec<PlacePhoto> {
+        self.listing.photos.iter().cloned().map(PlacePhoto::new).collect()
     }
 
     /// When the listing was created.

@@ -50,7 +50,7 @@ const WORKER_ONLY: Row = [UNAUTH, OK, FORBID, FORBID, FORBID, FORBID];
 
 /// (operation, expected outcomes). Mutation rows start with the mutation's name; field rows
 /// with `Type.field`; query rows with `Query.field`.
-const MATRIX: [(&str, Row); 34] = [
+const MATRIX: [(&str, Row); 37] = [
     //                               anonymous worker  owner  other   operator admin
     (
         "createPlace (merchant kind)",
@@ -73,6 +73,9 @@ const MATRIX: [(&str, Row); 34] = [
     ("createOffer", OWNER_OR_ADMIN),
     ("updateOffer", OWNER_OR_ADMIN),
     ("deleteOffer", OWNER_OR_ADMIN),
+    ("addPlacePhoto", OWNER_OR_ADMIN),
+    ("removePlacePhoto", OWNER_OR_ADMIN),
+    ("reorderPlacePhotos", OWNER_OR_ADMIN),
     ("setWorkCalendar", ADMIN_ONLY),
     ("Place.ownerSubject", OWNER_OR_ADMIN),
     ("Place.ownerRole", OWNER_OR_ADMIN),
@@ -128,6 +131,12 @@ fn outcome(body: &Value) -> String {
 
 async fn attempt(app: &TestApp, operation: &str, caller: Caller) -> String {
     let (place, version) = merchant_01_place(app).await;
+    if operation == "addPlacePhoto" {
+        // An upload is a multipart request, not JSON.
+        return outcome(
+            &crate::photos::fixtures::add_unique_photo(app, token(app, caller).as_deref(), &place).await,
+        );
+    }
     let (query, variables): (&str, Value) = match operation {
         "createPlace (merchant kind)" => (CREATE, json!({ "input": canteen() })),
         "createPlace (station kind)" => {
@@ -191,6 +200,14 @@ async fn attempt(app: &TestApp, operation: &str, caller: Caller) -> String {
         "deleteOffer" => (
             "mutation D($id: ID!) { deleteOffer(input: { id: $id }) { deletedId } }",
             json!({ "id": offer(app).await }),
+        ),
+        "removePlacePhoto" => (
+            "mutation R($id: ID!) { removePlacePhoto(input: { id: $id }) { deletedId } }",
+            json!({ "id": crate::photos::fixtures::owners_photo(app, &place).await }),
+        ),
+        "reorderPlacePhotos" => (
+            "mutation O($input: ReorderPlacePhotosInput!) { reorderPlacePhotos(input: $input) { place { id } } }",
+            json!({ "input": { "placeId": place, "ids": crate::photos::fixtures::photo_ids(app, &place).await } }),
         ),
         "setWorkCalendar" => (
             "mutation W { setWorkCalendar(input: { year: 2030, days: [{ date: \"2030-01-01\", kind: HOLIDAY, name: \"元旦\" }] }) { days { date } } }",
