@@ -8,7 +8,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait, Value,
 };
 
 use super::{managed_place, point_of};
@@ -110,41 +110,48 @@ pub async fn create(domain: &Domain, viewer: &Viewer, new: NewItem) -> AppResult
     Ok(row)
 }
 
-/// Edits an item. The quantity cannot drop below the pieces out on loan: the check and
-/// the write are one conditional statement, so a loan made meanwhile is never orphaned.
+/// Edits an item: only the fields given are written, so two managers editing different
+/// fields at once both keep their change. The quantity cannot drop below the pieces out on
+/// loan: the check and the write are one conditional statement, so a loan made meanwhile
+/// is never orphaned.
 pub async fn update(
     domain: &Domain,
     viewer: &Viewer,
     id: i32,
     changes: ItemChanges,
 ) -> AppResult<item::Model> {
-    let (current, place) = load_managed(domain, viewer, id).await?;
-    let name = changes
-        .name
-        .as_deref()
-        .map(|name| validate::name("name", name, 1, 100))
-        .transpose()?
-        .unwrap_or(current.name);
-    let quantity = check_quantity(changes.quantity.unwrap_or(current.quantity))?;
-    let loan_hours = check_loan_hours(changes.loan_hours.unwrap_or(current.loan_hours))?;
-    let category = changes.category.unwrap_or(current.category);
+    let (_, place) = load_managed(domain, viewer, id).await?;
+    let mut sets = vec!["updated_at = ?"];
+    let mut values: Vec<Value> = vec![Utc::now().into()];
+    if let Some(name) = changes.name.as_deref() {
+        sets.push("name = ?");
+        values.push(validate::name("name", name, 1, 100)?.into());
+    }
+    if let Some(category) = changes.category {
+        sets.push("category = ?");
+        values.push(category_name(category).into());
+    }
+    if let Some(loan_hours) = changes.loan_hours {
+        sets.push("loan_hours = ?");
+        values.push(check_loan_hours(loan_hours)?.into());
+    }
+    let quantity = changes.quantity.map(check_quantity).transpose()?;
+    if let Some(quantity) = quantity {
+        sets.push("quantity = ?");
+        values.push(quantity.into());
+    }
+    let mut sql = format!(
+        "UPDATE items SET {} WHERE id = ? AND retired_at IS NULL",
+        sets.join(", ")
+    );
+    values.push(id.into());
+    if let Some(quantity) = quantity {
+        sql.push_str(" AND on_loan <= ?");
+        values.push(quantity.into());
+    }
     let txn = domain.db.begin().await?;
-    let backend = txn.get_database_backend();
     let updated = txn
-        .execute_raw(statement(
-            backend,
-            "UPDATE items SET name = ?, category = ?, quantity = ?, loan_hours = ?, updated_at = ? \
-             WHERE id = ? AND retired_at IS NULL AND on_loan <= ?",
-            vec![
-                name.into(),
-                category_name(category).into(),
-                quantity.into(),
-                loan_hours.into(),
-                Utc::now().into(),
-                id.into(),
-                quantity.into(),
-            ],
-        ))
+        .execute_raw(statement(txn.get_database_backend(), &sql, values))
         .await?;
     if updated.rows_affected() == 0 {
         let now = reread(&txn, id).await?;
@@ -154,7 +161,8 @@ pub async fn update(
             )));
         }
         return Err(AppError::bad_input(format!(
-            "quantity {quantity} is below the {} pieces out on loan; lower it after they are returned",
+            "quantity {} is below the {} pieces out on loan; lower it after they are returned",
+            quantity.unwrap_or(now.quantity),
             now.on_loan
         )));
     }
