@@ -80,13 +80,34 @@ fn checked_reason(reason: &str) -> AppResult<String> {
     validate::text("reason", reason, 2, 500)
 }
 
-/// The owner (or an admin) asks for review of a DRAFT or REJECTED place.
-pub async fn submit(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Arc<Listing>> {
+/// The place with `id` for a step its owner (or an admin) takes, if it is in one of the
+/// `allowed` states; otherwise `BAD_USER_INPUT` naming the state it is in.
+async fn managed_in(
+    domain: &Domain,
+    viewer: &Viewer,
+    id: i32,
+    allowed: &[Publication],
+    action: &str,
+) -> AppResult<place::Model> {
     let current = for_change(&domain.db, viewer, id).await?;
     policy::may_manage(viewer, &current)?;
-    if !matches!(current.publication, Publication::Draft | Publication::Rejected) {
-        return Err(illegal(&current, "submit", "DRAFT or REJECTED"));
+    if !allowed.contains(&current.publication) {
+        let names: Vec<&str> = allowed.iter().map(|state| name(*state)).collect();
+        return Err(illegal(&current, action, &names.join(" or ")));
     }
+    Ok(current)
+}
+
+/// The owner (or an admin) asks for review of a DRAFT or REJECTED place.
+pub async fn submit(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Arc<Listing>> {
+    let current = managed_in(
+        domain,
+        viewer,
+        id,
+        &[Publication::Draft, Publication::Rejected],
+        "submit",
+    )
+    .await?;
     transition(
         domain,
         viewer,
@@ -160,11 +181,7 @@ pub async fn suspend(domain: &Domain, viewer: &Viewer, id: i32, reason: &str) ->
 /// The owner (or an admin) takes a place back from review to edit it: `PENDING_REVIEW` →
 /// DRAFT.
 pub async fn withdraw(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Arc<Listing>> {
-    let current = for_change(&domain.db, viewer, id).await?;
-    policy::may_manage(viewer, &current)?;
-    if current.publication != Publication::PendingReview {
-        return Err(illegal(&current, "withdraw", "PENDING_REVIEW"));
-    }
+    let current = managed_in(domain, viewer, id, &[Publication::PendingReview], "withdraw").await?;
     transition(
         domain,
         viewer,
@@ -180,11 +197,7 @@ pub async fn withdraw(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Ar
 /// was put right: SUSPENDED → `PENDING_REVIEW`, the note kept in the history for reviewers.
 pub async fn appeal(domain: &Domain, viewer: &Viewer, id: i32, note: &str) -> AppResult<Arc<Listing>> {
     let note = validate::text("note", note, 2, 500)?;
-    let current = for_change(&domain.db, viewer, id).await?;
-    policy::may_manage(viewer, &current)?;
-    if current.publication != Publication::Suspended {
-        return Err(illegal(&current, "appeal", "SUSPENDED"));
-    }
+    let current = managed_in(domain, viewer, id, &[Publication::Suspended], "appeal").await?;
     transition(
         domain,
         viewer,
@@ -200,11 +213,14 @@ pub async fn appeal(domain: &Domain, viewer: &Viewer, id: i32, note: &str) -> Ap
 /// leaves every list; its history keeps the record. A place that riders have seen stays, so
 /// their reviews and reports keep their subject: it can only be suspended.
 pub async fn delete(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<i32> {
-    let current = for_change(&domain.db, viewer, id).await?;
-    policy::may_manage(viewer, &current)?;
-    if !matches!(current.publication, Publication::Draft | Publication::Rejected) {
-        return Err(illegal(&current, "delete", "DRAFT or REJECTED"));
-    }
+    let current = managed_in(
+        domain,
+        viewer,
+        id,
+        &[Publication::Draft, Publication::Rejected],
+        "delete",
+    )
+    .await?;
     if current.approved_latitude.is_some() {
         return Err(AppError::bad_input(
             "this place was published before: riders may hold it, so it cannot be deleted",
