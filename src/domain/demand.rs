@@ -63,6 +63,9 @@ struct Pending {
 #[derive(Default)]
 pub struct Demand {
     pending: Mutex<Pending>,
+    /// Held by a flush from taking the counts until they are written, so a reader that
+    /// flushes meanwhile waits for them instead of reading the database without them.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl Demand {
@@ -83,6 +86,7 @@ impl Demand {
     /// Adds the counts gathered since the last flush to the database's. A failed write
     /// puts them back, so a database outage loses nothing it can hold.
     pub async fn flush(&self, db: &impl ConnectionTrait) -> AppResult<()> {
+        let _writing = self.writing.lock().await;
         let taken = {
             let mut pending = self
                 .pending

@@ -175,3 +175,17 @@ async fn gaps_export_as_geojson_for_admins() {
         .unwrap();
     assert_eq!(bad.status(), 400);
 }
+
+#[tokio::test]
+async fn gaps_and_coverage_asked_together_count_the_same_demand() {
+    let app = TestApp::spawn().await;
+    look(&app, NEARBY, FAR, 3).await;
+    let both = "query B($from: DateTime!, $to: DateTime!, $kinds: [PlaceKind!]) {
+        coverageGaps(kinds: $kinds, within: { minutes: 10, mode: WALK }, from: $from, to: $to) { demand }
+        coverage(kinds: $kinds, within: { minutes: 10, mode: WALK }, from: $from, to: $to) { demand } }";
+    let body = app
+        .gql_as(&app.token(Role::Admin, "city-admin"), both, around_today())
+        .await;
+    assert_eq!(data(&body)["coverageGaps"][0]["demand"], 3, "{body}");
+    assert_eq!(data(&body)["coverage"]["demand"], 3, "{body}");
+}
