@@ -70,6 +70,16 @@ impl<'a> Matcher<'a> {
         self.kinds == 0 && self.amenities == 0 && self.groups == 0 && !self.needs_listing
     }
 
+    /// The kinds asked for, as bits.
+    pub(super) fn kinds(&self) -> u32 {
+        self.kinds
+    }
+
+    /// True when only kinds are filtered.
+    pub(super) fn only_kinds(&self) -> bool {
+        self.amenities == 0 && self.groups == 0 && !self.needs_listing
+    }
+
     pub(super) fn matches(&self, entry: &Entry) -> bool {
         (self.kinds == 0 || self.kinds & entry.kind_bit != 0)
             && entry.amenity_bits & self.amenities == self.amenities

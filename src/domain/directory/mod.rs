@@ -12,7 +12,9 @@
 //! - `filter.rs`: `PlaceFilter` and the matcher that checks it;
 //! - `ranking.rs`: ranked results and their pages (`Found`, `RankKey`, `Nearest`);
 //! - `spatial.rs`: the grid index and the geometry of a radius search;
-//! - `queries.rs`: the query engines (`list`, `nearest`, `count_nearby`, `search`, `within`);
+//! - `queries.rs`: the query engines (`list`, `nearest`, `count_nearby`, `within`);
+//! - `text.rs`, `postings.rs` and `pinyin.rs`: the search index (character n-grams and
+//!   pinyin of names) and `search.rs`, the text search over it;
 //! - `store.rs`: the `Directory` itself;
 //! - `sync.rs` and `follow.rs`: how it follows the database (`load`, `refresh`,
 //!   `catch_up`), the one seam the write paths and the app use to keep it current.
@@ -20,11 +22,15 @@
 mod filter;
 pub mod follow;
 mod listing;
+mod pinyin;
+mod postings;
 mod queries;
 mod ranking;
+mod search;
 mod spatial;
 mod store;
 mod sync;
+mod text;
 
 pub use filter::{PlaceFilter, matches};
 pub use listing::{Listing, LiveStatus};

@@ -1,6 +1,5 @@
 //! The query engines over the index: a filtered list in id order, the nearest places
-//! within a radius, a count within a radius, and text search ranked by how well the name
-//! matched and then by distance.
+//! within a radius, and a count within a radius. Text search is in `search.rs`.
 
 use std::{collections::BinaryHeap, sync::Arc};
 
@@ -9,21 +8,11 @@ use chrono::{DateTime, Utc};
 use super::{
     filter::{Matcher, PlaceFilter},
     listing::Listing,
-    ranking::{Found, Hit, Nearest, RankKey, page_of},
-    spatial::{Centre, Circle, Entry},
+    ranking::{Hit, Nearest, RankKey, page_of},
+    spatial::{Circle, Entry},
     store::Directory,
 };
 use crate::domain::{geo::Point, paging::Page};
-
-/// `text` in lower case, borrowed when it has no upper-case letters (Chinese has none), so
-/// search needs no lower-case copies of every name in memory.
-fn lowered(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(char::is_uppercase) {
-        text.to_lowercase().into()
-    } else {
-        text.into()
-    }
-}
 
 /// A radius search prepared once: the circle and the compiled filter.
 struct RadiusSearch<'a> {
@@ -96,11 +85,20 @@ impl Directory {
                 has_next_page: following.next().is_some(),
             };
         }
-        let total_count = index
-            .by_id
-            .values()
-            .filter(|entry| matcher.matches(entry))
-            .count();
+        let total_count = if matcher.only_kinds() {
+            // Kinds alone are counted as listings come and go.
+            let kinds = matcher.kinds();
+            (0..32)
+                .filter(|kind| kinds & 1 << kind != 0)
+                .map(|kind| index.kind_counts[kind])
+                .sum()
+        } else {
+            index
+                .by_id
+                .values()
+                .filter(|entry| matcher.matches(entry))
+                .count()
+        };
         let mut matching = following.filter(|entry| matcher.matches(entry));
         let items: Vec<Arc<Listing>> = matching
             .by_ref()
@@ -185,64 +183,5 @@ impl Directory {
             }
         });
         count
-    }
-
-    /// Published places whose name, address or current offer titles contain every word
-    /// of `text`: exact names first, then names that start with it, then names that
-    /// contain it, then the rest; within a rank by distance from `near` when given.
-    pub fn search(
-        &self,
-        text: &str,
-        near: Option<Point>,
-        filter: &PlaceFilter,
-        now: DateTime<Utc>,
-        after: Option<RankKey>,
-        first: usize,
-    ) -> Page<Found> {
-        let phrase = text.trim().to_lowercase();
-        let words: Vec<&str> = phrase.split_whitespace().collect();
-        let matcher = Matcher::new(filter, now);
-        let centre = near.map(Centre::new);
-        let index = self.read();
-        let hits: Vec<Hit<'_>> = index
-            .by_id
-            .values()
-            .filter_map(|entry| {
-                let listing = &entry.listing;
-                let in_offers = |word: &str| {
-                    listing
-                        .current_offers(now)
-                        .any(|offer| lowered(&offer.title).contains(word))
-                };
-                let all_found = words.iter().all(|word| {
-                    lowered(&listing.place.name).contains(word)
-                        || lowered(&listing.place.address).contains(word)
-                        || in_offers(word)
-                });
-                if !all_found || !matcher.matches(entry) {
-                    return None;
-                }
-                let name = lowered(&listing.place.name);
-                let rank = if *name == *phrase {
-                    0
-                } else if name.starts_with(&phrase) {
-                    1
-                } else if name.contains(&phrase) {
-                    2
-                } else {
-                    3
-                };
-                let proximity = centre.map_or(0.0, |centre| centre.a_to(entry));
-                Some(Hit {
-                    key: RankKey {
-                        rank,
-                        proximity,
-                        id: entry.id(),
-                    },
-                    entry,
-                })
-            })
-            .collect();
-        page_of(hits, after, first, centre.is_some())
     }
 }

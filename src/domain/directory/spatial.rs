@@ -8,7 +8,7 @@ use std::{
     sync::Arc,
 };
 
-use super::listing::Listing;
+use super::{listing::Listing, text::TextIndex};
 use crate::domain::geo::{EARTH_RADIUS_METERS, Point};
 
 /// Grid cells are 0.0025° on a side: about 280 m north–south and 225 m east–west in
@@ -17,9 +17,9 @@ const CELLS_PER_DEGREE: f64 = 400.0;
 /// Past this many cells a radius search scans the whole directory instead.
 const MAX_CELLS_PER_SEARCH: i64 = 40_000;
 
-type Cell = (i32, i32);
+pub(super) type Cell = (i32, i32);
 
-fn cell_of(lat: f64, lng: f64) -> Cell {
+pub(super) fn cell_of(lat: f64, lng: f64) -> Cell {
     (
         (lat * CELLS_PER_DEGREE).floor() as i32,
         (lng * CELLS_PER_DEGREE).floor() as i32,
@@ -140,6 +140,20 @@ impl Circle {
     }
 }
 
+/// A lower bound of the haversine term from `center` to anything in a cell `ring` steps
+/// around its own: such a cell is at least `ring - 1` whole cells away, measured with the
+/// narrowest cell width the ring can have, less 1 %.
+pub(super) fn ring_gap(center: Point, ring: i32) -> f64 {
+    if ring <= 1 {
+        return 0.0;
+    }
+    let cell = 1.0 / CELLS_PER_DEGREE;
+    let max_lat = (center.lat.abs() + f64::from(ring + 1) * cell).min(89.9);
+    let side_degrees = cell * max_lat.to_radians().cos();
+    let angle = (f64::from(ring - 1) * side_degrees).to_radians() / 1.01;
+    (angle / 2.0).sin().powi(2)
+}
+
 /// Whether a haversine term lies within `radius` metres, exactly at the boundary too.
 fn within(a: f64, a_max: f64, radius: f64) -> bool {
     if (a - a_max).abs() <= a_max * 1e-9 {
@@ -158,6 +172,13 @@ pub(super) struct Index {
     /// The log position of places that are not published (or gone), so that an older
     /// read of them, published, can never bring them back. One entry per such place.
     hidden: HashMap<i32, i64>,
+    /// Every published listing's words, for `search`.
+    pub(super) text: TextIndex,
+    /// Published listings by kind, so a count by kind needs no scan.
+    pub(super) kind_counts: [usize; 32],
+    /// The rows and columns any cell has ever been occupied in: a walk outward from a
+    /// point can stop at their edge.
+    extent: Option<(Cell, Cell)>,
 }
 
 impl Index {
@@ -180,8 +201,17 @@ impl Index {
         let id = listing.place.id;
         self.remove(id);
         self.hidden.remove(&id);
+        self.text.insert(&listing);
+        self.kind_counts[listing.place.kind as usize] += 1;
         let entry = Entry::new(listing);
         let cell = cell_of(entry.listing.place.latitude, entry.lng);
+        self.extent = Some(match self.extent {
+            None => (cell, cell),
+            Some((low, high)) => (
+                (low.0.min(cell.0), low.1.min(cell.1)),
+                (high.0.max(cell.0), high.1.max(cell.1)),
+            ),
+        });
         self.grid.entry(cell).or_default().push(entry.clone());
         self.by_id.insert(id, entry);
     }
@@ -191,10 +221,13 @@ impl Index {
         self.grid.values_mut().for_each(Vec::shrink_to_fit);
         self.grid.shrink_to_fit();
         self.hidden.shrink_to_fit();
+        self.text.repack();
     }
 
     pub(super) fn remove(&mut self, id: i32) {
         let Some(old) = self.by_id.remove(&id) else { return };
+        self.text.remove(&old.listing);
+        self.kind_counts[old.listing.place.kind as usize] -= 1;
         let cell = cell_of(old.listing.place.latitude, old.lng);
         if let Some(members) = self.grid.get_mut(&cell) {
             members.retain(|member| member.id() != id);
@@ -242,6 +275,35 @@ impl Index {
         }
         found.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         Some(found)
+    }
+
+    /// The occupied cells `ring` steps around `centre` (those whose row or column is
+    /// `ring` away, the other at most that), or `None` once the ring lies wholly outside
+    /// every cell ever occupied.
+    pub(super) fn ring(&self, centre: Cell, ring: i32) -> Option<Vec<&[Entry]>> {
+        let (low, high) = self.extent?;
+        let (first_row, last_row) = (centre.0 - ring, centre.0 + ring);
+        let (first_col, last_col) = (centre.1 - ring, centre.1 + ring);
+        if first_row < low.0 && last_row > high.0 && first_col < low.1 && last_col > high.1 {
+            return None;
+        }
+        let mut cells = Vec::new();
+        let mut visit = |cell: Cell| {
+            if let Some(members) = self.grid.get(&cell) {
+                cells.push(members.as_slice());
+            }
+        };
+        for col in first_col..=last_col {
+            visit((first_row, col));
+            if ring > 0 {
+                visit((last_row, col));
+            }
+        }
+        for row in first_row + 1..last_row {
+            visit((row, first_col));
+            visit((row, last_col));
+        }
+        Some(cells)
     }
 
     /// Calls `visit` with every entry that may lie within `radius` of `center`.

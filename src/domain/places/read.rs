@@ -11,7 +11,7 @@ use crate::{
     auth::{Identity, Viewer, policy},
     domain::{
         Domain,
-        directory::{Found, Listing, Nearest, PlaceFilter, RankKey},
+        directory::{Listing, Nearest, PlaceFilter, RankKey},
         geo::{Point, Within},
         paging::{Page, read_page},
     },
@@ -79,7 +79,7 @@ pub fn search(
     filter: &PlaceFilter,
     after: Option<RankKey>,
     first: usize,
-) -> AppResult<Page<Found>> {
+) -> AppResult<Nearest> {
     let length = text.trim().chars().count();
     if length == 0 || length > 50 {
         return Err(AppError::bad_input(format!(
@@ -93,6 +93,12 @@ pub fn search(
         domain.demand.record(near, now);
     }
     Ok(domain.directory.search(text, near, filter, now, after, first))
+}
+
+/// How many published places match `text`; asked only by callers who select the count,
+/// since it checks every candidate where a page checks only what it shows.
+pub fn count_search(domain: &Domain, text: &str, filter: &PlaceFilter) -> usize {
+    domain.directory.count_search(text, filter, Utc::now())
 }
 
 /// The places an account owns, whatever their publication, in id order.

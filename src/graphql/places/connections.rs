@@ -7,7 +7,7 @@ use async_graphql::{Context, Object, SimpleObject};
 use super::place::Place;
 use crate::{
     domain::{
-        directory::{Found, Listing, Nearest, PlaceFilter},
+        directory::{Listing, Nearest, PlaceFilter},
         geo::{Point, TravelMode, TravelSpeeds, Within},
         paging::Page,
         places,
@@ -141,14 +141,41 @@ impl NearbyPlaceConnection {
 }
 
 /// A page of search results, best first.
-#[derive(SimpleObject)]
 pub struct SearchResultConnection {
+    edges: Vec<SearchResultEdge>,
+    page_info: PageInfo,
+    /// What `totalCount` counts, if asked: a page checks only the candidates it needs,
+    /// the count checks them all.
+    search: TextSearch,
+}
+
+/// The question a `search` page answered.
+pub struct TextSearch {
+    pub text: String,
+    pub filter: PlaceFilter,
+}
+
+/// A page of search results, best first.
+#[Object]
+impl SearchResultConnection {
     /// The results of this page, best first.
-    pub edges: Vec<SearchResultEdge>,
+    async fn edges(&self) -> &[SearchResultEdge] {
+        &self.edges
+    }
+
     /// Where this page sits.
-    pub page_info: PageInfo,
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
     /// How many places match in all, across every page.
-    pub total_count: i32,
+    async fn total_count(&self, ctx: &Context<'_>) -> i32 {
+        count(places::count_search(
+            ctx.domain(),
+            &self.search.text,
+            &self.search.filter,
+        ))
+    }
 }
 
 /// A place that matched a search.
@@ -165,7 +192,7 @@ pub struct SearchResultEdge {
 }
 
 impl SearchResultConnection {
-    pub fn from_page(page: Page<Found>, speeds: &TravelSpeeds) -> Self {
+    pub fn new(page: Nearest, search: TextSearch, speeds: &TravelSpeeds) -> Self {
         let edges: Vec<SearchResultEdge> = page
             .items
             .into_iter()
@@ -180,8 +207,8 @@ impl SearchResultConnection {
             .collect();
         Self {
             page_info: PageInfo::of(&edges, |edge| &edge.cursor, page.has_next_page),
-            total_count: count(page.total_count),
             edges,
+            search,
         }
     }
 }

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, Result, ResultExt};
 
 use super::{
-    connections::{NearbyPlaceConnection, NearbySearch, PlaceConnection, SearchResultConnection},
+    connections::{NearbyPlaceConnection, NearbySearch, PlaceConnection, SearchResultConnection, TextSearch},
     inputs::{LocationInput, PlaceFilterInput, WithinInput, filter_of},
     place::Place,
 };
@@ -95,7 +95,11 @@ impl PlaceQuery {
         let (first, after) = paging(first, after, decode_ranked_cursor)?;
         let filter = filter_of(filter, ctx.viewer()).extend()?;
         let page = places::search(domain, &text, near, &filter, after, first).extend()?;
-        Ok(SearchResultConnection::from_page(page, &domain.rules.travel))
+        Ok(SearchResultConnection::new(
+            page,
+            TextSearch { text, filter },
+            &domain.rules.travel,
+        ))
     }
 
     /// Places waiting for review, oldest submission first. Admins only.

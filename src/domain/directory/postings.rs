@@ -1,0 +1,224 @@
+//! A posting list: the sorted place ids under one search key, each with a flag (whether the
+//! key occurs in the place's name), packed as variable-length deltas. A million places'
+//! names and addresses make tens of millions of entries; packed, most take one byte instead
+//! of four. Changes collect in two small sorted overlays until they are worth repacking.
+
+/// One entry: a place id and whether the key is in its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Posting {
+    pub(super) id: u32,
+    pub(super) in_name: bool,
+}
+
+impl Posting {
+    fn encoded(self) -> u64 {
+        u64::from(self.id) << 1 | u64::from(self.in_name)
+    }
+
+    fn decoded(value: u64) -> Self {
+        Self {
+            id: (value >> 1) as u32,
+            in_name: value & 1 == 1,
+        }
+    }
+}
+
+/// The sorted entries of one key.
+#[derive(Default)]
+pub(super) struct Postings {
+    /// Deltas of `id << 1 | in_name`, LEB128, ascending.
+    packed: Vec<u8>,
+    packed_len: u32,
+    /// Entries added since the last repack, by id; never also live in `packed`.
+    added: Vec<Posting>,
+    /// Ids whose packed entry is gone, ascending.
+    removed: Vec<u32>,
+}
+
+impl Postings {
+    /// How many places the key lists.
+    pub(super) fn len(&self) -> usize {
+        self.packed_len as usize + self.added.len() - self.removed.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Lists `posting`; the caller has removed any earlier entry of its id.
+    pub(super) fn insert(&mut self, posting: Posting) {
+        match self.added.binary_search_by_key(&posting.id, |added| added.id) {
+            Ok(at) => self.added[at] = posting,
+            Err(at) => self.added.insert(at, posting),
+        }
+        self.repack_if_worth_it();
+    }
+
+    /// Forgets the entry of `id`, which the caller knows is listed: checking the packed
+    /// bytes would decode the whole list under the directory's write lock.
+    pub(super) fn remove(&mut self, id: u32) {
+        if let Ok(at) = self.added.binary_search_by_key(&id, |added| added.id) {
+            self.added.remove(at);
+            return;
+        }
+        if let Err(at) = self.removed.binary_search(&id) {
+            self.removed.insert(at, id);
+            self.repack_if_worth_it();
+        }
+    }
+
+    /// Overlays stay small relative to the list, so reading one costs little more than
+    /// decoding it; loading (ids ascending) repacks geometrically, so in linear time.
+    fn repack_if_worth_it(&mut self) {
+        if self.added.len() + self.removed.len() > 16 + self.packed_len as usize / 4 {
+            self.repack();
+        }
+    }
+
+    /// Folds the overlays into the packed bytes.
+    pub(super) fn repack(&mut self) {
+        let mut packed = Vec::with_capacity(self.packed.len() + self.added.len() * 2);
+        let mut previous = 0;
+        let mut count = 0;
+        for posting in self.iter() {
+            let value = posting.encoded();
+            write_varint(&mut packed, value - previous);
+            previous = value;
+            count += 1;
+        }
+        packed.shrink_to_fit();
+        self.packed = packed;
+        self.packed_len = count;
+        self.added = Vec::new();
+        self.removed = Vec::new();
+    }
+
+    /// Every entry, by id.
+    pub(super) fn iter(&self) -> impl Iterator<Item = Posting> + '_ {
+        Merge {
+            packed: Packed::new(&self.packed).peekable(),
+            added: self.added.iter().copied().peekable(),
+            removed: &self.removed,
+        }
+    }
+}
+
+fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Decodes packed deltas.
+struct Packed<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    value: u64,
+}
+
+impl<'a> Packed<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self {
+            bytes,
+            at: 0,
+            value: 0,
+        }
+    }
+}
+
+impl Iterator for Packed<'_> {
+    type Item = Posting;
+
+    fn next(&mut self) -> Option<Posting> {
+        let mut delta = 0u64;
+        let mut shift = 0;
+        loop {
+            let byte = *self.bytes.get(self.at)?;
+            self.at += 1;
+            delta |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+        self.value += delta;
+        Some(Posting::decoded(self.value))
+    }
+}
+
+/// Packed entries not removed, merged with the added ones, by id.
+struct Merge<'a, P: Iterator<Item = Posting>, A: Iterator<Item = Posting>> {
+    packed: std::iter::Peekable<P>,
+    added: std::iter::Peekable<A>,
+    removed: &'a [u32],
+}
+
+impl<P: Iterator<Item = Posting>, A: Iterator<Item = Posting>> Iterator for Merge<'_, P, A> {
+    type Item = Posting;
+
+    fn next(&mut self) -> Option<Posting> {
+        loop {
+            let take_added = match (self.packed.peek(), self.added.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some(packed), Some(added)) => added.id < packed.id,
+            };
+            if take_added {
+                return self.added.next();
+            }
+            let packed = self.packed.next()?;
+            if self.removed.binary_search(&packed.id).is_err() {
+                return Some(packed);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posting(id: u32, in_name: bool) -> Posting {
+        Posting { id, in_name }
+    }
+
+    #[test]
+    fn keeps_entries_sorted_and_unique_through_inserts_removals_and_repacks() {
+        let mut list = Postings::default();
+        let mut expected = std::collections::BTreeMap::new();
+        // A deterministic shuffle of inserts, re-inserts with another flag, and removals.
+        for step in 0..5_000u32 {
+            let id = step.wrapping_mul(2_654_435_761) % 1_000;
+            if expected.remove(&id).is_some() {
+                list.remove(id);
+            }
+            if step % 5 < 3 {
+                list.insert(posting(id, step % 2 == 0));
+                expected.insert(id, step % 2 == 0);
+            }
+        }
+        let listed: Vec<Posting> = list.iter().collect();
+        let wanted: Vec<Posting> = expected
+            .iter()
+            .map(|(&id, &in_name)| posting(id, in_name))
+            .collect();
+        assert_eq!(listed, wanted);
+        assert_eq!(list.len(), wanted.len());
+        list.repack();
+        assert_eq!(list.iter().collect::<Vec<_>>(), wanted);
+    }
+
+    #[test]
+    fn large_ids_survive_packing() {
+        let mut list = Postings::default();
+        for id in [0, 1, 127, 128, 16_384, u32::MAX >> 1, u32::MAX] {
+            list.insert(posting(id, true));
+        }
+        list.repack();
+        let ids: Vec<u32> = list.iter().map(|posting| posting.id).collect();
+        assert_eq!(ids, [0, 1, 127, 128, 16_384, u32::MAX >> 1, u32::MAX]);
+    }
+}

@@ -1,0 +1,313 @@
+//! Text search: the index names the candidates, each candidate's text decides its rank,
+//! and only as many candidates are checked as a page needs. Near a point, the grid is
+//! walked outward ring by ring and the walk stops once no candidate left could rank
+//! before the page's last; without one, candidates go in id order and stop the same way.
+
+use std::collections::BinaryHeap;
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    filter::{Matcher, PlaceFilter},
+    listing::Listing,
+    pinyin,
+    ranking::{Hit, Nearest, RankKey},
+    spatial::{Centre, Entry, Index, cell_of, ring_gap},
+    store::Directory,
+    text::{Candidates, RANK_NAME_START, RANK_PINYIN},
+};
+use crate::domain::geo::Point;
+
+/// Below this many candidates, checking them all costs less than walking the grid.
+const FEW_CANDIDATES: usize = 256;
+/// Rings walked before the rest of the candidates are checked one by one: a rider far
+/// from every candidate would otherwise walk empty cells.
+const MAX_RINGS: i32 = 200;
+
+/// `text` in lower case, borrowed when it has no upper-case letters (Chinese has none), so
+/// search needs no lower-case copies of every name in memory.
+fn lowered(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_uppercase) {
+        text.to_lowercase().into()
+    } else {
+        text.into()
+    }
+}
+
+/// What was typed, prepared once.
+struct Query {
+    phrase: String,
+    words: Vec<String>,
+}
+
+impl Query {
+    fn new(text: &str) -> Self {
+        let phrase = text.trim().to_lowercase();
+        let words = phrase.split_whitespace().map(str::to_owned).collect();
+        Self { phrase, words }
+    }
+
+    fn words(&self) -> Vec<&str> {
+        self.words.iter().map(String::as_str).collect()
+    }
+
+    /// How well a listing matches: 0 exact name, 1 name prefix, 2 in the name, 3 every
+    /// word somewhere in its text, 4 some word only as pinyin of its name; `None` when a
+    /// word is nowhere.
+    fn rank_of(&self, listing: &Listing, now: DateTime<Utc>) -> Option<u8> {
+        let name = lowered(&listing.place.name);
+        let address = lowered(&listing.place.address);
+        let direct = |word: &str| {
+            name.contains(word)
+                || address.contains(word)
+                || listing
+                    .current_offers(now)
+                    .any(|offer| lowered(&offer.title).contains(word))
+        };
+        if self.words.iter().all(|word| direct(word)) {
+            let phrase = self.phrase.as_str();
+            return Some(if name == phrase {
+                0
+            } else if name.starts_with(phrase) {
+                1
+            } else if name.contains(phrase) {
+                2
+            } else {
+                3
+            });
+        }
+        self.words
+            .iter()
+            .all(|word| direct(word) || (pinyin::could_be_pinyin(word) && pinyin::matches(&name, word)))
+            .then_some(RANK_PINYIN)
+    }
+}
+
+/// The best `keep` hits after a cursor, worst on top.
+struct Best<'e> {
+    heap: BinaryHeap<Hit<'e>>,
+    keep: usize,
+    after: Option<RankKey>,
+}
+
+impl<'e> Best<'e> {
+    fn offer(&mut self, hit: Hit<'e>) {
+        if self.after.is_some_and(|after| hit.key.cmp(&after).is_le()) {
+            return;
+        }
+        if self.heap.len() < self.keep {
+            self.heap.push(hit);
+        } else if self
+            .heap
+            .peek()
+            .is_some_and(|worst| hit.key.cmp(&worst.key).is_lt())
+        {
+            self.heap.pop();
+            self.heap.push(hit);
+        }
+    }
+
+    /// Whether nothing of `rank` or worse could enter any more, when what is left comes in
+    /// id order without a centre (ties go by id, and ids only grow).
+    fn closed_to_rank(&self, rank: u8) -> bool {
+        self.heap.len() == self.keep && self.heap.peek().is_some_and(|worst| worst.key.rank <= rank)
+    }
+
+    /// Whether nothing of `rank` at `proximity` or beyond could enter any more.
+    fn closed_to(&self, rank: u8, proximity: f64) -> bool {
+        self.heap.len() == self.keep
+            && self.heap.peek().is_some_and(|worst| {
+                worst.key.rank < rank || (worst.key.rank == rank && worst.key.proximity < proximity)
+            })
+    }
+}
+
+/// Candidates not yet checked, with how many of each best rank remain.
+struct Pending {
+    candidates: Candidates,
+    unchecked: Vec<u64>,
+    left_by_rank: [usize; RANK_PINYIN as usize + 1],
+}
+
+impl Pending {
+    fn new(candidates: Candidates) -> Self {
+        let largest = candidates.last().map_or(0, |&(id, _)| id as usize);
+        let mut unchecked = vec![0u64; largest / 64 + 1];
+        let mut left_by_rank = [0; RANK_PINYIN as usize + 1];
+        for &(id, rank) in &candidates {
+            unchecked[id as usize / 64] |= 1 << (id % 64);
+            left_by_rank[rank as usize] += 1;
+        }
+        Self {
+            candidates,
+            unchecked,
+            left_by_rank,
+        }
+    }
+
+    /// Takes `id` out of the pending set; true when it was pending.
+    fn take(&mut self, id: u32) -> bool {
+        let Some(word) = self.unchecked.get_mut(id as usize / 64) else {
+            return false;
+        };
+        let bit = 1 << (id % 64);
+        if *word & bit == 0 {
+            return false;
+        }
+        *word &= !bit;
+        if let Ok(at) = self
+            .candidates
+            .binary_search_by_key(&id, |&(candidate, _)| candidate)
+        {
+            self.left_by_rank[self.candidates[at].1 as usize] -= 1;
+        }
+        true
+    }
+
+    /// The best rank any pending candidate could reach; `None` when none is left.
+    fn best_left(&self) -> Option<u8> {
+        (0..=RANK_PINYIN).find(|&rank| self.left_by_rank[rank as usize] > 0)
+    }
+}
+
+/// A search prepared once: what was typed, the compiled filter, the centre and the clock.
+struct Checker<'a> {
+    query: Query,
+    matcher: Matcher<'a>,
+    centre: Option<Centre>,
+    now: DateTime<Utc>,
+}
+
+impl Checker<'_> {
+    /// The hit for `entry` when its text matches and it passes the filter.
+    fn check<'e>(&self, entry: &'e Entry) -> Option<Hit<'e>> {
+        let rank = self.query.rank_of(&entry.listing, self.now)?;
+        self.matcher.matches(entry).then(|| Hit {
+            key: RankKey {
+                rank,
+                proximity: self.centre.map_or(0.0, |centre| centre.a_to(entry)),
+                id: entry.id(),
+            },
+            entry,
+        })
+    }
+
+    /// Checks candidate `id` if it is still pending.
+    fn check_pending<'e>(&self, index: &'e Index, pending: &mut Pending, id: u32, best: &mut Best<'e>) {
+        if pending.take(id)
+            && let Some(hit) = index.by_id.get(&(id as i32)).and_then(|entry| self.check(entry))
+        {
+            best.offer(hit);
+        }
+    }
+}
+
+impl Directory {
+    /// Published places whose name, address or current offer titles contain every word
+    /// of `text`, or whose name reads as it in pinyin: exact names first, then names that
+    /// start with it, names that contain it, other direct matches, then pinyin matches;
+    /// within a rank by distance from `near` when given, then by id.
+    pub fn search(
+        &self,
+        text: &str,
+        near: Option<Point>,
+        filter: &PlaceFilter,
+        now: DateTime<Utc>,
+        after: Option<RankKey>,
+        first: usize,
+    ) -> Nearest {
+        let checker = Checker {
+            query: Query::new(text),
+            matcher: Matcher::new(filter, now),
+            centre: near.map(Centre::new),
+            now,
+        };
+        let index = self.read();
+        let candidates = index
+            .text
+            .candidates(&checker.query.phrase, &checker.query.words());
+        let mut best = Best {
+            heap: BinaryHeap::with_capacity(first + 2),
+            keep: first + 1,
+            after,
+        };
+        // Names starting as the text does may rank first wherever they are: check them all.
+        let starts: Vec<u32> = candidates
+            .iter()
+            .filter(|&&(_, rank)| rank == RANK_NAME_START)
+            .map(|&(id, _)| id)
+            .collect();
+        let mut pending = Pending::new(candidates);
+        for id in starts {
+            checker.check_pending(&index, &mut pending, id, &mut best);
+        }
+        let walked = match near {
+            Some(near) if pending.candidates.len() > FEW_CANDIDATES && near.lng.abs() < 179.0 => {
+                walk_outward(&index, near, &mut pending, &mut best, &checker)
+            }
+            _ => false,
+        };
+        if !walked {
+            // Every candidate the walk did not settle, in id order, which is the order of
+            // ties without a centre: then a full page of the best rank left ends it.
+            for at in 0..pending.candidates.len() {
+                let id = pending.candidates[at].0;
+                checker.check_pending(&index, &mut pending, id, &mut best);
+                if near.is_none() && pending.best_left().is_none_or(|rank| best.closed_to_rank(rank)) {
+                    break;
+                }
+            }
+        }
+        let mut hits = best.heap.into_sorted_vec();
+        let has_next_page = hits.len() > first;
+        hits.truncate(first);
+        let items = hits.into_iter().map(|hit| hit.found(near.is_some())).collect();
+        Nearest { items, has_next_page }
+    }
+
+    /// How many published places `search` finds for `text` and `filter`.
+    pub fn count_search(&self, text: &str, filter: &PlaceFilter, now: DateTime<Utc>) -> usize {
+        let query = Query::new(text);
+        let matcher = Matcher::new(filter, now);
+        let index = self.read();
+        index
+            .text
+            .candidates(&query.phrase, &query.words())
+            .iter()
+            .filter_map(|&(id, _)| index.by_id.get(&(id as i32)))
+            .filter(|entry| query.rank_of(&entry.listing, now).is_some() && matcher.matches(entry))
+            .count()
+    }
+}
+
+/// Checks the pending candidates cell by cell, ring by ring outward from `near`, until the
+/// page is full of hits no remaining candidate can beat, or the rings pass every cell;
+/// false when it gave up after `MAX_RINGS` with candidates left unsettled.
+fn walk_outward<'e>(
+    index: &'e Index,
+    near: Point,
+    pending: &mut Pending,
+    best: &mut Best<'e>,
+    checker: &Checker<'_>,
+) -> bool {
+    let centre_cell = cell_of(near.lat, near.lng);
+    for ring in 0..MAX_RINGS {
+        let Some(best_left) = pending.best_left() else {
+            return true;
+        };
+        if best.closed_to(best_left, ring_gap(near, ring)) {
+            return true;
+        }
+        let Some(cells) = index.ring(centre_cell, ring) else {
+            return true;
+        };
+        for entry in cells.into_iter().flatten() {
+            if pending.take(entry.id() as u32)
+                && let Some(hit) = checker.check(entry)
+            {
+                best.offer(hit);
+            }
+        }
+    }
+    false
+}
