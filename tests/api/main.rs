@@ -29,6 +29,7 @@ mod ratings;
 mod reports;
 mod reviews;
 mod schema;
+mod search;
 mod station_rights;
 mod stats;
 mod subscriptions;

@@ -100,6 +100,22 @@ pub(super) fn syllable_splits(word: &str, limit: usize) -> Vec<Vec<Syllable>> {
     found
 }
 
+/// The first letters of a word read as riders half-type it (`yaod`, `qishoust`): the
+/// longest syllable at each point, or else one letter standing for a syllable.
+pub(super) fn typed_initials(word: &str) -> Vec<u8> {
+    let mut initials = Vec::new();
+    let mut from = 0;
+    while from < word.len() {
+        let length = (1..=MAX_SYLLABLE_LETTERS.min(word.len() - from))
+            .rev()
+            .find(|&length| pack(&word[from..from + length]).is_some_and(|s| SYLLABLES.contains(&s)))
+            .unwrap_or(1);
+        initials.push(word.as_bytes()[from]);
+        from += length;
+    }
+    initials
+}
+
 /// Whether `word` (lower-case ASCII letters) is typed pinyin of a run of consecutive
 /// characters of `name`: each character as one of its readings or the reading's first
 /// letter, the last one also as the start of a reading (`yaod`, `qsst`, `qishoushitang`).
@@ -158,6 +174,13 @@ mod tests {
         for (name, typed) in [("药店", "yaodianx"), ("骑手食堂", "qsx"), ("药店", "dianyao")] {
             assert!(!matches(name, typed), "{typed} should not find {name}");
         }
+    }
+
+    #[test]
+    fn half_typed_words_keep_the_first_letter_of_each_syllable() {
+        assert_eq!(typed_initials("yaod"), b"yd");
+        assert_eq!(typed_initials("qishoust"), b"qsst");
+        assert_eq!(typed_initials("qsst"), b"qsst");
     }
 
     #[test]

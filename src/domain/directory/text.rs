@@ -222,12 +222,16 @@ impl TextIndex {
             };
             add(self.all_of(&keys));
         }
-        let initials: Vec<u64> = word
-            .as_bytes()
-            .windows(2)
-            .map(|pair| initial_pair_key(pair[0], pair[1]))
-            .collect();
-        add(self.all_of(&initials));
+        // Typed as first letters (`qsst`), or half typed (`yaod`): first letters in a row.
+        for initials in [word.as_bytes().to_vec(), pinyin::typed_initials(word)] {
+            if initials.len() >= 2 {
+                let keys: Vec<u64> = initials
+                    .windows(2)
+                    .map(|pair| initial_pair_key(pair[0], pair[1]))
+                    .collect();
+                add(self.all_of(&keys));
+            }
+        }
         found.sort_unstable();
         found.dedup();
         found
