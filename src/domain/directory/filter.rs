@@ -1,7 +1,7 @@
 //! What a caller asked to keep, and the matcher that checks it against the index's
 //! inline keys before looking into a listing.
 
-use std::sync::Arc;
+use std::{cell::RefCell, collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use entity::place::{Amenity, PlaceKind, StatusState, WorkerGroup};
@@ -47,6 +47,9 @@ pub(super) struct Matcher<'a> {
     groups: u32,
     needs_listing: bool,
     now: DateTime<Utc>,
+    /// Whether each schedule met is open at `filter.open_at`, by its address: as many
+    /// entries as distinct schedules, which the directory's listings bound.
+    open_at: RefCell<HashMap<usize, bool>>,
 }
 
 impl<'a> Matcher<'a> {
@@ -62,6 +65,7 @@ impl<'a> Matcher<'a> {
                 || filter.open_at.is_some()
                 || filter.min_rating.is_some(),
             now,
+            open_at: RefCell::default(),
         }
     }
 
@@ -87,6 +91,18 @@ impl<'a> Matcher<'a> {
             && (!self.needs_listing || self.matches_listing(&entry.listing))
     }
 
+    /// Whether a listing is open at `at`, each schedule evaluated once per search.
+    fn open_at(&self, listing: &Listing, at: DateTime<Utc>) -> bool {
+        let Some(schedule) = &listing.schedule else {
+            return false;
+        };
+        *self
+            .open_at
+            .borrow_mut()
+            .entry(Arc::as_ptr(schedule) as usize)
+            .or_insert_with(|| schedule.is_open_at(at) == Some(true))
+    }
+
     fn matches_listing(&self, listing: &Listing) -> bool {
         let filter = self.filter;
         filter.available.is_none_or(|wanted| {
@@ -100,10 +116,8 @@ impl<'a> Matcher<'a> {
                 .any(|offer| Listing::offer_is_for(offer, group))
         }) && filter
             .open_now
-            .is_none_or(|wanted| listing.is_open_at(self.now).unwrap_or(false) == wanted)
-            && filter
-                .open_at
-                .is_none_or(|at| listing.is_open_at(at) == Some(true))
+            .is_none_or(|wanted| listing.is_open_now(self.now).unwrap_or(false) == wanted)
+            && filter.open_at.is_none_or(|at| self.open_at(listing, at))
             && filter
                 .min_rating
                 .is_none_or(|min| listing.rating.average().is_some_and(|average| average >= min))

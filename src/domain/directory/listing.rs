@@ -1,6 +1,8 @@
 //! The read model: a place as the directory serves it, with its offers, parsed hours and
 //! rating travelling with it so nested fields need no further query.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use entity::{
     offer,
@@ -8,6 +10,7 @@ use entity::{
     place_photo,
 };
 
+use super::schedule::Schedule;
 use crate::domain::{geo::Point, hours::Hours, voice::Rating};
 
 /// A place as the directory serves it: the row, its live offers, and what filters need,
@@ -18,8 +21,9 @@ pub struct Listing {
     pub place: place::Model,
     /// Offers not deleted and not yet over, by id; `current_offers` narrows to now.
     pub offers: Vec<offer::Model>,
-    /// `None` when the stored hours do not parse: the place's open state is then unknown.
-    pub hours: Option<Hours>,
+    /// Its opening hours, shared with every listing that has the same; `None` when the
+    /// stored hours do not parse: the place's open state is then unknown.
+    pub schedule: Option<Arc<Schedule>>,
     /// Its visible reviews by stars, read with the listing, so `rating` costs no query.
     pub rating: Rating,
     /// Its photos in display order, read with the listing, so `photos` costs no query.
@@ -52,12 +56,12 @@ impl Listing {
         place: place::Model,
         mut offers: Vec<offer::Model>,
         rating: Rating,
-        hours: Option<Hours>,
+        schedule: Option<Arc<Schedule>>,
     ) -> Self {
         offers.retain(|offer| offer.deleted_at.is_none());
         offers.sort_by_key(|offer| offer.id);
         Self {
-            hours,
+            schedule,
             amenity_bits: bits(place.amenities.0.iter().map(|&a| a as u32)),
             group_bits: bits(place.serves_groups.0.iter().map(|&g| g as u32)),
             place,
@@ -81,11 +85,23 @@ impl Listing {
         }
     }
 
+    /// The parsed opening hours, when they parse.
+    pub fn hours(&self) -> Option<&Hours> {
+        self.schedule.as_deref().map(Schedule::hours)
+    }
+
     /// Whether the place is open at `at`; `None` when its hours do not say.
     pub fn is_open_at(&self, at: DateTime<Utc>) -> Option<bool> {
-        self.hours
+        self.schedule
             .as_ref()
-            .and_then(|hours| hours.is_open_at(at, self.place.follows_work_calendar))
+            .and_then(|schedule| schedule.is_open_at(at))
+    }
+
+    /// Whether the place is open at `now`, a clock reading, from its schedule's kept state.
+    pub fn is_open_now(&self, now: DateTime<Utc>) -> Option<bool> {
+        self.schedule
+            .as_ref()
+            .and_then(|schedule| schedule.is_open_now(now))
     }
 
     /// Offers valid at `now`.

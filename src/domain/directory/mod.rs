@@ -8,7 +8,8 @@
 //! listing so nested fields need no further query.
 
 //!
-//! - `listing.rs`: the read model (`Listing`, `LiveStatus`);
+//! - `listing.rs`: the read model (`Listing`, `LiveStatus`), and `schedule.rs`, opening
+//!   hours shared between listings with their state now kept until it changes;
 //! - `filter.rs`: `PlaceFilter` and the matcher that checks it;
 //! - `ranking.rs`: ranked results and their pages (`Found`, `RankKey`, `Nearest`);
 //! - `spatial.rs`: the grid index and the geometry of a radius search;
@@ -26,6 +27,7 @@ mod pinyin;
 mod postings;
 mod queries;
 mod ranking;
+mod schedule;
 mod search;
 mod spatial;
 mod store;
@@ -35,5 +37,6 @@ mod text;
 pub use filter::{PlaceFilter, matches};
 pub use listing::{Listing, LiveStatus};
 pub use ranking::{Found, Nearest, RankKey};
+pub use schedule::Schedule;
 pub use store::Directory;
 pub use sync::CatchUp;

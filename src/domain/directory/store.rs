@@ -6,19 +6,20 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, atomic::AtomicI6
 
 use entity::{offer, place};
 
-use super::{listing::Listing, spatial::Index};
+use super::{listing::Listing, schedule::Schedule, spatial::Index};
 use crate::domain::{calendar::WorkCalendar, hours::Hours, live::Hub, voice::Rating};
 
-/// Distinct opening-hours expressions kept parsed.
-const HOURS_CACHED: usize = 10_000;
+/// Distinct schedules kept for sharing.
+const SCHEDULES_CACHED: usize = 10_000;
 
 /// The in-memory directory of published places.
 pub struct Directory {
     pub(super) index: RwLock<Index>,
     pub(super) calendar: RwLock<Arc<WorkCalendar>>,
-    /// Parsed hours by (expression, zone): a network repeats a handful of expressions. Bounded,
-    /// since every owner may write expressions of their own.
-    pub(super) hours: quick_cache::sync::Cache<(String, String), Option<Hours>>,
+    /// Schedules by (expression, zone, follows the work calendar): a network repeats a
+    /// handful. Bounded, since every owner may write expressions of their own; a schedule
+    /// evicted here lives on in the listings that share it.
+    pub(super) schedules: quick_cache::sync::Cache<(String, String, bool), Option<Arc<Schedule>>>,
     /// The change-log position up to which every change is applied.
     pub(super) applied: AtomicI64,
     /// The log's head when the follower last looked: how far behind `applied` is.
@@ -35,7 +36,7 @@ impl Directory {
         Self {
             index: RwLock::default(),
             calendar: RwLock::new(Arc::new(calendar)),
-            hours: quick_cache::sync::Cache::new(HOURS_CACHED),
+            schedules: quick_cache::sync::Cache::new(SCHEDULES_CACHED),
             applied: AtomicI64::new(0),
             head_seen: AtomicI64::new(0),
             following: tokio::sync::Mutex::default(),
@@ -63,20 +64,26 @@ impl Directory {
             .clone()
     }
 
-    fn hours_for(&self, expression: &str, zone: &str) -> Option<Hours> {
-        let key = (expression.to_owned(), zone.to_owned());
-        if let Some(hours) = self.hours.get(&key) {
-            return hours;
+    fn schedule_for(&self, place: &place::Model) -> Option<Arc<Schedule>> {
+        let key = (
+            place.opening_hours.clone(),
+            place.time_zone.clone(),
+            place.follows_work_calendar,
+        );
+        if let Some(schedule) = self.schedules.get(&key) {
+            return schedule;
         }
-        let hours = Hours::parse(expression, zone, self.calendar()).ok();
-        self.hours.insert(key, hours.clone());
-        hours
+        let schedule = Hours::parse(&place.opening_hours, &place.time_zone, self.calendar())
+            .ok()
+            .map(|hours| Arc::new(Schedule::new(hours, place.follows_work_calendar)));
+        self.schedules.insert(key, schedule.clone());
+        schedule
     }
 
     /// Prepares a listing for any place, published or not.
     pub fn listing(&self, place: place::Model, offers: Vec<offer::Model>, rating: Rating) -> Listing {
-        let hours = self.hours_for(&place.opening_hours, &place.time_zone);
-        Listing::new(place, offers, rating, hours)
+        let schedule = self.schedule_for(&place);
+        Listing::new(place, offers, rating, schedule)
     }
 
     /// How many places are published.

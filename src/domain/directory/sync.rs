@@ -229,7 +229,7 @@ impl Directory {
             .calendar
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(calendar);
-        self.hours.clear();
+        self.schedules.clear();
         let mut index = self.write();
         let rebuilt: Vec<Arc<Listing>> = index
             .by_id

@@ -130,7 +130,7 @@ impl Place {
     /// Whether the place is open right now, in its own time zone; null when its hours do
     /// not say (an "unknown" rule or hours that could not be read).
     async fn open_now(&self) -> Option<bool> {
-        self.listing.is_open_at(Utc::now())
+        self.listing.is_open_now(Utc::now())
     }
 
     /// Whether the place is open at `time`, for planning ahead; null when its hours do not say.
@@ -142,17 +142,16 @@ impl Place {
     /// When the place next opens or closes; null when that is not within about a year (such
     /// as "24/7").
     async fn next_change(&self) -> Option<DateTime<Utc>> {
-        let follows = self.listing.place.follows_work_calendar;
         self.listing
-            .hours
+            .schedule
             .as_ref()
-            .and_then(|hours| hours.next_change(Utc::now(), follows))
+            .and_then(|schedule| schedule.next_change(Utc::now()))
     }
 
     /// When the place is open today, its own local date, holidays and make-up days included.
     async fn today_hours(&self) -> Vec<OpeningInterval> {
         let follows = self.listing.place.follows_work_calendar;
-        let Some(hours) = &self.listing.hours else {
+        let Some(hours) = self.listing.hours() else {
             return Vec::new();
         };
         hours

@@ -1,0 +1,140 @@
+//! Opening hours as listings share them. A network repeats a handful of expressions, so
+//! each (expression, zone, work calendar or not) is parsed once and shared, and its state
+//! now is kept until its next change: `openNow` over a million listings evaluates each
+//! schedule once per change, not each listing per request.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::domain::hours::Hours;
+
+/// Seconds are counted from 2020-01-01 in 31 bits, so a cached state covers instants up to
+/// 2088; beyond that (or before) the state is computed each time.
+const EPOCH: i64 = 1_577_836_800;
+const SECONDS_BITS: u32 = 31;
+const MAX_SECONDS: i64 = (1 << SECONDS_BITS) - 1;
+
+/// Opening hours shared by every listing with the same expression, zone and calendar rule.
+#[derive(Debug)]
+pub struct Schedule {
+    hours: Hours,
+    follows_calendar: bool,
+    /// The state from one instant until the next change, packed: two bits of state, then
+    /// the first and the last second it holds for. Zero until first computed.
+    current: AtomicU64,
+}
+
+impl Schedule {
+    pub(super) fn new(hours: Hours, follows_calendar: bool) -> Self {
+        Self {
+            hours,
+            follows_calendar,
+            current: AtomicU64::new(0),
+        }
+    }
+
+    /// The parsed hours.
+    pub fn hours(&self) -> &Hours {
+        &self.hours
+    }
+
+    /// Open (`Some(true)`), closed or unknown at `at`.
+    pub fn is_open_at(&self, at: DateTime<Utc>) -> Option<bool> {
+        self.hours.is_open_at(at, self.follows_calendar)
+    }
+
+    /// When the state next changes after `at`, within the hours' horizon.
+    pub fn next_change(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.hours.next_change(at, self.follows_calendar)
+    }
+
+    /// The state at `now`, a clock reading: from the kept state while `now` lies in the
+    /// seconds it holds for. Changes fall on whole minutes, so whole seconds lose nothing.
+    pub fn is_open_now(&self, now: DateTime<Utc>) -> Option<bool> {
+        let second = now.timestamp() - EPOCH;
+        if !(0..MAX_SECONDS).contains(&second) {
+            return self.is_open_at(now);
+        }
+        let packed = self.current.load(Ordering::Relaxed);
+        let (state, from, until) = unpack(packed);
+        if packed != 0 && from <= second && second < until {
+            return state;
+        }
+        let state = self.is_open_at(now);
+        // Until the next change, or for a day when there is none within the horizon (the
+        // horizon moves with the clock).
+        let until = self
+            .next_change(now)
+            .map_or(second + TimeDelta::days(1).num_seconds(), |change| {
+                change.timestamp() - EPOCH
+            })
+            .clamp(second + 1, MAX_SECONDS);
+        self.current.store(pack(state, second, until), Ordering::Relaxed);
+        state
+    }
+}
+
+fn pack(state: Option<bool>, from: i64, until: i64) -> u64 {
+    let state = match state {
+        None => 1,
+        Some(false) => 2,
+        Some(true) => 3,
+    };
+    state << (2 * SECONDS_BITS) | (from as u64) << SECONDS_BITS | until as u64
+}
+
+fn unpack(packed: u64) -> (Option<bool>, i64, i64) {
+    let mask = MAX_SECONDS as u64;
+    let state = match packed >> (2 * SECONDS_BITS) {
+        3 => Some(true),
+        2 => Some(false),
+        _ => None,
+    };
+    (
+        state,
+        ((packed >> SECONDS_BITS) & mask) as i64,
+        (packed & mask) as i64,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::calendar::WorkCalendar;
+
+    fn schedule(expression: &str) -> Schedule {
+        let calendar = Arc::new(WorkCalendar::default());
+        Schedule::new(
+            Hours::parse(expression, "Asia/Shanghai", calendar).unwrap(),
+            false,
+        )
+    }
+
+    #[test]
+    fn the_kept_state_changes_exactly_at_the_next_change() {
+        let schedule = schedule("Mo-Su 08:00-20:00");
+        // 11:59:59 UTC is 19:59:59 in Shanghai: open, and closing in one second.
+        let before = Utc.with_ymd_and_hms(2026, 3, 4, 11, 59, 59).unwrap();
+        assert_eq!(schedule.is_open_now(before), Some(true));
+        assert_eq!(schedule.is_open_now(before + TimeDelta::seconds(1)), Some(false));
+        assert_eq!(
+            schedule.is_open_now(before),
+            Some(true),
+            "an earlier reading recomputes"
+        );
+        let morning = Utc.with_ymd_and_hms(2026, 3, 5, 0, 0, 0).unwrap();
+        assert_eq!(schedule.is_open_now(morning), Some(true));
+    }
+
+    #[test]
+    fn states_pack_and_unpack() {
+        for state in [None, Some(false), Some(true)] {
+            assert_eq!(unpack(pack(state, 5, MAX_SECONDS)), (state, 5, MAX_SECONDS));
+        }
+    }
+}
