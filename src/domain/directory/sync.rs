@@ -16,6 +16,7 @@ use chrono::Utc;
 use entity::{
     offer,
     place::{self, Publication},
+    place_photo,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -23,12 +24,19 @@ use sea_orm::{
 
 use super::{listing::Listing, spatial::Index, store::Directory};
 use crate::{
-    domain::{calendar, change_log, live::ChangeEvent, photos, voice::rating},
-    error::AppResult,
+    domain::{
+        calendar, change_log,
+        live::ChangeEvent,
+        photos,
+        voice::{Rating, rating},
+    },
+    error::{AppError, AppResult},
 };
 
 /// Rows or log entries per query.
 const BATCH: u64 = 1_000;
+/// Parts of the directory read at once at start-up, each on its own connection.
+const LOAD_PARTS: i64 = 4;
 
 /// Where a catch-up left the directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +51,7 @@ impl Directory {
     /// Loads every published place and its offers, in batches so a large network never
     /// sits in memory twice. The log's head is read first: every change at or below it has
     /// committed, so the rows read afterwards include it, and the follower resumes from it.
-    pub async fn load(db: &impl ConnectionTrait, calendar: calendar::WorkCalendar) -> AppResult<Self> {
+    pub async fn load(db: &DatabaseConnection, calendar: calendar::WorkCalendar) -> AppResult<Self> {
         let directory = Self::new(calendar);
         let index = directory.read_all(db).await?;
         *directory.write() = index;
@@ -70,25 +78,54 @@ impl Directory {
         &self.hub
     }
 
-    async fn read_all(&self, db: &impl ConnectionTrait) -> AppResult<Index> {
+    async fn read_all(&self, db: &DatabaseConnection) -> AppResult<Index> {
+        let started = std::time::Instant::now();
         let head = change_log::head(db).await?;
+        let (low, high): (Option<i32>, Option<i32>) = place::Entity::find()
+            .select_only()
+            .column_as(place::Column::Id.min(), "low")
+            .column_as(place::Column::Id.max(), "high")
+            .filter(place::Column::Publication.eq(Publication::Published))
+            .into_tuple()
+            .one(db)
+            .await?
+            .unwrap_or_default();
         let mut index = Index::default();
-        let mut after = 0;
-        loop {
-            let rows = place::Entity::find()
-                .filter(place::Column::Publication.eq(Publication::Published))
-                .filter(place::Column::Id.gt(after))
-                .order_by_asc(place::Column::Id)
-                .limit(BATCH)
-                .all(db)
-                .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.id;
-            for listing in self.listings_of(db, rows).await? {
-                index.insert(listing);
+        if let (Some(low), Some(high)) = (low, high) {
+            // Parts of the id range are read at once, each on its own connection, and
+            // prepared in id order, which is the order the index packs cheapest.
+            let span = (i64::from(high) - i64::from(low)) / LOAD_PARTS + 1;
+            let mut reads = tokio::task::JoinSet::new();
+            for part in 0..LOAD_PARTS {
+                let from = i64::from(low) + part * span;
+                let to = (from + span - 1).min(i64::from(high));
+                if from > to {
+                    break;
+                }
+                let db = db.clone();
+                reads.spawn(async move { (part, read_part(&db, from as i32, to as i32).await) });
             }
+            let mut parts = Vec::new();
+            while let Some(joined) = reads.join_next().await {
+                let (part, read) = joined
+                    .map_err(|error| AppError::internal(anyhow::anyhow!("a load task failed: {error}")))?;
+                parts.push((part, read?));
+            }
+            let read_in = started.elapsed();
+            parts.sort_unstable_by_key(|(part, _)| *part);
+            for batch in parts.into_iter().flat_map(|(_, batches)| batches) {
+                for listing in self.prepare(batch) {
+                    index.insert(listing);
+                }
+            }
+            index.shrink_to_fit();
+            tracing::info!(
+                places = index.by_id.len(),
+                read_ms = read_in.as_millis() as u64,
+                total_ms = started.elapsed().as_millis() as u64,
+                "directory loaded"
+            );
         }
-        index.shrink_to_fit();
         self.applied.fetch_max(head, Ordering::AcqRel);
         Ok(index)
     }
@@ -99,19 +136,28 @@ impl Directory {
         db: &impl ConnectionTrait,
         rows: Vec<place::Model>,
     ) -> AppResult<Vec<Arc<Listing>>> {
-        let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
-        let mut offers = live_offers(db, &ids).await?;
-        let mut ratings = rating::of_places(db, &ids).await?;
-        let mut place_photos = photos::of_places(db, &ids).await?;
-        Ok(rows
-            .into_iter()
+        Ok(self.prepare(Batch::read(db, rows).await?))
+    }
+
+    /// Listings for a batch read.
+    fn prepare(&self, batch: Batch) -> Vec<Arc<Listing>> {
+        let Batch {
+            rows,
+            mut offers,
+            mut ratings,
+            mut photos,
+        } = batch;
+        rows.into_iter()
             .map(|row| {
                 let place_offers = offers.remove(&row.id).unwrap_or_default();
                 let place_rating = ratings.remove(&row.id).unwrap_or_default();
-                let photos = place_photos.remove(&row.id).unwrap_or_default();
-                Arc::new(self.listing(row, place_offers, place_rating).with_photos(photos))
+                let place_photos = photos.remove(&row.id).unwrap_or_default();
+                Arc::new(
+                    self.listing(row, place_offers, place_rating)
+                        .with_photos(place_photos),
+                )
             })
-            .collect())
+            .collect()
     }
 
     /// Re-reads places after a write has committed, so the writer reads its own write at once.
@@ -246,6 +292,47 @@ impl Directory {
             index.insert(listing);
         }
     }
+}
+
+/// Place rows and what travels with them, read but not yet prepared as listings.
+pub(crate) struct Batch {
+    rows: Vec<place::Model>,
+    offers: HashMap<i32, Vec<offer::Model>>,
+    ratings: HashMap<i32, Rating>,
+    photos: HashMap<i32, Vec<place_photo::Model>>,
+}
+
+impl Batch {
+    /// Reads the live offers, ratings and photos of `rows`, one query each.
+    async fn read(db: &impl ConnectionTrait, rows: Vec<place::Model>) -> AppResult<Self> {
+        let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
+        Ok(Self {
+            offers: live_offers(db, &ids).await?,
+            ratings: rating::of_places(db, &ids).await?,
+            photos: photos::of_places(db, &ids).await?,
+            rows,
+        })
+    }
+}
+
+/// The published places with ids from `from` to `to`, in batches by id.
+async fn read_part(db: &DatabaseConnection, from: i32, to: i32) -> AppResult<Vec<Batch>> {
+    let mut batches = Vec::new();
+    let mut after = from - 1;
+    loop {
+        let rows = place::Entity::find()
+            .filter(place::Column::Publication.eq(Publication::Published))
+            .filter(place::Column::Id.gt(after))
+            .filter(place::Column::Id.lte(to))
+            .order_by_asc(place::Column::Id)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        batches.push(Batch::read(db, rows).await?);
+    }
+    Ok(batches)
 }
 
 /// Offers not deleted and not over, of the given places, grouped by place.

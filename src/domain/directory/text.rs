@@ -51,16 +51,18 @@ fn initial_pair_key(first: u8, second: u8) -> u64 {
     key(Kind::InitialPair, u64::from(first) << 8 | u64::from(second))
 }
 
-/// The keys of one listing, each with whether it comes from the name.
-fn keys_of(listing: &Listing) -> HashMap<u64, bool> {
-    let mut keys = HashMap::new();
+/// The keys of one listing, each once, with whether it comes from the name. A sorted
+/// vector rather than a map: a million of these are built at start-up.
+fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
+    let mut keys: Vec<(u64, bool)> = Vec::with_capacity(96);
     let mut text_keys = |text: &str, in_name: bool| {
-        let chars: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
-        for (at, &c) in chars.iter().enumerate() {
-            *keys.entry(char_key(c)).or_default() |= in_name;
-            if let Some(&next) = chars.get(at + 1) {
-                *keys.entry(pair_key(Kind::Pair, c, next)).or_default() |= in_name;
+        let mut previous: Option<char> = None;
+        for c in text.chars().flat_map(char::to_lowercase) {
+            keys.push((char_key(c), in_name));
+            if let Some(before) = previous {
+                keys.push((pair_key(Kind::Pair, before, c), in_name));
             }
+            previous = Some(c);
         }
     };
     let place = &listing.place;
@@ -71,9 +73,9 @@ fn keys_of(listing: &Listing) -> HashMap<u64, bool> {
     }
     let name: Vec<char> = place.name.chars().flat_map(char::to_lowercase).collect();
     if let Some(&first) = name.first() {
-        keys.insert(name_start_key(first), true);
+        keys.push((name_start_key(first), true));
         if let Some(&second) = name.get(1) {
-            keys.insert(pair_key(Kind::NameStartPair, first, second), true);
+            keys.push((pair_key(Kind::NameStartPair, first, second), true));
         }
     }
     let mut previous: Vec<(Syllable, u8)> = Vec::new();
@@ -85,14 +87,23 @@ fn keys_of(listing: &Listing) -> HashMap<u64, bool> {
             }
         });
         for &(syllable, initial) in &current {
-            keys.insert(key(Kind::Syllable, u64::from(syllable)), true);
+            keys.push((key(Kind::Syllable, u64::from(syllable)), true));
             for &(before, before_initial) in &previous {
-                keys.insert(syllable_pair_key(before, syllable), true);
-                keys.insert(initial_pair_key(before_initial, initial), true);
+                keys.push((syllable_pair_key(before, syllable), true));
+                keys.push((initial_pair_key(before_initial, initial), true));
             }
         }
         previous = current;
     }
+    // Each key once, marked as from the name when any of its occurrences is.
+    keys.sort_unstable();
+    keys.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0;
+        if same {
+            earlier.1 |= later.1;
+        }
+        same
+    });
     keys
 }
 
@@ -132,7 +143,7 @@ impl TextIndex {
     /// Unlists a listing as it was inserted.
     pub(super) fn remove(&mut self, listing: &Listing) {
         let id = listing.place.id as u32;
-        for key in keys_of(listing).into_keys() {
+        for (key, _) in keys_of(listing) {
             if let Some(postings) = self.postings.get_mut(&key) {
                 postings.remove(id);
                 if postings.is_empty() {
