@@ -119,36 +119,41 @@ pub(super) fn typed_initials(word: &str) -> Vec<u8> {
 /// Whether `word` (lower-case ASCII letters) is typed pinyin of a run of consecutive
 /// characters of `name`: each character as one of its readings or the reading's first
 /// letter, the last one also as the start of a reading (`yaod`, `qsst`, `qishoushitang`).
+///
+/// Every start is followed at once, as the set of typed letters consumed so far, so the
+/// work grows with the name's length times the word's, whatever the input: trying each
+/// way separately would double with every character read two ways (啊 typed `aaaa…`).
 pub(super) fn matches(name: &str, word: &str) -> bool {
-    let readings: Vec<Vec<String>> = name
-        .chars()
-        .map(|c| {
-            let mut all = Vec::new();
-            for_each_reading(c, |reading| all.push(reading.to_owned()));
-            all
-        })
-        .collect();
-    (0..readings.len()).any(|start| consumes(&readings[start..], word.as_bytes()))
-}
-
-/// Whether the characters from the first on spell out `typed` exactly.
-fn consumes(readings: &[Vec<String>], typed: &[u8]) -> bool {
-    if typed.is_empty() {
-        return true;
+    let typed = word.as_bytes();
+    if typed.is_empty() || typed.len() > 127 {
+        return typed.is_empty();
     }
-    let Some((first, rest)) = readings.split_first() else {
-        return false;
-    };
-    first.iter().any(|reading| {
-        let reading = reading.as_bytes();
-        if typed.starts_with(reading) && consumes(rest, &typed[reading.len()..]) {
+    // Bit i: the first i letters are consumed by the characters read so far.
+    let mut consumed: u128 = 0;
+    for c in name.chars() {
+        consumed |= 1;
+        let mut next: u128 = 0;
+        let mut found = false;
+        for_each_reading(c, |reading| {
+            let reading = reading.as_bytes();
+            for at in (0..typed.len()).filter(|at| consumed & 1 << at != 0) {
+                let rest = &typed[at..];
+                if reading.starts_with(rest) {
+                    found = true;
+                } else if rest.starts_with(reading) {
+                    next |= 1 << (at + reading.len());
+                }
+                if rest[0] == reading[0] {
+                    next |= 1 << (at + 1);
+                }
+            }
+        });
+        if found || next & 1 << typed.len() != 0 {
             return true;
         }
-        if reading.starts_with(typed) {
-            return true;
-        }
-        typed[0] == reading[0] && consumes(rest, &typed[1..])
-    })
+        consumed = next;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -174,6 +179,10 @@ mod tests {
         for (name, typed) in [("药店", "yaodianx"), ("骑手食堂", "qsx"), ("药店", "dianyao")] {
             assert!(!matches(name, typed), "{typed} should not find {name}");
         }
+        // Every character read two ways (a reading and its first letter are the same
+        // here) must not double the work per character.
+        let long_name = "啊".repeat(200);
+        assert!(!matches(&long_name, &format!("{}b", "a".repeat(49))));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::{
     ranking::{Hit, Nearest, RankKey},
     spatial::{Centre, Entry, Index, cell_of, ring_gap},
     store::Directory,
-    text::{Candidates, RANK_NAME_START, RANK_PINYIN},
+    text::{Candidates, RANK_EXACT, RANK_PINYIN},
 };
 use crate::domain::geo::Point;
 
@@ -231,14 +231,14 @@ impl Directory {
             keep: first + 1,
             after,
         };
-        // Names starting as the text does may rank first wherever they are: check them all.
-        let starts: Vec<u32> = candidates
+        // A place named exactly as the text ranks first wherever it is: check those at once.
+        let exact: Vec<u32> = candidates
             .iter()
-            .filter(|&&(_, rank)| rank == RANK_NAME_START)
+            .filter(|&&(_, rank)| rank == RANK_EXACT)
             .map(|&(id, _)| id)
             .collect();
         let mut pending = Pending::new(candidates);
-        for id in starts {
+        for id in exact {
             checker.check_pending(&index, &mut pending, id, &mut best);
         }
         let walked = match near {

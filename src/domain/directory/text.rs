@@ -15,10 +15,11 @@ use super::{
     postings::{Posting, Postings},
 };
 
-/// What a key is of; the top three bits of the key.
+/// What a key is of; the top four bits of the key.
 #[derive(Clone, Copy)]
 enum Kind {
-    Char = 1,
+    NameExact = 1,
+    Char,
     Pair,
     NameStart,
     NameStartPair,
@@ -28,7 +29,15 @@ enum Kind {
 }
 
 fn key(kind: Kind, payload: u64) -> u64 {
-    (kind as u64) << 61 | payload
+    (kind as u64) << 60 | payload
+}
+
+/// A whole (lower-case) name, hashed: places whose name is exactly the text rank first
+/// wherever they are, so they are found by this key rather than by walking.
+fn name_exact_key(name: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(name);
+    key(Kind::NameExact, hash & ((1 << 60) - 1))
 }
 
 fn char_key(c: char) -> u64 {
@@ -57,7 +66,8 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
     let mut keys: Vec<(u64, bool)> = Vec::with_capacity(96);
     let mut text_keys = |text: &str, in_name: bool| {
         let mut previous: Option<char> = None;
-        for c in text.chars().flat_map(char::to_lowercase) {
+        // Lower-cased as a string, as queries are (a final Σ becomes ς, not σ).
+        for c in text.to_lowercase().chars() {
             keys.push((char_key(c), in_name));
             if let Some(before) = previous {
                 keys.push((pair_key(Kind::Pair, before, c), in_name));
@@ -71,7 +81,9 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
     for offer in &listing.offers {
         text_keys(&offer.title, false);
     }
-    let name: Vec<char> = place.name.chars().flat_map(char::to_lowercase).collect();
+    let lowered_name = place.name.to_lowercase();
+    keys.push((name_exact_key(&lowered_name), true));
+    let name: Vec<char> = lowered_name.chars().collect();
     if let Some(&first) = name.first() {
         keys.push((name_start_key(first), true));
         if let Some(&second) = name.get(1) {
@@ -110,10 +122,11 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
 /// Candidates for a search, by id: the best rank each could still reach.
 pub(super) type Candidates = Vec<(u32, u8)>;
 
-/// The best rank a candidate can reach: 0 when its name starts as the text does (so it
-/// may be the exact name or a prefix), 2 when every word is in its name, 3 when every word
-/// is in its text, 4 when some word matched only as pinyin.
-pub(super) const RANK_NAME_START: u8 = 0;
+/// The best rank a candidate can reach: 0 when its name may be exactly the text, 1 when
+/// it starts as the text does, 2 when every word is in its name, 3 when every word is in
+/// its text, 4 when some word matched only as pinyin.
+pub(super) const RANK_EXACT: u8 = 0;
+const RANK_NAME_START: u8 = 1;
 const RANK_IN_NAME: u8 = 2;
 const RANK_IN_TEXT: u8 = 3;
 /// The rank of a match through pinyin, below every direct match.
@@ -269,18 +282,25 @@ impl TextIndex {
             }
         }
         let mut candidates = candidates.unwrap_or_default();
-        // A name that starts as the phrase does may be the exact name or a prefix of it.
-        let phrase: Vec<char> = phrase.chars().collect();
-        let starts = match phrase.as_slice() {
+        // A name that starts as the phrase does may be a prefix of it, or the name itself.
+        let phrase_chars: Vec<char> = phrase.chars().collect();
+        let starts = match phrase_chars.as_slice() {
             [] => Vec::new(),
             [c] => self.list(name_start_key(*c)),
             [first, second, ..] => self.list(pair_key(Kind::NameStartPair, *first, *second)),
         };
+        let exact = self.list(name_exact_key(phrase));
         let mut starts = starts.into_iter().map(|posting| posting.id).peekable();
+        let mut exact = exact.into_iter().map(|posting| posting.id).peekable();
         for (id, rank) in &mut candidates {
             while starts.next_if(|start| start < id).is_some() {}
-            if *rank == RANK_IN_NAME && starts.peek() == Some(id) {
-                *rank = RANK_NAME_START;
+            while exact.next_if(|same| same < id).is_some() {}
+            if *rank == RANK_IN_NAME {
+                if exact.peek() == Some(id) {
+                    *rank = RANK_EXACT;
+                } else if starts.peek() == Some(id) {
+                    *rank = RANK_NAME_START;
+                }
             }
         }
         candidates
