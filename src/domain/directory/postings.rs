@@ -29,6 +29,8 @@ pub(super) struct Postings {
     /// Deltas of `id << 1 | in_name`, LEB128, ascending.
     packed: Vec<u8>,
     packed_len: u32,
+    /// The last packed value, which the next list appended continues from.
+    packed_last: u64,
     /// Entries added since the last repack, by id; never also live in `packed`.
     added: Vec<Posting>,
     /// Ids whose packed entry is gone, ascending.
@@ -89,8 +91,28 @@ impl Postings {
         packed.shrink_to_fit();
         self.packed = packed;
         self.packed_len = count;
+        self.packed_last = previous;
         self.added = Vec::new();
         self.removed = Vec::new();
+    }
+
+    /// Appends a list whose ids are all larger than this one's, re-encoding only the
+    /// first delta.
+    pub(super) fn append(&mut self, mut later: Postings) {
+        self.repack();
+        later.repack();
+        if later.packed_len == 0 {
+            return;
+        }
+        if self.packed_len == 0 {
+            *self = later;
+            return;
+        }
+        let (first, length) = read_varint(&later.packed);
+        write_varint(&mut self.packed, first - self.packed_last);
+        self.packed.extend_from_slice(&later.packed[length..]);
+        self.packed_len += later.packed_len;
+        self.packed_last = later.packed_last;
     }
 
     /// Every entry, by id.
@@ -109,6 +131,18 @@ fn write_varint(out: &mut Vec<u8>, mut value: u64) {
         value >>= 7;
     }
     out.push(value as u8);
+}
+
+/// The value at the start of `bytes` and how many bytes it took.
+fn read_varint(bytes: &[u8]) -> (u64, usize) {
+    let mut value = 0u64;
+    for (at, byte) in bytes.iter().enumerate() {
+        value |= u64::from(byte & 0x7f) << (7 * at);
+        if byte & 0x80 == 0 {
+            return (value, at + 1);
+        }
+    }
+    (value, bytes.len())
 }
 
 /// Decodes packed deltas.
@@ -209,6 +243,25 @@ mod tests {
         assert_eq!(list.len(), wanted.len());
         list.repack();
         assert_eq!(list.iter().collect::<Vec<_>>(), wanted);
+    }
+
+    #[test]
+    fn appended_lists_read_as_one() {
+        let mut first = Postings::default();
+        let mut second = Postings::default();
+        for id in 0..300 {
+            first.insert(posting(id * 3, id % 2 == 0));
+            second.insert(posting(10_000 + id * 7, id % 3 == 0));
+        }
+        let mut wanted: Vec<Posting> = first.iter().collect();
+        wanted.extend(second.iter());
+        first.append(second);
+        assert_eq!(first.iter().collect::<Vec<_>>(), wanted);
+        first.insert(posting(20_000, true));
+        wanted.push(posting(20_000, true));
+        first.repack();
+        assert_eq!(first.iter().collect::<Vec<_>>(), wanted);
+        assert_eq!(first.len(), wanted.len());
     }
 
     #[test]

@@ -216,6 +216,51 @@ impl Index {
         self.by_id.insert(id, entry);
     }
 
+    /// Joins an index of places all with larger ids than this one's, as loaded in parts.
+    pub(super) fn append(&mut self, mut later: Index) {
+        self.by_id.append(&mut later.by_id);
+        for (cell, mut members) in later.grid {
+            self.grid.entry(cell).or_default().append(&mut members);
+        }
+        self.hidden.extend(later.hidden);
+        self.text.append(later.text);
+        for (count, more) in self.kind_counts.iter_mut().zip(later.kind_counts) {
+            *count += more;
+        }
+        if let Some((low, high)) = later.extent {
+            self.extent_include(low);
+            self.extent_include(high);
+        }
+    }
+
+    fn extent_include(&mut self, cell: Cell) {
+        self.extent = Some(match self.extent {
+            None => (cell, cell),
+            Some((low, high)) => (
+                (low.0.min(cell.0), low.1.min(cell.1)),
+                (high.0.max(cell.0), high.1.max(cell.1)),
+            ),
+        });
+    }
+
+    /// Puts a new listing of a published place in its old one's stead, where its text,
+    /// kind and position are the same (its hours read against a new calendar).
+    pub(super) fn swap_listing(&mut self, listing: Arc<Listing>) {
+        let id = listing.place.id;
+        let Some(entry) = self.by_id.get_mut(&id) else {
+            return;
+        };
+        let cell = cell_of(entry.listing.place.latitude, entry.lng);
+        *entry = Entry::new(listing);
+        if let Some(member) = self
+            .grid
+            .get_mut(&cell)
+            .and_then(|members| members.iter_mut().find(|member| member.id() == id))
+        {
+            *member = entry.clone();
+        }
+    }
+
     /// Returns the spare capacity the cells grew while loading.
     pub(super) fn shrink_to_fit(&mut self) {
         self.grid.values_mut().for_each(Vec::shrink_to_fit);

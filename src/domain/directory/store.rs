@@ -12,6 +12,40 @@ use crate::domain::{calendar::WorkCalendar, hours::Hours, live::Hub, voice::Rati
 /// Distinct schedules kept for sharing.
 const SCHEDULES_CACHED: usize = 10_000;
 
+/// Schedules by (expression, zone, follows the work calendar).
+pub(super) type Schedules = quick_cache::sync::Cache<(String, String, bool), Option<Arc<Schedule>>>;
+
+/// What preparing a listing needs, cheap to hand to the tasks that load the directory.
+#[derive(Clone)]
+pub(super) struct Preparer {
+    calendar: Arc<WorkCalendar>,
+    schedules: Arc<Schedules>,
+}
+
+impl Preparer {
+    fn schedule_for(&self, place: &place::Model) -> Option<Arc<Schedule>> {
+        let key = (
+            place.opening_hours.clone(),
+            place.time_zone.clone(),
+            place.follows_work_calendar,
+        );
+        if let Some(schedule) = self.schedules.get(&key) {
+            return schedule;
+        }
+        let schedule = Hours::parse(&place.opening_hours, &place.time_zone, self.calendar.clone())
+            .ok()
+            .map(|hours| Arc::new(Schedule::new(hours, place.follows_work_calendar)));
+        self.schedules.insert(key, schedule.clone());
+        schedule
+    }
+
+    /// Prepares a listing for any place, published or not.
+    pub(super) fn listing(&self, place: place::Model, offers: Vec<offer::Model>, rating: Rating) -> Listing {
+        let schedule = self.schedule_for(&place);
+        Listing::new(place, offers, rating, schedule)
+    }
+}
+
 /// The in-memory directory of published places.
 pub struct Directory {
     pub(super) index: RwLock<Index>,
@@ -19,7 +53,7 @@ pub struct Directory {
     /// Schedules by (expression, zone, follows the work calendar): a network repeats a
     /// handful. Bounded, since every owner may write expressions of their own; a schedule
     /// evicted here lives on in the listings that share it.
-    pub(super) schedules: quick_cache::sync::Cache<(String, String, bool), Option<Arc<Schedule>>>,
+    pub(super) schedules: Arc<Schedules>,
     /// The change-log position up to which every change is applied.
     pub(super) applied: AtomicI64,
     /// The log's head when the follower last looked: how far behind `applied` is.
@@ -36,7 +70,7 @@ impl Directory {
         Self {
             index: RwLock::default(),
             calendar: RwLock::new(Arc::new(calendar)),
-            schedules: quick_cache::sync::Cache::new(SCHEDULES_CACHED),
+            schedules: Arc::new(Schedules::new(SCHEDULES_CACHED)),
             applied: AtomicI64::new(0),
             head_seen: AtomicI64::new(0),
             following: tokio::sync::Mutex::default(),
@@ -64,26 +98,17 @@ impl Directory {
             .clone()
     }
 
-    fn schedule_for(&self, place: &place::Model) -> Option<Arc<Schedule>> {
-        let key = (
-            place.opening_hours.clone(),
-            place.time_zone.clone(),
-            place.follows_work_calendar,
-        );
-        if let Some(schedule) = self.schedules.get(&key) {
-            return schedule;
+    /// What preparing listings needs, against the current calendar.
+    pub(super) fn preparer(&self) -> Preparer {
+        Preparer {
+            calendar: self.calendar(),
+            schedules: self.schedules.clone(),
         }
-        let schedule = Hours::parse(&place.opening_hours, &place.time_zone, self.calendar())
-            .ok()
-            .map(|hours| Arc::new(Schedule::new(hours, place.follows_work_calendar)));
-        self.schedules.insert(key, schedule.clone());
-        schedule
     }
 
     /// Prepares a listing for any place, published or not.
     pub fn listing(&self, place: place::Model, offers: Vec<offer::Model>, rating: Rating) -> Listing {
-        let schedule = self.schedule_for(&place);
-        Listing::new(place, offers, rating, schedule)
+        self.preparer().listing(place, offers, rating)
     }
 
     /// How many places are published.

@@ -22,7 +22,11 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use super::{listing::Listing, spatial::Index, store::Directory};
+use super::{
+    listing::Listing,
+    spatial::Index,
+    store::{Directory, Preparer},
+};
 use crate::{
     domain::{
         calendar, change_log,
@@ -92,37 +96,33 @@ impl Directory {
             .unwrap_or_default();
         let mut index = Index::default();
         if let (Some(low), Some(high)) = (low, high) {
-            // Parts of the id range are read at once, each on its own connection, and
-            // prepared in id order, which is the order the index packs cheapest.
+            // Parts of the id range load at once, each on its own connection and into its
+            // own index; the parts then join in id order, which costs little.
             let span = (i64::from(high) - i64::from(low)) / LOAD_PARTS + 1;
-            let mut reads = tokio::task::JoinSet::new();
+            let mut loads = tokio::task::JoinSet::new();
             for part in 0..LOAD_PARTS {
                 let from = i64::from(low) + part * span;
                 let to = (from + span - 1).min(i64::from(high));
                 if from > to {
                     break;
                 }
-                let db = db.clone();
-                reads.spawn(async move { (part, read_part(&db, from as i32, to as i32).await) });
+                let (db, preparer) = (db.clone(), self.preparer());
+                loads.spawn(async move { (part, load_part(&db, &preparer, from as i32, to as i32).await) });
             }
             let mut parts = Vec::new();
-            while let Some(joined) = reads.join_next().await {
-                let (part, read) = joined
+            while let Some(joined) = loads.join_next().await {
+                let (part, loaded) = joined
                     .map_err(|error| AppError::internal(anyhow::anyhow!("a load task failed: {error}")))?;
-                parts.push((part, read?));
+                parts.push((part, loaded?));
             }
-            let read_in = started.elapsed();
             parts.sort_unstable_by_key(|(part, _)| *part);
-            for batch in parts.into_iter().flat_map(|(_, batches)| batches) {
-                for listing in self.prepare(batch) {
-                    index.insert(listing);
-                }
+            for (_, part) in parts {
+                index.append(part);
             }
             index.shrink_to_fit();
             tracing::info!(
                 places = index.by_id.len(),
-                read_ms = read_in.as_millis() as u64,
-                total_ms = started.elapsed().as_millis() as u64,
+                millis = started.elapsed().as_millis() as u64,
                 "directory loaded"
             );
         }
@@ -136,28 +136,7 @@ impl Directory {
         db: &impl ConnectionTrait,
         rows: Vec<place::Model>,
     ) -> AppResult<Vec<Arc<Listing>>> {
-        Ok(self.prepare(Batch::read(db, rows).await?))
-    }
-
-    /// Listings for a batch read.
-    fn prepare(&self, batch: Batch) -> Vec<Arc<Listing>> {
-        let Batch {
-            rows,
-            mut offers,
-            mut ratings,
-            mut photos,
-        } = batch;
-        rows.into_iter()
-            .map(|row| {
-                let place_offers = offers.remove(&row.id).unwrap_or_default();
-                let place_rating = ratings.remove(&row.id).unwrap_or_default();
-                let place_photos = photos.remove(&row.id).unwrap_or_default();
-                Arc::new(
-                    self.listing(row, place_offers, place_rating)
-                        .with_photos(place_photos),
-                )
-            })
-            .collect()
+        Ok(Batch::read(db, rows).await?.prepare(&self.preparer()))
     }
 
     /// Re-reads places after a write has committed, so the writer reads its own write at once.
@@ -289,7 +268,7 @@ impl Directory {
             })
             .collect();
         for listing in rebuilt {
-            index.insert(listing);
+            index.swap_listing(listing);
         }
     }
 }
@@ -313,11 +292,33 @@ impl Batch {
             rows,
         })
     }
+
+    /// The listings of the batch.
+    fn prepare(self, preparer: &Preparer) -> Vec<Arc<Listing>> {
+        let Self {
+            rows,
+            mut offers,
+            mut ratings,
+            mut photos,
+        } = self;
+        rows.into_iter()
+            .map(|row| {
+                let place_offers = offers.remove(&row.id).unwrap_or_default();
+                let place_rating = ratings.remove(&row.id).unwrap_or_default();
+                let place_photos = photos.remove(&row.id).unwrap_or_default();
+                Arc::new(
+                    preparer
+                        .listing(row, place_offers, place_rating)
+                        .with_photos(place_photos),
+                )
+            })
+            .collect()
+    }
 }
 
-/// The published places with ids from `from` to `to`, in batches by id.
-async fn read_part(db: &DatabaseConnection, from: i32, to: i32) -> AppResult<Vec<Batch>> {
-    let mut batches = Vec::new();
+/// An index of the published places with ids from `from` to `to`, read in batches by id.
+async fn load_part(db: &DatabaseConnection, preparer: &Preparer, from: i32, to: i32) -> AppResult<Index> {
+    let mut index = Index::default();
     let mut after = from - 1;
     loop {
         let rows = place::Entity::find()
@@ -330,9 +331,11 @@ async fn read_part(db: &DatabaseConnection, from: i32, to: i32) -> AppResult<Vec
             .await?;
         let Some(last) = rows.last() else { break };
         after = last.id;
-        batches.push(Batch::read(db, rows).await?);
+        for listing in Batch::read(db, rows).await?.prepare(preparer) {
+            index.insert(listing);
+        }
     }
-    Ok(batches)
+    Ok(index)
 }
 
 /// Offers not deleted and not over, of the given places, grouped by place.

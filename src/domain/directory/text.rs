@@ -166,6 +166,20 @@ impl TextIndex {
         }
     }
 
+    /// Joins the index of places all with larger ids than this one's.
+    pub(super) fn append(&mut self, later: TextIndex) {
+        for (key, postings) in later.postings {
+            match self.postings.entry(key) {
+                std::collections::hash_map::Entry::Vacant(vacant) => {
+                    vacant.insert(postings);
+                }
+                std::collections::hash_map::Entry::Occupied(mut occupied) => {
+                    occupied.get_mut().append(postings)
+                }
+            }
+        }
+    }
+
     /// Packs every list, after a load.
     pub(super) fn repack(&mut self) {
         self.postings.values_mut().for_each(Postings::repack);
