@@ -57,7 +57,17 @@ async fn full_pinyin_and_initials_find_chinese_names_ranked_below_direct_matches
     let app = TestApp::spawn().await;
     let pharmacies: Vec<String> = names(&app, "药堂").await;
     assert_eq!(pharmacies.len(), 6, "{pharmacies:?}");
-    for typed in ["yaotang", "YaoTang", "yt", "yaot", "qishouyaotang", "qsyt"] {
+    // Half-typed as riders do on the way to the whole word: `ya` is on the way to `yao`.
+    for typed in [
+        "yaotang",
+        "YaoTang",
+        "yt",
+        "yaot",
+        "ya",
+        "qishouyaotang",
+        "qsyt",
+        "qishouyt",
+    ] {
         let found = names(&app, typed).await;
         for pharmacy in &pharmacies {
             assert!(

@@ -43,12 +43,23 @@ impl Postings {
         self.packed_len as usize + self.added.len() - self.removed.len()
     }
 
+    /// Bytes held on the heap.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.packed.capacity() + (self.added.capacity() + self.removed.capacity()) * 8
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Lists `posting`; the caller has removed any earlier entry of its id.
     pub(super) fn insert(&mut self, posting: Posting) {
+        // Loading inserts in id order: appending then skips a search through a long overlay.
+        if self.added.last().is_none_or(|last| last.id < posting.id) {
+            self.added.push(posting);
+            self.repack_if_worth_it();
+            return;
+        }
         match self.added.binary_search_by_key(&posting.id, |added| added.id) {
             Ok(at) => self.added[at] = posting,
             Err(at) => self.added.insert(at, posting),

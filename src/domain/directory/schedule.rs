@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::domain::hours::Hours;
 
@@ -62,11 +62,12 @@ impl Schedule {
             return state;
         }
         let state = self.is_open_at(now);
-        // Until the next change, or for a day when there is none within the horizon (the
-        // horizon moves with the clock).
+        // Until the next change; when none is found (hours that never change, or a change
+        // that falls in a daylight-saving gap) only until the next whole minute, when
+        // changes fall.
         let until = self
             .next_change(now)
-            .map_or(second + TimeDelta::days(1).num_seconds(), |change| {
+            .map_or(second - second.rem_euclid(60) + 60, |change| {
                 change.timestamp() - EPOCH
             })
             .clamp(second + 1, MAX_SECONDS);
@@ -102,7 +103,7 @@ fn unpack(packed: u64) -> (Option<bool>, i64, i64) {
 mod tests {
     use std::sync::Arc;
 
-    use chrono::TimeZone;
+    use chrono::{TimeDelta, TimeZone};
 
     use super::*;
     use crate::domain::calendar::WorkCalendar;
@@ -129,6 +130,18 @@ mod tests {
         );
         let morning = Utc.with_ymd_and_hms(2026, 3, 5, 0, 0, 0).unwrap();
         assert_eq!(schedule.is_open_now(morning), Some(true));
+    }
+
+    #[test]
+    fn a_change_in_a_daylight_saving_gap_is_kept_only_to_the_minute() {
+        let calendar = Arc::new(WorkCalendar::default());
+        let hours = Hours::parse("Mo-Su 02:30-18:00", "America/New_York", calendar).unwrap();
+        let schedule = Schedule::new(hours, false);
+        // 01:30 EST on the night clocks skip from 02:00 to 03:00: opening time never comes.
+        let night = Utc.with_ymd_and_hms(2026, 3, 8, 6, 30, 0).unwrap();
+        let later = Utc.with_ymd_and_hms(2026, 3, 8, 8, 0, 0).unwrap();
+        assert_eq!(schedule.is_open_now(night), schedule.is_open_at(night));
+        assert_eq!(schedule.is_open_now(later), schedule.is_open_at(later));
     }
 
     #[test]

@@ -24,13 +24,17 @@ const FEW_CANDIDATES: usize = 256;
 /// from every candidate would otherwise walk empty cells.
 const MAX_RINGS: i32 = 200;
 
-/// `text` in lower case, borrowed when it has no upper-case letters (Chinese has none), so
-/// search needs no lower-case copies of every name in memory.
+/// `text` in lower case as the index has it, borrowed when lower-casing changes nothing
+/// (Chinese never), so search needs no lower-case copies of every name in memory.
 fn lowered(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(char::is_uppercase) {
-        text.to_lowercase().into()
-    } else {
+    let unchanged = |c: char| {
+        let mut lower = c.to_lowercase();
+        lower.next() == Some(c) && lower.next().is_none()
+    };
+    if text.chars().all(unchanged) {
         text.into()
+    } else {
+        text.to_lowercase().into()
     }
 }
 
@@ -122,7 +126,8 @@ impl<'e> Best<'e> {
     }
 }
 
-/// Candidates not yet checked, with how many of each best rank remain.
+/// Candidates not yet checked, with how many of each best rank remain. Marks go by a
+/// candidate's position, so they take as many bits as there are candidates.
 struct Pending {
     candidates: Candidates,
     unchecked: Vec<u64>,
@@ -131,11 +136,14 @@ struct Pending {
 
 impl Pending {
     fn new(candidates: Candidates) -> Self {
-        let largest = candidates.last().map_or(0, |&(id, _)| id as usize);
-        let mut unchecked = vec![0u64; largest / 64 + 1];
+        let mut unchecked = vec![u64::MAX; candidates.len().div_ceil(64)];
+        if let Some(last) = unchecked.last_mut()
+            && !candidates.len().is_multiple_of(64)
+        {
+            *last = (1 << (candidates.len() % 64)) - 1;
+        }
         let mut left_by_rank = [0; RANK_PINYIN as usize + 1];
-        for &(id, rank) in &candidates {
-            unchecked[id as usize / 64] |= 1 << (id % 64);
+        for &(_, rank) in &candidates {
             left_by_rank[rank as usize] += 1;
         }
         Self {
@@ -145,23 +153,27 @@ impl Pending {
         }
     }
 
-    /// Takes `id` out of the pending set; true when it was pending.
-    fn take(&mut self, id: u32) -> bool {
-        let Some(word) = self.unchecked.get_mut(id as usize / 64) else {
-            return false;
-        };
-        let bit = 1 << (id % 64);
+    /// Takes the candidate at `at` out of the pending set; true when it was pending.
+    fn take_at(&mut self, at: usize) -> bool {
+        let bit = 1 << (at % 64);
+        let word = &mut self.unchecked[at / 64];
         if *word & bit == 0 {
             return false;
         }
         *word &= !bit;
-        if let Ok(at) = self
+        self.left_by_rank[self.candidates[at].1 as usize] -= 1;
+        true
+    }
+
+    /// Takes `id` out of the pending set; true when it was a pending candidate.
+    fn take(&mut self, id: u32) -> bool {
+        match self
             .candidates
             .binary_search_by_key(&id, |&(candidate, _)| candidate)
         {
-            self.left_by_rank[self.candidates[at].1 as usize] -= 1;
+            Ok(at) => self.take_at(at),
+            Err(_) => false,
         }
-        true
     }
 
     /// The best rank any pending candidate could reach; `None` when none is left.
@@ -192,9 +204,10 @@ impl Checker<'_> {
         })
     }
 
-    /// Checks candidate `id` if it is still pending.
-    fn check_pending<'e>(&self, index: &'e Index, pending: &mut Pending, id: u32, best: &mut Best<'e>) {
-        if pending.take(id)
+    /// Checks the candidate at `at` if it is still pending.
+    fn check_pending<'e>(&self, index: &'e Index, pending: &mut Pending, at: usize, best: &mut Best<'e>) {
+        let id = pending.candidates[at].0;
+        if pending.take_at(at)
             && let Some(hit) = index.by_id.get(&(id as i32)).and_then(|entry| self.check(entry))
         {
             best.offer(hit);
@@ -231,18 +244,16 @@ impl Directory {
             keep: first + 1,
             after,
         };
-        // A place named exactly as the text ranks first wherever it is: check those at once.
-        let exact: Vec<u32> = candidates
-            .iter()
-            .filter(|&&(_, rank)| rank == RANK_EXACT)
-            .map(|&(id, _)| id)
-            .collect();
         let mut pending = Pending::new(candidates);
-        for id in exact {
-            checker.check_pending(&index, &mut pending, id, &mut best);
-        }
         let walked = match near {
             Some(near) if pending.candidates.len() > FEW_CANDIDATES && near.lng.abs() < 179.0 => {
+                // A place named exactly as the text ranks first wherever it is: check those
+                // before walking. (In id order they come in turn.)
+                for at in 0..pending.candidates.len() {
+                    if pending.candidates[at].1 == RANK_EXACT {
+                        checker.check_pending(&index, &mut pending, at, &mut best);
+                    }
+                }
                 walk_outward(&index, near, &mut pending, &mut best, &checker)
             }
             _ => false,
@@ -251,8 +262,7 @@ impl Directory {
             // Every candidate the walk did not settle, in id order, which is the order of
             // ties without a centre: then a full page of the best rank left ends it.
             for at in 0..pending.candidates.len() {
-                let id = pending.candidates[at].0;
-                checker.check_pending(&index, &mut pending, id, &mut best);
+                checker.check_pending(&index, &mut pending, at, &mut best);
                 if near.is_none() && pending.best_left().is_none_or(|rank| best.closed_to_rank(rank)) {
                     break;
                 }

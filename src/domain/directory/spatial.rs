@@ -144,11 +144,12 @@ impl Circle {
 /// around its own: such a cell is at least `ring - 1` whole cells away, measured with the
 /// narrowest cell width the ring can have, less 1 %.
 pub(super) fn ring_gap(center: Point, ring: i32) -> f64 {
-    if ring <= 1 {
+    let cell = 1.0 / CELLS_PER_DEGREE;
+    let max_lat = center.lat.abs() + f64::from(ring + 1) * cell;
+    // Near a pole cells narrow to nothing: no bound there.
+    if ring <= 1 || max_lat >= 89.9 {
         return 0.0;
     }
-    let cell = 1.0 / CELLS_PER_DEGREE;
-    let max_lat = (center.lat.abs() + f64::from(ring + 1) * cell).min(89.9);
     let side_degrees = cell * max_lat.to_radians().cos();
     let angle = (f64::from(ring - 1) * side_degrees).to_radians() / 1.01;
     (angle / 2.0).sin().powi(2)

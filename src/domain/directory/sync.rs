@@ -120,8 +120,11 @@ impl Directory {
                 index.append(part);
             }
             index.shrink_to_fit();
+            let (search_keys, search_bytes) = index.text.size();
             tracing::info!(
                 places = index.by_id.len(),
+                search_keys,
+                search_mb = search_bytes >> 20,
                 millis = started.elapsed().as_millis() as u64,
                 "directory loaded"
             );
@@ -319,18 +322,18 @@ impl Batch {
 /// An index of the published places with ids from `from` to `to`, read in batches by id.
 async fn load_part(db: &DatabaseConnection, preparer: &Preparer, from: i32, to: i32) -> AppResult<Index> {
     let mut index = Index::default();
-    let mut after = from - 1;
+    let mut after: Option<i32> = None;
     loop {
         let rows = place::Entity::find()
             .filter(place::Column::Publication.eq(Publication::Published))
-            .filter(place::Column::Id.gt(after))
+            .filter(after.map_or(place::Column::Id.gte(from), |after| place::Column::Id.gt(after)))
             .filter(place::Column::Id.lte(to))
             .order_by_asc(place::Column::Id)
             .limit(BATCH)
             .all(db)
             .await?;
         let Some(last) = rows.last() else { break };
-        after = last.id;
+        after = Some(last.id);
         for listing in Batch::read(db, rows).await?.prepare(preparer) {
             index.insert(listing);
         }

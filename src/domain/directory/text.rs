@@ -1,7 +1,8 @@
 //! The search index: for every published listing, the characters and character pairs of
-//! its name, address and offer titles, the first characters of its name, and the pinyin
-//! syllables, syllable pairs and initial pairs of its name, each key with the sorted ids
-//! that have it. A word of one character is looked up directly, a longer one by the
+//! its name, address and offer titles, the first characters of its name, the first two
+//! letters of each pinyin reading of its name's characters and the first letters of
+//! adjacent characters, each key with the sorted ids that have it; and its whole name,
+//! hashed. A word of one character is looked up directly, a longer one by the
 //! intersection of its pairs; Chinese has no spaces, so pairs serve 食堂 as words serve
 //! Latin text, and a pair of letters finds `kfc` inside `kfc-express` where whole words
 //! would not. Candidates are then checked against the text itself, so the index may list
@@ -11,20 +12,18 @@ use std::collections::{HashMap, HashSet};
 
 use super::{
     listing::Listing,
-    pinyin::{self, Syllable},
+    pinyin,
     postings::{Posting, Postings},
 };
 
 /// What a key is of; the top four bits of the key.
 #[derive(Clone, Copy)]
 enum Kind {
-    NameExact = 1,
-    Char,
+    Char = 1,
     Pair,
     NameStart,
     NameStartPair,
-    Syllable,
-    SyllablePair,
+    ReadingStart,
     InitialPair,
 }
 
@@ -33,11 +32,11 @@ fn key(kind: Kind, payload: u64) -> u64 {
 }
 
 /// A whole (lower-case) name, hashed: places whose name is exactly the text rank first
-/// wherever they are, so they are found by this key rather than by walking.
-fn name_exact_key(name: &str) -> u64 {
+/// wherever they are, so they are found by this rather than by walking. Most names are
+/// unique, so these live in a map of their own, not as a posting list each.
+fn name_hash(name: &str) -> u64 {
     use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(name);
-    key(Kind::NameExact, hash & ((1 << 60) - 1))
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(name)
 }
 
 fn char_key(c: char) -> u64 {
@@ -52,8 +51,12 @@ fn pair_key(kind: Kind, first: char, second: char) -> u64 {
     key(kind, u64::from(first) << 21 | u64::from(second))
 }
 
-fn syllable_pair_key(first: Syllable, second: Syllable) -> u64 {
-    key(Kind::SyllablePair, u64::from(first) << 30 | u64::from(second))
+/// The first two letters of a reading (one-letter readings are found by initial pairs).
+fn reading_start_key(letters: &[u8]) -> u64 {
+    key(
+        Kind::ReadingStart,
+        u64::from(letters[0]) << 8 | u64::from(letters[1]),
+    )
 }
 
 fn initial_pair_key(first: u8, second: u8) -> u64 {
@@ -81,31 +84,31 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
     for offer in &listing.offers {
         text_keys(&offer.title, false);
     }
-    let lowered_name = place.name.to_lowercase();
-    keys.push((name_exact_key(&lowered_name), true));
-    let name: Vec<char> = lowered_name.chars().collect();
+    let name: Vec<char> = place.name.to_lowercase().chars().collect();
     if let Some(&first) = name.first() {
         keys.push((name_start_key(first), true));
         if let Some(&second) = name.get(1) {
             keys.push((pair_key(Kind::NameStartPair, first, second), true));
         }
     }
-    let mut previous: Vec<(Syllable, u8)> = Vec::new();
+    // A typed pinyin word that matches starts inside a reading (its first two letters are
+    // the reading's) or at a character's first letter followed by the next character's.
+    let mut previous: Vec<u8> = Vec::new();
     for &c in &name {
-        let mut current = Vec::new();
+        let mut initials = Vec::new();
         pinyin::for_each_reading(c, |reading| {
-            if let Some(syllable) = pinyin::pack(reading) {
-                current.push((syllable, reading.as_bytes()[0]));
+            let letters = reading.as_bytes();
+            if letters.len() >= 2 {
+                keys.push((reading_start_key(&letters[..2]), true));
             }
+            initials.push(letters[0]);
         });
-        for &(syllable, initial) in &current {
-            keys.push((key(Kind::Syllable, u64::from(syllable)), true));
-            for &(before, before_initial) in &previous {
-                keys.push((syllable_pair_key(before, syllable), true));
-                keys.push((initial_pair_key(before_initial, initial), true));
+        for &initial in &initials {
+            for &before in &previous {
+                keys.push((initial_pair_key(before, initial), true));
             }
         }
-        previous = current;
+        previous = initials;
     }
     // Each key once, marked as from the name when any of its occurrences is.
     keys.sort_unstable();
@@ -132,13 +135,14 @@ const RANK_IN_TEXT: u8 = 3;
 /// The rank of a match through pinyin, below every direct match.
 pub(super) const RANK_PINYIN: u8 = 4;
 
-/// Splits of a typed word considered as syllables.
-const MAX_SPLITS: usize = 8;
-
 /// The inverted index.
 #[derive(Default)]
 pub(super) struct TextIndex {
     postings: HashMap<u64, Postings>,
+    /// A place by the hash of its lower-case name; `more_names` holds any further places
+    /// with the same hash.
+    names: HashMap<u64, u32>,
+    more_names: HashMap<u64, Vec<u32>>,
 }
 
 impl TextIndex {
@@ -151,6 +155,41 @@ impl TextIndex {
                 .or_default()
                 .insert(Posting { id, in_name });
         }
+        self.insert_name(name_hash(&listing.place.name.to_lowercase()), id);
+    }
+
+    fn insert_name(&mut self, hash: u64, id: u32) {
+        if let Some(&first) = self.names.get(&hash) {
+            if first != id {
+                self.more_names.entry(hash).or_default().push(id);
+            }
+        } else {
+            self.names.insert(hash, id);
+        }
+    }
+
+    fn remove_name(&mut self, hash: u64, id: u32) {
+        let more = self.more_names.get_mut(&hash);
+        if self.names.get(&hash) == Some(&id) {
+            match more.and_then(Vec::pop) {
+                Some(next) => self.names.insert(hash, next),
+                None => self.names.remove(&hash),
+            };
+        } else if let Some(more) = more {
+            more.retain(|&other| other != id);
+        }
+        if self.more_names.get(&hash).is_some_and(Vec::is_empty) {
+            self.more_names.remove(&hash);
+        }
+    }
+
+    /// The places named exactly `name` (lower case), and perhaps a few others, by id.
+    fn named(&self, name: &str) -> Vec<u32> {
+        let hash = name_hash(name);
+        let mut ids: Vec<u32> = self.names.get(&hash).copied().into_iter().collect();
+        ids.extend(self.more_names.get(&hash).into_iter().flatten());
+        ids.sort_unstable();
+        ids
     }
 
     /// Unlists a listing as it was inserted.
@@ -164,6 +203,7 @@ impl TextIndex {
                 }
             }
         }
+        self.remove_name(name_hash(&listing.place.name.to_lowercase()), id);
     }
 
     /// Joins the index of places all with larger ids than this one's.
@@ -178,12 +218,32 @@ impl TextIndex {
                 }
             }
         }
+        for (hash, id) in later.names {
+            self.insert_name(hash, id);
+        }
+        for (hash, ids) in later.more_names {
+            for id in ids {
+                self.insert_name(hash, id);
+            }
+        }
+    }
+
+    /// How many keys it holds and the bytes their lists take.
+    pub(super) fn size(&self) -> (usize, usize) {
+        let lists: usize = self.postings.values().map(Postings::heap_bytes).sum();
+        let names = self.names.capacity() * 13 + self.more_names.capacity() * 33;
+        (
+            self.postings.len(),
+            lists + names + self.postings.capacity() * (9 + size_of::<Postings>()),
+        )
     }
 
     /// Packs every list, after a load.
     pub(super) fn repack(&mut self) {
         self.postings.values_mut().for_each(Postings::repack);
         self.postings.shrink_to_fit();
+        self.names.shrink_to_fit();
+        self.more_names.shrink_to_fit();
     }
 
     fn list(&self, key: u64) -> Vec<Posting> {
@@ -196,8 +256,11 @@ impl TextIndex {
     /// The intersection of the keys' lists, smallest first; `in_name` only where every key
     /// came from the name.
     fn all_of(&self, keys: &[u64]) -> Vec<Posting> {
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
         let mut lists: Vec<&Postings> = Vec::with_capacity(keys.len());
-        for key in keys {
+        for key in &keys {
             match self.postings.get(key) {
                 Some(postings) => lists.push(postings),
                 None => return Vec::new(),
@@ -243,33 +306,20 @@ impl TextIndex {
         }
     }
 
-    /// Places whose name may read as the typed pinyin: as whole syllables however the word
-    /// splits, or as first letters.
+    /// Places whose name may read as the typed pinyin: a match starts inside a reading
+    /// that begins with the word's first two letters, or at a character read from its
+    /// first letter followed by one whose reading begins with the word's second.
     fn by_pinyin(&self, word: &str) -> Vec<u32> {
-        let mut found: Vec<u32> = Vec::new();
-        let mut add = |postings: Vec<Posting>| {
-            found.extend(postings.into_iter().map(|posting| posting.id));
+        let letters = word.as_bytes();
+        let ids = |key: u64| {
+            self.postings
+                .get(&key)
+                .into_iter()
+                .flat_map(|postings| postings.iter().map(|posting| posting.id))
         };
-        for split in pinyin::syllable_splits(word, MAX_SPLITS) {
-            let keys: Vec<u64> = match split.as_slice() {
-                [single] => vec![key(Kind::Syllable, u64::from(*single))],
-                _ => split
-                    .windows(2)
-                    .map(|pair| syllable_pair_key(pair[0], pair[1]))
-                    .collect(),
-            };
-            add(self.all_of(&keys));
-        }
-        // Typed as first letters (`qsst`), or half typed (`yaod`): first letters in a row.
-        for initials in [word.as_bytes().to_vec(), pinyin::typed_initials(word)] {
-            if initials.len() >= 2 {
-                let keys: Vec<u64> = initials
-                    .windows(2)
-                    .map(|pair| initial_pair_key(pair[0], pair[1]))
-                    .collect();
-                add(self.all_of(&keys));
-            }
-        }
+        let mut found: Vec<u32> = ids(reading_start_key(&letters[..2]))
+            .chain(ids(initial_pair_key(letters[0], letters[1])))
+            .collect();
         found.sort_unstable();
         found.dedup();
         found
@@ -278,6 +328,9 @@ impl TextIndex {
     /// Every place that may match every word of `phrase` (already lower case), with the
     /// best rank it could reach. Checking each against its text decides.
     pub(super) fn candidates(&self, phrase: &str, words: &[&str]) -> Candidates {
+        let mut words = words.to_vec();
+        words.sort_unstable();
+        words.dedup();
         let mut candidates: Option<Candidates> = None;
         for word in words {
             let direct = self.direct(word);
@@ -303,9 +356,8 @@ impl TextIndex {
             [c] => self.list(name_start_key(*c)),
             [first, second, ..] => self.list(pair_key(Kind::NameStartPair, *first, *second)),
         };
-        let exact = self.list(name_exact_key(phrase));
         let mut starts = starts.into_iter().map(|posting| posting.id).peekable();
-        let mut exact = exact.into_iter().map(|posting| posting.id).peekable();
+        let mut exact = self.named(phrase).into_iter().peekable();
         for (id, rank) in &mut candidates {
             while starts.next_if(|start| start < id).is_some() {}
             while exact.next_if(|same| same < id).is_some() {}

@@ -79,6 +79,7 @@ pub fn search(
     filter: &PlaceFilter,
     after: Option<RankKey>,
     first: usize,
+    now: DateTime<Utc>,
 ) -> AppResult<Nearest> {
     let length = text.trim().chars().count();
     if length == 0 || length > 50 {
@@ -86,7 +87,6 @@ pub fn search(
             "text must be 1 to 50 characters, such as \"药\" or \"骑手食堂\"; got {length}"
         )));
     }
-    let now = Utc::now();
     if let Some(near) = near
         && after.is_none()
     {
@@ -97,8 +97,8 @@ pub fn search(
 
 /// How many published places match `text`; asked only by callers who select the count,
 /// since it checks every candidate where a page checks only what it shows.
-pub fn count_search(domain: &Domain, text: &str, filter: &PlaceFilter) -> usize {
-    domain.directory.count_search(text, filter, Utc::now())
+pub fn count_search(domain: &Domain, text: &str, filter: &PlaceFilter, now: DateTime<Utc>) -> usize {
+    domain.directory.count_search(text, filter, now)
 }
 
 /// The places an account owns, whatever their publication, in id order.

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 
 use super::place::Place;
 use crate::{
@@ -153,6 +154,8 @@ pub struct SearchResultConnection {
 pub struct TextSearch {
     pub text: String,
     pub filter: PlaceFilter,
+    /// The clock reading the page was found at, so the count agrees with it.
+    pub now: DateTime<Utc>,
 }
 
 /// A page of search results, best first.
@@ -174,6 +177,7 @@ impl SearchResultConnection {
             ctx.domain(),
             &self.search.text,
             &self.search.filter,
+            self.search.now,
         ))
     }
 }

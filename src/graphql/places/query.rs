@@ -94,10 +94,11 @@ impl PlaceQuery {
         let near = near.map(LocationInput::to_point).transpose().extend()?;
         let (first, after) = paging(first, after, decode_ranked_cursor)?;
         let filter = filter_of(filter, ctx.viewer()).extend()?;
-        let page = places::search(domain, &text, near, &filter, after, first).extend()?;
+        let now = chrono::Utc::now();
+        let page = places::search(domain, &text, near, &filter, after, first, now).extend()?;
         Ok(SearchResultConnection::new(
             page,
-            TextSearch { text, filter },
+            TextSearch { text, filter, now },
             &domain.rules.travel,
         ))
     }
