@@ -2,8 +2,10 @@
 # The discovery benchmarks: 100,000 synthetic places, one scenario from 32 connections for
 # 20 s after a 5 s warm-up, on SQLite or PostgreSQL.
 #   Usage: [SCENARIO=nearby|mix|search] [PLACES=100000] bench/run.sh sqlite|postgres
-# With PERF_DATA=<file>, `perf record -a -g` samples the whole machine (server and wrk) for
-# PERF_SECONDS (10) of the measured run; the run's own figures are then lowered a little.
+# YIZHAN_BIN=<path> runs that binary instead of building the release one.
+# With PERF_DATA=<file>, `perf record -a` samples the whole machine (server and wrk) at
+# 499 Hz for PERF_SECONDS (10) of the measured run, with DWARF call graphs (release builds
+# keep no frame pointers); the run's own figures are then lowered by the sampling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +24,12 @@ case "$SCENARIO" in
 esac
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release --quiet
-yizhan="${CARGO_TARGET_DIR:-target}/release/yizhan"
+if [ -n "${YIZHAN_BIN:-}" ]; then
+  yizhan=$YIZHAN_BIN # a binary built earlier, to compare two builds run after run
+else
+  cargo build --release --quiet
+  yizhan="${CARGO_TARGET_DIR:-target}/release/yizhan"
+fi
 
 work=$(mktemp -d)
 case "$DATABASE" in
@@ -68,9 +74,16 @@ echo "== warm-up (5 s)"
 wrk -t2 -c32 -d5s -s "$script" "http://127.0.0.1:$PORT/graphql" >/dev/null
 echo "== measured run ($SCENARIO, 32 connections, 20 s)"
 if [ -n "$PERF_DATA" ]; then
-  (sleep 3 && perf record -a -g -o "$PERF_DATA" -- sleep "$PERF_SECONDS" 2>&1 | tail -1) &
+  (sleep 3 && perf record -a -F 499 --call-graph dwarf,16384 -o "$PERF_DATA" -- sleep "$PERF_SECONDS" 2>&1 | tail -1) &
   sampler=$!
 fi
-wrk -t2 -c32 -d20s --latency -s "$script" "http://127.0.0.1:$PORT/graphql"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; } # user + system
+ticks=$(cpu_ticks)
+wrk -t2 -c32 -d20s --latency -s "$script" "http://127.0.0.1:$PORT/graphql" | tee "$work/wrk.out"
+ticks=$(( $(cpu_ticks) - ticks ))
+# The server's own CPU per request holds steadier than requests/s when the machine is shared.
+requests=$(sed -n 's/^graphql or http errors [0-9]* of \([0-9]*\) requests.*/\1/p' "$work/wrk.out")
+awk -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" -v requests="$requests" 'BEGIN {
+  printf "server CPU: %.1f s in the measured run, %.0f us a request\n", ticks / hz, 1e6 * ticks / hz / requests }'
 echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MB"
 if [ -n "$PERF_DATA" ]; then wait "$sampler"; fi
