@@ -1,16 +1,35 @@
 #!/usr/bin/env bash
-# The discovery benchmark: 100,000 synthetic places, `nearby` from 32 connections for 20 s
-# after a 5 s warm-up, on SQLite or PostgreSQL. Usage: bench/run.sh sqlite|postgres
+# The discovery benchmarks: 100,000 synthetic places, one scenario from 32 connections for
+# 20 s after a 5 s warm-up, on SQLite or PostgreSQL.
+#   Usage: [SCENARIO=nearby|mix|search] [PLACES=100000] bench/run.sh sqlite|postgres
+# YIZHAN_BIN=<path> runs that binary instead of building the release one.
+# With PERF_DATA=<file>, `perf record -a` samples the whole machine (server and wrk) at
+# 499 Hz for PERF_SECONDS (10) of the measured run, with DWARF call graphs (release builds
+# keep no frame pointers); the run's own figures are then lowered by the sampling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DATABASE=${1:-sqlite}
+SCENARIO=${SCENARIO:-nearby}
 PLACES=${PLACES:-100000}
 PORT=${PORT:-8088}
 PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/test}
+PERF_DATA=${PERF_DATA:-}
+PERF_SECONDS=${PERF_SECONDS:-10}
+export PLACES # mix.lua draws place ids from 1..PLACES
+
+case "$SCENARIO" in
+  nearby | mix | search) script="bench/$SCENARIO.lua" ;;
+  *) echo "SCENARIO is nearby, mix or search, not $SCENARIO" >&2; exit 2 ;;
+esac
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release --quiet
+if [ -n "${YIZHAN_BIN:-}" ]; then
+  yizhan=$YIZHAN_BIN # a binary built earlier, to compare two builds run after run
+else
+  cargo build --release --quiet
+  yizhan="${CARGO_TARGET_DIR:-target}/release/yizhan"
+fi
 
 work=$(mktemp -d)
 case "$DATABASE" in
@@ -27,15 +46,44 @@ export YIZHAN_JWT_SECRET="benchmark-secret-that-is-long-enough-0123456789"
 export YIZHAN_RATE_READS_PER_MINUTE=10000000
 
 echo "== seeding $PLACES places into $DATABASE"
-/usr/bin/time -f "seeded in %e s" target/release/yizhan seed --synthetic "$PLACES"
+/usr/bin/time -f "seeded in %e s" "$yizhan" seed --synthetic "$PLACES"
 
-YIZHAN_LISTEN="127.0.0.1:$PORT" target/release/yizhan serve &
+YIZHAN_LISTEN="127.0.0.1:$PORT" "$yizhan" serve &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 
+# mix.lua asks for `place(id:)` with ids 1..PLACES: check that the first and the last are
+# the synthetic places (a fresh database numbers them from 1), and that there is no more.
+place_name() {
+  local id
+  id=$(printf 'Place:%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+  curl -s "http://127.0.0.1:$PORT/graphql" -H 'Content-Type: application/json' \
+    -d "{\"query\":\"query(\$id: ID!) { place(id: \$id) { name } }\",\"variables\":{\"id\":\"$id\"}}"
+}
+if [ "$SCENARIO" = mix ]; then
+  first=$(place_name 1) last=$(place_name "$PLACES") beyond=$(place_name $((PLACES + 1)))
+  echo "place 1: $first; place $PLACES: $last; place $((PLACES + 1)): $beyond"
+  case "$first$last$beyond" in
+    *'合成'*'1号'*'合成'*"${PLACES}号"*'"place":null'*) ;;
+    *) echo "the synthetic places are not numbered 1..$PLACES" >&2; exit 1 ;;
+  esac
+fi
+
 echo "== warm-up (5 s)"
-wrk -t2 -c32 -d5s -s bench/nearby.lua "http://127.0.0.1:$PORT/graphql" >/dev/null
-echo "== measured run (32 connections, 20 s)"
-wrk -t2 -c32 -d20s --latency -s bench/nearby.lua "http://127.0.0.1:$PORT/graphql"
+wrk -t2 -c32 -d5s -s "$script" "http://127.0.0.1:$PORT/graphql" >/dev/null
+echo "== measured run ($SCENARIO, 32 connections, 20 s)"
+if [ -n "$PERF_DATA" ]; then
+  (sleep 3 && perf record -a -F 499 --call-graph dwarf,16384 -o "$PERF_DATA" -- sleep "$PERF_SECONDS" 2>&1 | tail -1) &
+  sampler=$!
+fi
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; } # user + system
+ticks=$(cpu_ticks)
+wrk -t2 -c32 -d20s --latency -s "$script" "http://127.0.0.1:$PORT/graphql" | tee "$work/wrk.out"
+ticks=$(( $(cpu_ticks) - ticks ))
+# The server's own CPU per request holds steadier than requests/s when the machine is shared.
+requests=$(sed -n 's/^graphql or http errors [0-9]* of \([0-9]*\) requests.*/\1/p' "$work/wrk.out")
+awk -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" -v requests="$requests" 'BEGIN {
+  printf "server CPU: %.1f s in the measured run, %.0f us a request\n", ticks / hz, 1e6 * ticks / hz / requests }'
 echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MB"
+if [ -n "$PERF_DATA" ]; then wait "$sampler"; fi

@@ -1,7 +1,8 @@
 //! Readies a request for execution: resolves automatic persisted queries (the Apollo
-//! protocol), parses each distinct document once, and applies the document guard rails.
-//! Doing this before execution, rather than in schema extensions, keeps per-field
-//! execution free of extension hooks: the hot path of every rider's search.
+//! protocol), parses each distinct document once, applies the document guard rails and
+//! gives the request its per-request caches. Doing this before execution, rather than in
+//! schema extensions, keeps per-field execution free of extension hooks: the hot path of
+//! every rider's search.
 //!
 //! Both caches are bounded by an estimate of the memory their documents hold and evict the
 //! least useful entries; a hit clones the document outside any global lock. A persisted
@@ -14,7 +15,10 @@ use async_graphql::{ErrorExtensions, Pos, Request, ServerError, Value, parser::t
 use quick_cache::{Weighter, sync::Cache};
 use sha2::{Digest, Sha256};
 
-use super::limits::{check_aliases, selects_mutation, selects_subscription};
+use super::{
+    limits::{check_aliases, selects_mutation, selects_subscription},
+    voice::give_favorite_cache,
+};
 use crate::error::AppError;
 
 /// Longer documents are parsed every time rather than cached by their text.
@@ -139,7 +143,7 @@ impl Documents {
     }
 
     /// Parses (or finds) the request's document, checks it, and hands it to the request so
-    /// execution does not parse again.
+    /// execution does not parse again, with the request's own caches.
     pub fn prepare(&self, request: &mut Request, via_get: bool) -> Result<Prepared, Refusal> {
         let (parsed, new_hash) = self.document(request)?;
         let operation = request.operation_name.as_deref();
@@ -157,6 +161,7 @@ impl Documents {
             }
         });
         request.set_parsed_query(parsed.document.clone());
+        give_favorite_cache(request);
         Ok(Prepared {
             persisted: new_hash.map(|hash| (hash, parsed)),
             subscription,

@@ -3,10 +3,7 @@
 
 use std::{collections::HashSet, sync::Arc};
 
-use async_graphql::{
-    Context, Request, Result, ResultExt, ServerResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest},
-};
+use async_graphql::{Context, Request, Result, ResultExt};
 
 use crate::{
     auth::Role,
@@ -35,25 +32,12 @@ impl FavoriteIds {
     }
 }
 
-/// Gives every request its own `FavoriteIds`.
-pub struct FavoriteCache;
-
-impl ExtensionFactory for FavoriteCache {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FavoriteCache)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for FavoriteCache {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        next.run(ctx, request.data(FavoriteIds::default())).await
-    }
+/// Gives a request its own, empty `FavoriteIds`. `prepare` calls it for every operation, on
+/// HTTP and WebSocket alike (a subscription keeps one for its whole stream). It is request
+/// data rather than a schema extension: any extension sends every field of every request
+/// through async-graphql's hook path, which cost `nearby` about a fifth of its CPU.
+pub fn give_favorite_cache(request: &mut Request) {
+    request.data.insert(FavoriteIds::default());
 }
 
 /// Drops the request's favourite ids after it changed them.

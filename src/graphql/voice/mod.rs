@@ -6,7 +6,7 @@ mod favorites;
 mod reports;
 mod reviews;
 
-pub use favorite_ids::{FavoriteCache, is_favorite};
+pub use favorite_ids::{give_favorite_cache, is_favorite};
 pub use favorites::{FavoriteConnection, FavoriteMutation, favorites_of};
 pub use reports::{PlaceReport, PlaceReportConnection, ReportMutation, ReportState, reports_of};
 pub use reviews::{
