@@ -18,10 +18,12 @@ PERF_DATA=${PERF_DATA:-}
 PERF_SECONDS=${PERF_SECONDS:-10}
 export PLACES # mix.lua draws place ids from 1..PLACES
 
-case "$SCENARIO" in
-  nearby | mix | search) script="bench/$SCENARIO.lua" ;;
-  *) echo "SCENARIO is nearby, mix or search, not $SCENARIO" >&2; exit 2 ;;
-esac
+for scenario in $SCENARIO; do
+  case "$scenario" in
+    nearby | mix | search) ;;
+    *) echo "SCENARIO is nearby, mix or search (or several, space-separated), not $scenario" >&2; exit 2 ;;
+  esac
+done
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 if [ -n "${YIZHAN_BIN:-}" ]; then
@@ -51,7 +53,9 @@ echo "== seeding $PLACES places into $DATABASE"
 YIZHAN_LISTEN="127.0.0.1:$PORT" "$yizhan" serve &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+started=$(date +%s.%N)
+for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+echo "ready in $(echo "$(date +%s.%N) - $started" | bc) s, RSS $(( $(ps -o rss= -p $server) / 1024 )) MB"
 
 # mix.lua asks for `place(id:)` with ids 1..PLACES: check that the first and the last are
 # the synthetic places (a fresh database numbers them from 1), and that there is no more.
@@ -61,7 +65,7 @@ place_name() {
   curl -s "http://127.0.0.1:$PORT/graphql" -H 'Content-Type: application/json' \
     -d "{\"query\":\"query(\$id: ID!) { place(id: \$id) { name } }\",\"variables\":{\"id\":\"$id\"}}"
 }
-if [ "$SCENARIO" = mix ]; then
+if [[ " $SCENARIO " == *" mix "* ]]; then
   first=$(place_name 1) last=$(place_name "$PLACES") beyond=$(place_name $((PLACES + 1)))
   echo "place 1: $first; place $PLACES: $last; place $((PLACES + 1)): $beyond"
   case "$first$last$beyond" in
@@ -70,20 +74,23 @@ if [ "$SCENARIO" = mix ]; then
   esac
 fi
 
-echo "== warm-up (5 s)"
-wrk -t2 -c32 -d5s -s "$script" "http://127.0.0.1:$PORT/graphql" >/dev/null
-echo "== measured run ($SCENARIO, 32 connections, 20 s)"
-if [ -n "$PERF_DATA" ]; then
-  (sleep 3 && perf record -a -F 499 --call-graph dwarf,16384 -o "$PERF_DATA" -- sleep "$PERF_SECONDS" 2>&1 | tail -1) &
-  sampler=$!
-fi
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; } # user + system
-ticks=$(cpu_ticks)
-wrk -t2 -c32 -d20s --latency -s "$script" "http://127.0.0.1:$PORT/graphql" | tee "$work/wrk.out"
-ticks=$(( $(cpu_ticks) - ticks ))
-# The server's own CPU per request holds steadier than requests/s when the machine is shared.
-requests=$(sed -n 's/^graphql or http errors [0-9]* of \([0-9]*\) requests.*/\1/p' "$work/wrk.out")
-awk -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" -v requests="$requests" 'BEGIN {
-  printf "server CPU: %.1f s in the measured run, %.0f us a request\n", ticks / hz, 1e6 * ticks / hz / requests }'
-echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MB"
-if [ -n "$PERF_DATA" ]; then wait "$sampler"; fi
+for scenario in $SCENARIO; do
+  script="bench/$scenario.lua"
+  echo "== warm-up (5 s)"
+  wrk -t2 -c32 -d5s -s "$script" "http://127.0.0.1:$PORT/graphql" >/dev/null
+  echo "== measured run ($scenario, 32 connections, 20 s)"
+  if [ -n "$PERF_DATA" ]; then
+    (sleep 3 && perf record -a -F 499 --call-graph dwarf,16384 -o "$PERF_DATA" -- sleep "$PERF_SECONDS" 2>&1 | tail -1) &
+    sampler=$!
+  fi
+  cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; } # user + system
+  ticks=$(cpu_ticks)
+  wrk -t2 -c32 -d20s --latency -s "$script" "http://127.0.0.1:$PORT/graphql" | tee "$work/wrk.out"
+  ticks=$(( $(cpu_ticks) - ticks ))
+  # The server's own CPU per request holds steadier than requests/s when the machine is shared.
+  requests=$(sed -n 's/^graphql or http errors [0-9]* of \([0-9]*\) requests.*/\1/p' "$work/wrk.out")
+  awk -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" -v requests="$requests" 'BEGIN {
+    printf "server CPU: %.1f s in the measured run, %.0f us a request\n", ticks / hz, 1e6 * ticks / hz / requests }'
+  echo "server RSS: $(( $(ps -o rss= -p $server) / 1024 )) MB"
+  if [ -n "$PERF_DATA" ]; then wait "$sampler"; fi
+done

@@ -31,6 +31,8 @@ pub(super) struct Postings {
     packed_len: u32,
     /// The last packed value, which the next list appended continues from.
     packed_last: u64,
+    /// How many entries are in a name.
+    in_names: u32,
     /// Entries added since the last repack, by id; never also live in `packed`.
     added: Vec<Posting>,
     /// Ids whose packed entry is gone, ascending.
@@ -39,6 +41,11 @@ pub(super) struct Postings {
 
 impl Postings {
     /// How many places the key lists.
+    /// How many entries are in a name.
+    pub(super) fn in_names(&self) -> usize {
+        self.in_names as usize
+    }
+
     pub(super) fn len(&self) -> usize {
         self.packed_len as usize + self.added.len() - self.removed.len()
     }
@@ -54,6 +61,7 @@ impl Postings {
 
     /// Lists `posting`; the caller has removed any earlier entry of its id.
     pub(super) fn insert(&mut self, posting: Posting) {
+        self.in_names += u32::from(posting.in_name);
         // Loading inserts in id order: appending then skips a search through a long overlay.
         if self.added.last().is_none_or(|last| last.id < posting.id) {
             self.added.push(posting);
@@ -69,7 +77,8 @@ impl Postings {
 
     /// Forgets the entry of `id`, which the caller knows is listed: checking the packed
     /// bytes would decode the whole list under the directory's write lock.
-    pub(super) fn remove(&mut self, id: u32) {
+    pub(super) fn remove(&mut self, id: u32, in_name: bool) {
+        self.in_names -= u32::from(in_name);
         if let Ok(at) = self.added.binary_search_by_key(&id, |added| added.id) {
             self.added.remove(at);
             return;
@@ -123,6 +132,7 @@ impl Postings {
         write_varint(&mut self.packed, first - self.packed_last);
         self.packed.extend_from_slice(&later.packed[length..]);
         self.packed_len += later.packed_len;
+        self.in_names += later.in_names;
         self.packed_last = later.packed_last;
     }
 
@@ -237,8 +247,8 @@ mod tests {
         // A deterministic shuffle of inserts, re-inserts with another flag, and removals.
         for step in 0..5_000u32 {
             let id = step.wrapping_mul(2_654_435_761) % 1_000;
-            if expected.remove(&id).is_some() {
-                list.remove(id);
+            if let Some(in_name) = expected.remove(&id) {
+                list.remove(id, in_name);
             }
             if step % 5 < 3 {
                 list.insert(posting(id, step % 2 == 0));

@@ -14,12 +14,19 @@ use super::{
     ranking::{Hit, Nearest, RankKey},
     spatial::{Centre, Entry, Index, cell_of, ring_gap},
     store::Directory,
-    text::{Candidates, RANK_EXACT, RANK_PINYIN},
+    text::{Candidates, RANK_EXACT, RANK_IN_NAME, RANK_PINYIN},
 };
 use crate::domain::geo::Point;
 
 /// Below this many candidates, checking them all costs less than walking the grid.
 const FEW_CANDIDATES: usize = 256;
+/// Past this many possible name matches, places are checked outward from the rider one by
+/// one instead of listing the candidates: a page is then found within a few cells.
+const DENSE: usize = 4_096;
+/// Places checked one by one before a dense search gives up and lists its candidates.
+const DENSE_CHECKS: usize = 20_000;
+/// Places named or starting as the text that a dense search checks before walking.
+const FEW_STARTS: usize = 2_000;
 /// Rings walked before the rest of the candidates are checked one by one: a rider far
 /// from every candidate would otherwise walk empty cells.
 const MAX_RINGS: i32 = 200;
@@ -109,6 +116,11 @@ impl<'e> Best<'e> {
             self.heap.pop();
             self.heap.push(hit);
         }
+    }
+
+    /// Whether nothing at or after `key` could enter any more.
+    fn closed_before(&self, key: RankKey) -> bool {
+        self.heap.len() == self.keep && self.heap.peek().is_some_and(|worst| worst.key.cmp(&key).is_lt())
     }
 
     /// Whether nothing of `rank` or worse could enter any more, when what is left comes in
@@ -236,14 +248,21 @@ impl Directory {
             now,
         };
         let index = self.read();
-        let candidates = index
-            .text
-            .candidates(&checker.query.phrase, &checker.query.words());
-        let mut best = Best {
+        let fresh = || Best {
             heap: BinaryHeap::with_capacity(first + 2),
             keep: first + 1,
             after,
         };
+        if let Some(near) = near
+            && near.lng.abs() < 179.0
+            && let Some(best) = search_densely(&index, near, &checker, fresh())
+        {
+            return page(best, first, true);
+        }
+        let candidates = index
+            .text
+            .candidates(&checker.query.phrase, &checker.query.words());
+        let mut best = fresh();
         let mut pending = Pending::new(candidates);
         let walked = match near {
             Some(near) if pending.candidates.len() > FEW_CANDIDATES && near.lng.abs() < 179.0 => {
@@ -268,11 +287,7 @@ impl Directory {
                 }
             }
         }
-        let mut hits = best.heap.into_sorted_vec();
-        let has_next_page = hits.len() > first;
-        hits.truncate(first);
-        let items = hits.into_iter().map(|hit| hit.found(near.is_some())).collect();
-        Nearest { items, has_next_page }
+        page(best, first, near.is_some())
     }
 
     /// How many published places `search` finds for `text` and `filter`.
@@ -288,6 +303,85 @@ impl Directory {
             .filter(|entry| query.rank_of(&entry.listing, now).is_some() && matcher.matches(entry))
             .count()
     }
+}
+
+/// The page of the best hits.
+fn page(best: Best<'_>, first: usize, centred: bool) -> Nearest {
+    let mut hits = best.heap.into_sorted_vec();
+    let has_next_page = hits.len() > first;
+    hits.truncate(first);
+    let items = hits.into_iter().map(|hit| hit.found(centred)).collect();
+    Nearest { items, has_next_page }
+}
+
+/// A search for a common word near a rider, without listing its candidates: places named
+/// or starting as the text are checked first, then every place outward ring by ring until
+/// none left could beat the page. `None` when the word is not that common, or when the
+/// walk checked `DENSE_CHECKS` places without settling the page.
+fn search_densely<'e>(
+    index: &'e Index,
+    near: Point,
+    checker: &Checker<'_>,
+    mut best: Best<'e>,
+) -> Option<Best<'e>> {
+    let query = &checker.query;
+    let outline = index.text.outline(&query.phrase, &query.words());
+    // The best rank of a place not checked first; a pinyin-only word ranks everything 4.
+    let mut bound = if outline.in_names > DENSE {
+        RANK_IN_NAME
+    } else if outline.by_pinyin_only > DENSE {
+        RANK_PINYIN
+    } else {
+        return None;
+    };
+    let mut first_ids = Vec::new();
+    if bound == RANK_IN_NAME {
+        first_ids = outline.named;
+        if outline.starting.len() <= FEW_STARTS {
+            first_ids.extend(outline.starting);
+        } else {
+            // Many names start as the text does: they are found walking like the rest.
+            bound = RANK_EXACT + 1;
+        }
+    }
+    let checked_first: std::collections::HashSet<u32> = first_ids.into_iter().collect();
+    for &id in &checked_first {
+        if let Some(hit) = index
+            .by_id
+            .get(&(id as i32))
+            .and_then(|entry| checker.check(entry))
+        {
+            best.offer(hit);
+        }
+    }
+    let centre_cell = cell_of(near.lat, near.lng);
+    let mut checks = 0;
+    for ring in 0..MAX_RINGS {
+        let beyond = RankKey {
+            rank: bound,
+            proximity: ring_gap(near, ring),
+            id: i32::MIN,
+        };
+        if best.closed_before(beyond) {
+            return Some(best);
+        }
+        let Some(cells) = index.ring(centre_cell, ring) else {
+            return Some(best);
+        };
+        for entry in cells.into_iter().flatten() {
+            if checked_first.contains(&(entry.id() as u32)) {
+                continue;
+            }
+            checks += 1;
+            if let Some(hit) = checker.check(entry) {
+                best.offer(hit);
+            }
+        }
+        if checks > DENSE_CHECKS {
+            return None;
+        }
+    }
+    None
 }
 
 /// Checks the pending candidates cell by cell, ring by ring outward from `near`, until the

@@ -122,6 +122,19 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
     keys
 }
 
+/// What the index says of a search before any candidate is listed.
+pub(super) struct Outline {
+    /// Places that may be named exactly as the text.
+    pub(super) named: Vec<u32>,
+    /// Places whose name starts as the text does.
+    pub(super) starting: Vec<u32>,
+    /// At most how many names hold every word.
+    pub(super) in_names: usize,
+    /// When some word is in no place's text: at most how many names read as every word in
+    /// pinyin; else 0.
+    pub(super) by_pinyin_only: usize,
+}
+
 /// Candidates for a search, by id: the best rank each could still reach.
 pub(super) type Candidates = Vec<(u32, u8)>;
 
@@ -130,7 +143,7 @@ pub(super) type Candidates = Vec<(u32, u8)>;
 /// its text, 4 when some word matched only as pinyin.
 pub(super) const RANK_EXACT: u8 = 0;
 const RANK_NAME_START: u8 = 1;
-const RANK_IN_NAME: u8 = 2;
+pub(super) const RANK_IN_NAME: u8 = 2;
 const RANK_IN_TEXT: u8 = 3;
 /// The rank of a match through pinyin, below every direct match.
 pub(super) const RANK_PINYIN: u8 = 4;
@@ -195,9 +208,9 @@ impl TextIndex {
     /// Unlists a listing as it was inserted.
     pub(super) fn remove(&mut self, listing: &Listing) {
         let id = listing.place.id as u32;
-        for (key, _) in keys_of(listing) {
+        for (key, in_name) in keys_of(listing) {
             if let Some(postings) = self.postings.get_mut(&key) {
-                postings.remove(id);
+                postings.remove(id, in_name);
                 if postings.is_empty() {
                     self.postings.remove(&key);
                 }
@@ -323,6 +336,53 @@ impl TextIndex {
         found.sort_unstable();
         found.dedup();
         found
+    }
+
+    /// What the lists' sizes say of a search, without listing its candidates: near a rider
+    /// a common word is best found by checking places outward from them.
+    pub(super) fn outline(&self, phrase: &str, words: &[&str]) -> Outline {
+        let len = |key: u64| {
+            self.postings
+                .get(&key)
+                .map_or((0, 0), |postings| (postings.len(), postings.in_names()))
+        };
+        let mut in_names = usize::MAX;
+        let mut by_pinyin_only = usize::MAX;
+        let mut direct_everywhere = true;
+        for word in words {
+            let chars: Vec<char> = word.chars().collect();
+            let (places, names) = match chars.as_slice() {
+                [] => (0, 0),
+                [c] => len(char_key(*c)),
+                _ => chars
+                    .windows(2)
+                    .map(|pair| len(pair_key(Kind::Pair, pair[0], pair[1])))
+                    .fold((usize::MAX, usize::MAX), |(p, n), (places, names)| {
+                        (p.min(places), n.min(names))
+                    }),
+            };
+            in_names = in_names.min(names);
+            direct_everywhere &= places > 0;
+            let typed = if pinyin::could_be_pinyin(word) {
+                let letters = word.as_bytes();
+                len(reading_start_key(&letters[..2])).0 + len(initial_pair_key(letters[0], letters[1])).0
+            } else {
+                0
+            };
+            by_pinyin_only = by_pinyin_only.min(typed);
+        }
+        let phrase_chars: Vec<char> = phrase.chars().collect();
+        let starting = match phrase_chars.as_slice() {
+            [] => Vec::new(),
+            [c] => self.list(name_start_key(*c)),
+            [first, second, ..] => self.list(pair_key(Kind::NameStartPair, *first, *second)),
+        };
+        Outline {
+            named: self.named(phrase),
+            starting: starting.into_iter().map(|posting| posting.id).collect(),
+            in_names,
+            by_pinyin_only: if direct_everywhere { 0 } else { by_pinyin_only },
+        }
     }
 
     /// Every place that may match every word of `phrase` (already lower case), with the
