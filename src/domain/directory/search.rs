@@ -118,23 +118,11 @@ impl<'e> Best<'e> {
         }
     }
 
-    /// Whether nothing at or after `key` could enter any more.
+    /// Whether nothing at or after `key` could enter any more. A walk asks with the least
+    /// key a farther place could have (`id: i32::MIN`); id order without a centre asks with
+    /// the rank left and `id: i32::MAX`, since ties go by id and ids only grow.
     fn closed_before(&self, key: RankKey) -> bool {
         self.heap.len() == self.keep && self.heap.peek().is_some_and(|worst| worst.key.cmp(&key).is_lt())
-    }
-
-    /// Whether nothing of `rank` or worse could enter any more, when what is left comes in
-    /// id order without a centre (ties go by id, and ids only grow).
-    fn closed_to_rank(&self, rank: u8) -> bool {
-        self.heap.len() == self.keep && self.heap.peek().is_some_and(|worst| worst.key.rank <= rank)
-    }
-
-    /// Whether nothing of `rank` at `proximity` or beyond could enter any more.
-    fn closed_to(&self, rank: u8, proximity: f64) -> bool {
-        self.heap.len() == self.keep
-            && self.heap.peek().is_some_and(|worst| {
-                worst.key.rank < rank || (worst.key.rank == rank && worst.key.proximity < proximity)
-            })
     }
 }
 
@@ -282,7 +270,15 @@ impl Directory {
             // ties without a centre: then a full page of the best rank left ends it.
             for at in 0..pending.candidates.len() {
                 checker.check_pending(&index, &mut pending, at, &mut best);
-                if near.is_none() && pending.best_left().is_none_or(|rank| best.closed_to_rank(rank)) {
+                if near.is_none()
+                    && pending.best_left().is_none_or(|rank| {
+                        best.closed_before(RankKey {
+                            rank,
+                            proximity: 0.0,
+                            id: i32::MAX,
+                        })
+                    })
+                {
                     break;
                 }
             }
@@ -399,7 +395,12 @@ fn walk_outward<'e>(
         let Some(best_left) = pending.best_left() else {
             return true;
         };
-        if best.closed_to(best_left, ring_gap(near, ring)) {
+        let beyond = RankKey {
+            rank: best_left,
+            proximity: ring_gap(near, ring),
+            id: i32::MIN,
+        };
+        if best.closed_before(beyond) {
             return true;
         }
         let Some(cells) = index.ring(centre_cell, ring) else {

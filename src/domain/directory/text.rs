@@ -338,6 +338,17 @@ impl TextIndex {
         found
     }
 
+    /// Places whose name starts with the phrase's first one or two characters, by id.
+    fn starting_as(&self, phrase: &str) -> Vec<u32> {
+        let chars: Vec<char> = phrase.chars().take(2).collect();
+        let starting = match chars.as_slice() {
+            [] => Vec::new(),
+            [c] => self.list(name_start_key(*c)),
+            [first, second, ..] => self.list(pair_key(Kind::NameStartPair, *first, *second)),
+        };
+        starting.into_iter().map(|posting| posting.id).collect()
+    }
+
     /// What the lists' sizes say of a search, without listing its candidates: near a rider
     /// a common word is best found by checking places outward from them.
     pub(super) fn outline(&self, phrase: &str, words: &[&str]) -> Outline {
@@ -371,15 +382,9 @@ impl TextIndex {
             };
             by_pinyin_only = by_pinyin_only.min(typed);
         }
-        let phrase_chars: Vec<char> = phrase.chars().collect();
-        let starting = match phrase_chars.as_slice() {
-            [] => Vec::new(),
-            [c] => self.list(name_start_key(*c)),
-            [first, second, ..] => self.list(pair_key(Kind::NameStartPair, *first, *second)),
-        };
         Outline {
             named: self.named(phrase),
-            starting: starting.into_iter().map(|posting| posting.id).collect(),
+            starting: self.starting_as(phrase),
             in_names,
             by_pinyin_only: if direct_everywhere { 0 } else { by_pinyin_only },
         }
@@ -410,13 +415,7 @@ impl TextIndex {
         }
         let mut candidates = candidates.unwrap_or_default();
         // A name that starts as the phrase does may be a prefix of it, or the name itself.
-        let phrase_chars: Vec<char> = phrase.chars().collect();
-        let starts = match phrase_chars.as_slice() {
-            [] => Vec::new(),
-            [c] => self.list(name_start_key(*c)),
-            [first, second, ..] => self.list(pair_key(Kind::NameStartPair, *first, *second)),
-        };
-        let mut starts = starts.into_iter().map(|posting| posting.id).peekable();
+        let mut starts = self.starting_as(phrase).into_iter().peekable();
         let mut exact = self.named(phrase).into_iter().peekable();
         for (id, rank) in &mut candidates {
             while starts.next_if(|start| start < id).is_some() {}
