@@ -11,7 +11,7 @@ use crate::{
 };
 
 const ALL_WITH_OFFERS: &str = "query All($after: String) { places(first: 100, after: $after) {
-  pageInfo { endCursor hasNextPage } edges { node { id kind name address offers { title groups } } } } }";
+  pageInfo { endCursor hasNextPage } edges { node { id kind name address amenities servesGroups offers { title groups } } } } }";
 const COUNT: &str = "query C($filter: PlaceFilterInput) { places(first: 100, filter: $filter) { totalCount edges { node { id kind } } } }";
 const SEARCH: &str =
     "query S($text: String!, $near: LocationInput, $first: Int, $after: String, $filter: PlaceFilterInput) {
@@ -79,6 +79,58 @@ async fn offers_for_me_follows_the_callers_group() {
     let combined = json!({ "offersForMe": true, "kinds": ["RIDER_CANTEEN"] });
     assert_eq!(total(&app, Some(&rider), combined.clone()).await, 8);
     assert_eq!(total(&app, Some(&driver), combined).await, 0);
+}
+
+#[tokio::test]
+async fn counts_by_kind_amenity_and_group_agree_with_the_list_and_follow_edits() {
+    let app = TestApp::spawn().await;
+    let nodes = all_places(&app, None).await;
+    let has =
+        |node: &Value, field: &str, value: &str| node[field].as_array().unwrap().iter().any(|v| v == value);
+    let expected = |nodes: &[Value], kinds: &[&str], amenities: &[&str], groups: &[&str]| {
+        nodes
+            .iter()
+            .filter(|node| kinds.is_empty() || kinds.iter().any(|kind| node["kind"] == *kind))
+            .filter(|node| amenities.iter().all(|amenity| has(node, "amenities", amenity)))
+            .filter(|node| groups.is_empty() || groups.iter().any(|group| has(node, "servesGroups", group)))
+            .count() as i64
+    };
+    let cases: [(&[&str], &[&str], &[&str]); 4] = [
+        (&["FRIENDLY_MERCHANT", "RIDER_CANTEEN"], &["WIFI"], &[]),
+        (&[], &["DRINKING_WATER", "SEATING"], &["COURIER"]),
+        (&["RIDER_STATION"], &[], &["DELIVERY_RIDER", "TRUCK_DRIVER"]),
+        (&[], &["HOT_WATER"], &[]),
+    ];
+    for (kinds, amenities, groups) in cases {
+        let filter = json!({ "kinds": kinds, "amenities": amenities, "groups": groups });
+        let counted = total(&app, None, filter).await;
+        assert_eq!(
+            counted,
+            expected(&nodes, kinds, amenities, groups),
+            "{kinds:?} {amenities:?} {groups:?}"
+        );
+        assert!(
+            counted > 0,
+            "{kinds:?} {amenities:?} {groups:?} should find some place"
+        );
+    }
+    // The merchant's place gains an amenity no other place of its kind has: the count by
+    // that amenity moves with it, and back when it is taken away again.
+    let (id, version) = merchant_01_place(&app).await;
+    let token = app.token(Role::Merchant, "merchant-01");
+    let massage = json!({ "amenities": ["MASSAGE_CHAIR"], "kinds": ["FRIENDLY_MERCHANT"] });
+    let before = total(&app, None, massage.clone()).await;
+    let edit = |amenities: Value, version: i64| json!({ "input": { "id": id, "expectedVersion": version, "amenities": amenities } });
+    data(
+        &app.gql_as(&token, UPDATE, edit(json!(["MASSAGE_CHAIR", "WIFI"]), version))
+            .await,
+    );
+    assert_eq!(total(&app, None, massage.clone()).await, before + 1);
+    data(
+        &app.gql_as(&token, UPDATE, edit(json!(["WIFI"]), version + 1))
+            .await,
+    );
+    assert_eq!(total(&app, None, massage).await, before);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use entity::place::{Amenity, PlaceKind, StatusState, WorkerGroup};
 
 use super::{
     listing::{Listing, bits},
-    spatial::Entry,
+    spatial::{Entry, Profile},
 };
 
 /// What a caller asked to keep. Empty lists do not filter.
@@ -35,7 +35,8 @@ pub struct PlaceFilter {
 
 /// Whether a listing passes `filter` at `now`, as the directory's queries would decide.
 pub fn matches(listing: &Arc<Listing>, filter: &PlaceFilter, now: DateTime<Utc>) -> bool {
-    Matcher::new(filter, now).matches(&Entry::new(listing.clone()))
+    // The filter never reads the text signature, so an empty one serves.
+    Matcher::new(filter, now).matches(&Entry::new(listing.clone(), Default::default()))
 }
 
 /// A filter compiled to bit masks and a clock reading. The masks are checked on the inline
@@ -74,20 +75,20 @@ impl<'a> Matcher<'a> {
         self.kinds == 0 && self.amenities == 0 && self.groups == 0 && !self.needs_listing
     }
 
-    /// The kinds asked for, as bits.
-    pub(super) fn kinds(&self) -> u32 {
-        self.kinds
+    /// True when only the inline keys are filtered, so a listing's profile decides.
+    pub(super) fn only_profiles(&self) -> bool {
+        !self.needs_listing
     }
 
-    /// True when only kinds are filtered.
-    pub(super) fn only_kinds(&self) -> bool {
-        self.amenities == 0 && self.groups == 0 && !self.needs_listing
+    /// Whether listings with this profile pass the filters on kind, amenities and groups.
+    pub(super) fn matches_profile(&self, profile: &Profile) -> bool {
+        (self.kinds == 0 || self.kinds & profile.kind_bit != 0)
+            && profile.amenity_bits & self.amenities == self.amenities
+            && (self.groups == 0 || profile.group_bits & self.groups != 0)
     }
 
     pub(super) fn matches(&self, entry: &Entry) -> bool {
-        (self.kinds == 0 || self.kinds & entry.kind_bit != 0)
-            && entry.amenity_bits & self.amenities == self.amenities
-            && (self.groups == 0 || entry.group_bits & self.groups != 0)
+        self.matches_profile(&entry.profile())
             && (!self.needs_listing || self.matches_listing(&entry.listing))
     }
 

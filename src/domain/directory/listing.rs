@@ -32,6 +32,16 @@ pub struct Listing {
     pub(super) amenity_bits: u32,
     /// The groups the place serves as bits, for the index's filter checks.
     pub(super) group_bits: u32,
+    /// Its name and address in lower case, as search compares them, when that differs
+    /// from the row's (Chinese text never does, so most listings keep no copy).
+    lowered: Option<Box<Lowered>>,
+}
+
+/// A name and address in lower case.
+#[derive(Debug)]
+struct Lowered {
+    name: String,
+    address: String,
 }
 
 /// The live status of a place, while it has not expired.
@@ -60,7 +70,11 @@ impl Listing {
     ) -> Self {
         offers.retain(|offer| offer.deleted_at.is_none());
         offers.sort_by_key(|offer| offer.id);
+        let (name, address) = (place.name.to_lowercase(), place.address.to_lowercase());
+        let lowered =
+            (name != place.name || address != place.address).then(|| Box::new(Lowered { name, address }));
         Self {
+            lowered,
             schedule,
             amenity_bits: bits(place.amenities.0.iter().map(|&a| a as u32)),
             group_bits: bits(place.serves_groups.0.iter().map(|&g| g as u32)),
@@ -75,6 +89,20 @@ impl Listing {
     pub(crate) fn with_photos(mut self, photos: Vec<place_photo::Model>) -> Self {
         self.photos = photos;
         self
+    }
+
+    /// The name in lower case, as search compares it.
+    pub(super) fn lower_name(&self) -> &str {
+        self.lowered
+            .as_ref()
+            .map_or(&self.place.name, |lowered| &lowered.name)
+    }
+
+    /// The address in lower case, as search compares it.
+    pub(super) fn lower_address(&self) -> &str {
+        self.lowered
+            .as_ref()
+            .map_or(&self.place.address, |lowered| &lowered.address)
     }
 
     /// Where the place is, in WGS-84.

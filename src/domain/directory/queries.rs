@@ -85,12 +85,13 @@ impl Directory {
                 has_next_page: following.next().is_some(),
             };
         }
-        let total_count = if matcher.only_kinds() {
-            // Kinds alone are counted as listings come and go.
-            let kinds = matcher.kinds();
-            (0..32)
-                .filter(|kind| kinds & 1 << kind != 0)
-                .map(|kind| index.kind_counts[kind])
+        let total_count = if matcher.only_profiles() {
+            // Kinds, amenities and groups are counted by profile as listings come and go.
+            index
+                .profiles
+                .iter()
+                .filter(|(profile, _)| matcher.matches_profile(profile))
+                .map(|(_, count)| count)
                 .sum()
         } else {
             index

@@ -1,6 +1,6 @@
 //! Text search: the index names the candidates, each candidate's text decides its rank,
 //! and only as many candidates are checked as a page needs. Near a point, the grid is
-//! walked outward ring by ring and the walk stops once no candidate left could rank
+//! walked outward cell by cell, nearest first, and the walk stops once no candidate left could rank
 //! before the page's last; without one, candidates go in id order and stop the same way.
 
 use std::collections::BinaryHeap;
@@ -12,9 +12,9 @@ use super::{
     listing::Listing,
     pinyin,
     ranking::{Hit, Nearest, RankKey},
-    spatial::{Centre, Entry, Index, cell_of, ring_gap},
+    spatial::{Centre, Entry, Index},
     store::Directory,
-    text::{Candidates, RANK_EXACT, RANK_IN_NAME, RANK_PINYIN},
+    text::{Candidates, RANK_EXACT, RANK_IN_NAME, RANK_PINYIN, WordBits},
 };
 use crate::domain::geo::Point;
 
@@ -31,31 +31,20 @@ const FEW_STARTS: usize = 2_000;
 /// from every candidate would otherwise walk empty cells.
 const MAX_RINGS: i32 = 200;
 
-/// `text` in lower case as the index has it, borrowed when lower-casing changes nothing
-/// (Chinese never), so search needs no lower-case copies of every name in memory.
-fn lowered(text: &str) -> std::borrow::Cow<'_, str> {
-    let unchanged = |c: char| {
-        let mut lower = c.to_lowercase();
-        lower.next() == Some(c) && lower.next().is_none()
-    };
-    if text.chars().all(unchanged) {
-        text.into()
-    } else {
-        text.to_lowercase().into()
-    }
-}
-
 /// What was typed, prepared once.
 struct Query {
     phrase: String,
     words: Vec<String>,
+    /// What each word needs of a listing's signature.
+    bits: Vec<WordBits>,
 }
 
 impl Query {
     fn new(text: &str) -> Self {
         let phrase = text.trim().to_lowercase();
-        let words = phrase.split_whitespace().map(str::to_owned).collect();
-        Self { phrase, words }
+        let words: Vec<String> = phrase.split_whitespace().map(str::to_owned).collect();
+        let bits = words.iter().map(|word| WordBits::of(word)).collect();
+        Self { phrase, words, bits }
     }
 
     fn words(&self) -> Vec<&str> {
@@ -66,14 +55,14 @@ impl Query {
     /// word somewhere in its text, 4 some word only as pinyin of its name; `None` when a
     /// word is nowhere.
     fn rank_of(&self, listing: &Listing, now: DateTime<Utc>) -> Option<u8> {
-        let name = lowered(&listing.place.name);
-        let address = lowered(&listing.place.address);
+        let name = listing.lower_name();
+        let address = listing.lower_address();
         let direct = |word: &str| {
             name.contains(word)
                 || address.contains(word)
                 || listing
                     .current_offers(now)
-                    .any(|offer| lowered(&offer.title).contains(word))
+                    .any(|offer| offer.title.to_lowercase().contains(word))
         };
         if self.words.iter().all(|word| direct(word)) {
             let phrase = self.phrase.as_str();
@@ -89,7 +78,7 @@ impl Query {
         }
         self.words
             .iter()
-            .all(|word| direct(word) || (pinyin::could_be_pinyin(word) && pinyin::matches(&name, word)))
+            .all(|word| direct(word) || (pinyin::could_be_pinyin(word) && pinyin::matches(name, word)))
             .then_some(RANK_PINYIN)
     }
 }
@@ -193,6 +182,9 @@ struct Checker<'a> {
 impl Checker<'_> {
     /// The hit for `entry` when its text matches and it passes the filter.
     fn check<'e>(&self, entry: &'e Entry) -> Option<Hit<'e>> {
+        if !entry.signature.may_match(&self.query.bits) {
+            return None;
+        }
         let rank = self.query.rank_of(&entry.listing, self.now)?;
         self.matcher.matches(entry).then(|| Hit {
             key: RankKey {
@@ -296,7 +288,11 @@ impl Directory {
             .candidates(&query.phrase, &query.words())
             .iter()
             .filter_map(|&(id, _)| index.by_id.get(&(id as i32)))
-            .filter(|entry| query.rank_of(&entry.listing, now).is_some() && matcher.matches(entry))
+            .filter(|entry| {
+                entry.signature.may_match(&query.bits)
+                    && query.rank_of(&entry.listing, now).is_some()
+                    && matcher.matches(entry)
+            })
             .count()
     }
 }
@@ -311,7 +307,7 @@ fn page(best: Best<'_>, first: usize, centred: bool) -> Nearest {
 }
 
 /// A search for a common word near a rider, without listing its candidates: places named
-/// or starting as the text are checked first, then every place outward ring by ring until
+/// or starting as the text are checked first, then every place outward cell by cell until
 /// none left could beat the page. `None` when the word is not that common, or when the
 /// walk checked `DENSE_CHECKS` places without settling the page.
 fn search_densely<'e>(
@@ -350,21 +346,18 @@ fn search_densely<'e>(
             best.offer(hit);
         }
     }
-    let centre_cell = cell_of(near.lat, near.lng);
+    let mut cells = index.outward(near, MAX_RINGS);
     let mut checks = 0;
-    for ring in 0..MAX_RINGS {
+    while let Some((gap, members)) = cells.next_cell() {
         let beyond = RankKey {
             rank: bound,
-            proximity: ring_gap(near, ring),
+            proximity: gap,
             id: i32::MIN,
         };
         if best.closed_before(beyond) {
             return Some(best);
         }
-        let Some(cells) = index.ring(centre_cell, ring) else {
-            return Some(best);
-        };
-        for entry in cells.into_iter().flatten() {
+        for entry in members {
             if checked_first.contains(&(entry.id() as u32)) {
                 continue;
             }
@@ -377,12 +370,12 @@ fn search_densely<'e>(
             return None;
         }
     }
-    None
+    cells.covered().then_some(best)
 }
 
-/// Checks the pending candidates cell by cell, ring by ring outward from `near`, until the
-/// page is full of hits no remaining candidate can beat, or the rings pass every cell;
-/// false when it gave up after `MAX_RINGS` with candidates left unsettled.
+/// Checks the pending candidates cell by cell outward from `near`, until the page is full
+/// of hits no remaining candidate can beat, or every cell was visited; false when it gave
+/// up after `MAX_RINGS` with candidates left unsettled.
 fn walk_outward<'e>(
     index: &'e Index,
     near: Point,
@@ -390,23 +383,20 @@ fn walk_outward<'e>(
     best: &mut Best<'e>,
     checker: &Checker<'_>,
 ) -> bool {
-    let centre_cell = cell_of(near.lat, near.lng);
-    for ring in 0..MAX_RINGS {
+    let mut cells = index.outward(near, MAX_RINGS);
+    while let Some((gap, members)) = cells.next_cell() {
         let Some(best_left) = pending.best_left() else {
             return true;
         };
         let beyond = RankKey {
             rank: best_left,
-            proximity: ring_gap(near, ring),
+            proximity: gap,
             id: i32::MIN,
         };
         if best.closed_before(beyond) {
             return true;
         }
-        let Some(cells) = index.ring(centre_cell, ring) else {
-            return true;
-        };
-        for entry in cells.into_iter().flatten() {
+        for entry in members {
             if pending.take(entry.id() as u32)
                 && let Some(hit) = checker.check(entry)
             {
@@ -414,5 +404,5 @@ fn walk_outward<'e>(
             }
         }
     }
-    false
+    cells.covered()
 }

@@ -4,11 +4,14 @@
 //! listings that pass; a centre to measure from and a circle to search in.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, BinaryHeap, HashMap},
     sync::Arc,
 };
 
-use super::{listing::Listing, text::TextIndex};
+use super::{
+    listing::Listing,
+    text::{Signature, TextIndex},
+};
 use crate::domain::geo::{EARTH_RADIUS_METERS, Point};
 
 /// Grid cells are 0.0025° on a side: about 280 m north–south and 225 m east–west in
@@ -49,11 +52,13 @@ pub(super) struct Entry {
     pub(super) kind_bit: u32,
     pub(super) amenity_bits: u32,
     pub(super) group_bits: u32,
+    /// The characters and pinyin of its text, for search to turn it away unread.
+    pub(super) signature: Signature,
     pub(super) listing: Arc<Listing>,
 }
 
 impl Entry {
-    pub(super) fn new(listing: Arc<Listing>) -> Self {
+    pub(super) fn new(listing: Arc<Listing>, signature: Signature) -> Self {
         let lat_rad = listing.place.latitude.to_radians();
         Self {
             lat_rad,
@@ -62,6 +67,7 @@ impl Entry {
             kind_bit: 1 << listing.place.kind as u32,
             amenity_bits: listing.amenity_bits,
             group_bits: listing.group_bits,
+            signature,
             listing,
         }
     }
@@ -69,6 +75,23 @@ impl Entry {
     pub(super) fn id(&self) -> i32 {
         self.listing.place.id
     }
+
+    /// What filters on kind, amenities and groups see of it.
+    pub(super) fn profile(&self) -> Profile {
+        Profile {
+            kind_bit: self.kind_bit,
+            amenity_bits: self.amenity_bits,
+            group_bits: self.group_bits,
+        }
+    }
+}
+
+/// A listing's inline filter keys: its kind, amenities and groups as bits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Profile {
+    pub(super) kind_bit: u32,
+    pub(super) amenity_bits: u32,
+    pub(super) group_bits: u32,
 }
 
 /// A centre to measure from, prepared once per search.
@@ -143,7 +166,7 @@ impl Circle {
 /// A lower bound of the haversine term from `center` to anything in a cell `ring` steps
 /// around its own: such a cell is at least `ring - 1` whole cells away, measured with the
 /// narrowest cell width the ring can have, less 1 %.
-pub(super) fn ring_gap(center: Point, ring: i32) -> f64 {
+fn ring_gap(center: Point, ring: i32) -> f64 {
     let cell = 1.0 / CELLS_PER_DEGREE;
     let max_lat = center.lat.abs() + f64::from(ring + 1) * cell;
     // Near a pole cells narrow to nothing: no bound there.
@@ -153,6 +176,97 @@ pub(super) fn ring_gap(center: Point, ring: i32) -> f64 {
     let side_degrees = cell * max_lat.to_radians().cos();
     let angle = (f64::from(ring - 1) * side_degrees).to_radians() / 1.01;
     (angle / 2.0).sin().powi(2)
+}
+
+/// A lower bound of the haversine term from `center` to anything in `cell`: the gap on a
+/// local flat projection, east–west with the smallest cosine between them, less 1 %.
+fn cell_gap(center: Point, cell: Cell) -> f64 {
+    let side = 1.0 / CELLS_PER_DEGREE;
+    let (south, north) = (f64::from(cell.0) * side, f64::from(cell.0 + 1) * side);
+    let (west, east) = (f64::from(cell.1) * side, f64::from(cell.1 + 1) * side);
+    let max_lat = center.lat.abs().max(south.abs()).max(north.abs());
+    // Near a pole cells narrow to nothing: no bound there.
+    if max_lat >= 89.9 {
+        return 0.0;
+    }
+    let dy = (south - center.lat).max(center.lat - north).max(0.0);
+    let dx = (west - center.lng).max(center.lng - east).max(0.0) * max_lat.to_radians().cos();
+    let gap = (dx * dx + dy * dy).sqrt().to_radians() / 1.01;
+    (gap / 2.0).sin().powi(2)
+}
+
+/// A cell waiting its turn in an outward walk, nearest on top.
+struct Queued<'i> {
+    gap: f64,
+    members: &'i [Entry],
+}
+
+impl PartialEq for Queued<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.gap.total_cmp(&other.gap).is_eq()
+    }
+}
+
+impl Eq for Queued<'_> {}
+
+impl PartialOrd for Queued<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Queued<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.gap.total_cmp(&self.gap)
+    }
+}
+
+/// A walk over the grid outward from a point: cells come nearest first by their own
+/// bound, rings are read around the centre only as far as the nearest waiting cell needs.
+pub(super) struct Outward<'i> {
+    index: &'i Index,
+    near: Point,
+    centre: Cell,
+    next_ring: i32,
+    max_rings: i32,
+    queued: BinaryHeap<Queued<'i>>,
+    covered: bool,
+}
+
+impl<'i> Outward<'i> {
+    /// The next cell's bound and members; `None` once every occupied cell was handed out
+    /// or the walk reached its last ring.
+    pub(super) fn next_cell(&mut self) -> Option<(f64, &'i [Entry])> {
+        loop {
+            // Every cell of a ring not yet read is at least `ring_gap` away.
+            let unread_bound = ring_gap(self.near, self.next_ring);
+            let rings_left = !self.covered && self.next_ring < self.max_rings;
+            if let Some(nearest) = self.queued.peek()
+                && (!rings_left || nearest.gap <= unread_bound)
+            {
+                return self.queued.pop().map(|cell| (cell.gap, cell.members));
+            }
+            if !rings_left {
+                return None;
+            }
+            match self.index.ring(self.centre, self.next_ring) {
+                Some(cells) => self
+                    .queued
+                    .extend(cells.into_iter().map(|(cell, members)| Queued {
+                        gap: cell_gap(self.near, cell),
+                        members,
+                    })),
+                None => self.covered = true,
+            }
+            self.next_ring += 1;
+        }
+    }
+
+    /// Whether the walk has handed out every occupied cell (rather than stopping at its
+    /// last ring).
+    pub(super) fn covered(&self) -> bool {
+        self.covered && self.queued.is_empty()
+    }
 }
 
 /// Whether a haversine term lies within `radius` metres, exactly at the boundary too.
@@ -175,8 +289,10 @@ pub(super) struct Index {
     hidden: HashMap<i32, i64>,
     /// Every published listing's words, for `search`.
     pub(super) text: TextIndex,
-    /// Published listings by kind, so a count by kind needs no scan.
-    pub(super) kind_counts: [usize; 32],
+    /// Published listings by their inline keys (kind, amenities, groups), so a count
+    /// filtered by those alone adds up a few profiles instead of scanning every listing.
+    /// As many entries as distinct combinations, which the listings bound.
+    pub(super) profiles: HashMap<Profile, usize>,
     /// The rows and columns any cell has ever been occupied in: a walk outward from a
     /// point can stop at their edge.
     extent: Option<(Cell, Cell)>,
@@ -202,9 +318,9 @@ impl Index {
         let id = listing.place.id;
         self.remove(id);
         self.hidden.remove(&id);
-        self.text.insert(&listing);
-        self.kind_counts[listing.place.kind as usize] += 1;
-        let entry = Entry::new(listing);
+        let signature = self.text.insert(&listing);
+        let entry = Entry::new(listing, signature);
+        *self.profiles.entry(entry.profile()).or_default() += 1;
         let cell = cell_of(entry.listing.place.latitude, entry.lng);
         self.extent = Some(match self.extent {
             None => (cell, cell),
@@ -225,8 +341,8 @@ impl Index {
         }
         self.hidden.extend(later.hidden);
         self.text.append(later.text);
-        for (count, more) in self.kind_counts.iter_mut().zip(later.kind_counts) {
-            *count += more;
+        for (profile, more) in later.profiles {
+            *self.profiles.entry(profile).or_default() += more;
         }
         if let Some((low, high)) = later.extent {
             self.extent_include(low);
@@ -252,7 +368,7 @@ impl Index {
             return;
         };
         let cell = cell_of(entry.listing.place.latitude, entry.lng);
-        *entry = Entry::new(listing);
+        *entry = Entry::new(listing, entry.signature);
         if let Some(member) = self
             .grid
             .get_mut(&cell)
@@ -273,7 +389,12 @@ impl Index {
     pub(super) fn remove(&mut self, id: i32) {
         let Some(old) = self.by_id.remove(&id) else { return };
         self.text.remove(&old.listing);
-        self.kind_counts[old.listing.place.kind as usize] -= 1;
+        if let std::collections::hash_map::Entry::Occupied(mut count) = self.profiles.entry(old.profile()) {
+            *count.get_mut() -= 1;
+            if *count.get() == 0 {
+                count.remove();
+            }
+        }
         let cell = cell_of(old.listing.place.latitude, old.lng);
         if let Some(members) = self.grid.get_mut(&cell) {
             members.retain(|member| member.id() != id);
@@ -326,7 +447,7 @@ impl Index {
     /// The occupied cells `ring` steps around `centre` (those whose row or column is
     /// `ring` away, the other at most that), or `None` once the ring lies wholly outside
     /// every cell ever occupied.
-    pub(super) fn ring(&self, centre: Cell, ring: i32) -> Option<Vec<&[Entry]>> {
+    fn ring(&self, centre: Cell, ring: i32) -> Option<Vec<(Cell, &[Entry])>> {
         let (low, high) = self.extent?;
         let (first_row, last_row) = (centre.0 - ring, centre.0 + ring);
         let (first_col, last_col) = (centre.1 - ring, centre.1 + ring);
@@ -336,7 +457,7 @@ impl Index {
         let mut cells = Vec::new();
         let mut visit = |cell: Cell| {
             if let Some(members) = self.grid.get(&cell) {
-                cells.push(members.as_slice());
+                cells.push((cell, members.as_slice()));
             }
         };
         for col in first_col..=last_col {
@@ -352,11 +473,60 @@ impl Index {
         Some(cells)
     }
 
+    /// The occupied cells outward from `near`, nearest first by a lower bound of the
+    /// haversine term to anything in them, up to `max_rings` rings around its cell.
+    pub(super) fn outward(&self, near: Point, max_rings: i32) -> Outward<'_> {
+        Outward {
+            index: self,
+            near,
+            centre: cell_of(near.lat, near.lng),
+            next_ring: 0,
+            max_rings,
+            queued: BinaryHeap::new(),
+            covered: false,
+        }
+    }
+
     /// Calls `visit` with every entry that may lie within `radius` of `center`.
     pub(super) fn for_each_candidate<'s>(&'s self, center: Point, radius: f64, visit: impl FnMut(&'s Entry)) {
         match self.cells_within(center, radius) {
             Some(cells) => cells.into_iter().flat_map(|(_, members)| members).for_each(visit),
             None => self.by_id.values().for_each(visit),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+
+    use super::*;
+
+    /// A cell's bound never exceeds the haversine term to any point inside it, so a walk
+    /// that stops at a bound never misses a nearer place.
+    #[test]
+    fn a_cells_gap_never_overstates_the_distance_to_anything_in_it() {
+        let mut rng = StdRng::seed_from_u64(14);
+        let side = 1.0 / CELLS_PER_DEGREE;
+        for _ in 0..20_000 {
+            let lat = rng.random_range(-80.0..80.0);
+            let near = Point {
+                lat,
+                lng: rng.random_range(-170.0..170.0),
+            };
+            let centre = cell_of(near.lat, near.lng);
+            let cell = (
+                centre.0 + rng.random_range(-200..=200),
+                centre.1 + rng.random_range(-200..=200),
+            );
+            let inside = Point {
+                lat: (f64::from(cell.0) + rng.random::<f64>()) * side,
+                lng: (f64::from(cell.1) + rng.random::<f64>()) * side,
+            };
+            let lat_rad = near.lat.to_radians();
+            let other = inside.lat.to_radians();
+            let a = haversine_a(lat_rad, lat_rad.cos(), near.lng, other, other.cos(), inside.lng);
+            assert!(cell_gap(near, cell) <= a, "{near:?} to {inside:?} in {cell:?}");
         }
     }
 }

@@ -70,7 +70,7 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
     let mut text_keys = |text: &str, in_name: bool| {
         let mut previous: Option<char> = None;
         // Lower-cased as a string, as queries are (a final Σ becomes ς, not σ).
-        for c in text.to_lowercase().chars() {
+        for c in text.chars() {
             keys.push((char_key(c), in_name));
             if let Some(before) = previous {
                 keys.push((pair_key(Kind::Pair, before, c), in_name));
@@ -78,13 +78,12 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
             previous = Some(c);
         }
     };
-    let place = &listing.place;
-    text_keys(&place.name, true);
-    text_keys(&place.address, false);
+    text_keys(listing.lower_name(), true);
+    text_keys(listing.lower_address(), false);
     for offer in &listing.offers {
-        text_keys(&offer.title, false);
+        text_keys(&offer.title.to_lowercase(), false);
     }
-    let name: Vec<char> = place.name.to_lowercase().chars().collect();
+    let name: Vec<char> = listing.lower_name().chars().collect();
     if let Some(&first) = name.first() {
         keys.push((name_start_key(first), true));
         if let Some(&second) = name.get(1) {
@@ -120,6 +119,63 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
         same
     });
     keys
+}
+
+/// One of 64 bits for a key, by a multiplicative hash.
+fn bit_of(key: u64) -> u64 {
+    1 << (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
+}
+
+/// The characters of a listing's name, address and offer titles, and the pinyin starts
+/// of its name (the keys `by_pinyin` looks up), each hashed to one of 64 bits. A place
+/// lacking a word's bits cannot match the word, so most places a walk meets are turned
+/// away with an AND, without reading their text.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Signature {
+    chars: u64,
+    readings: u64,
+}
+
+impl Signature {
+    fn add(&mut self, key: u64) {
+        match key >> 60 {
+            kind if kind == Kind::Char as u64 => self.chars |= bit_of(key),
+            kind if kind == Kind::ReadingStart as u64 || kind == Kind::InitialPair as u64 => {
+                self.readings |= bit_of(key)
+            }
+            _ => {}
+        }
+    }
+
+    /// False when some word certainly matches neither the text directly nor the name as
+    /// pinyin; true when every word may.
+    pub(super) fn may_match(&self, words: &[WordBits]) -> bool {
+        words.iter().all(|word| {
+            self.chars & word.chars == word.chars
+                || word
+                    .readings
+                    .is_some_and(|readings| self.readings & readings != 0)
+        })
+    }
+}
+
+/// The bits a typed word needs: all of its characters' for a direct match, or one of its
+/// two possible pinyin starts' when it could be pinyin.
+pub(super) struct WordBits {
+    chars: u64,
+    readings: Option<u64>,
+}
+
+impl WordBits {
+    pub(super) fn of(word: &str) -> Self {
+        let letters = word.as_bytes();
+        Self {
+            chars: word.chars().fold(0, |bits, c| bits | bit_of(char_key(c))),
+            readings: pinyin::could_be_pinyin(word).then(|| {
+                bit_of(reading_start_key(&letters[..2])) | bit_of(initial_pair_key(letters[0], letters[1]))
+            }),
+        }
+    }
 }
 
 /// What the index says of a search before any candidate is listed.
@@ -159,16 +215,19 @@ pub(super) struct TextIndex {
 }
 
 impl TextIndex {
-    /// Lists a listing under its keys.
-    pub(super) fn insert(&mut self, listing: &Listing) {
+    /// Lists a listing under its keys, and returns its signature.
+    pub(super) fn insert(&mut self, listing: &Listing) -> Signature {
         let id = listing.place.id as u32;
+        let mut signature = Signature::default();
         for (key, in_name) in keys_of(listing) {
+            signature.add(key);
             self.postings
                 .entry(key)
                 .or_default()
                 .insert(Posting { id, in_name });
         }
-        self.insert_name(name_hash(&listing.place.name.to_lowercase()), id);
+        self.insert_name(name_hash(listing.lower_name()), id);
+        signature
     }
 
     fn insert_name(&mut self, hash: u64, id: u32) {
@@ -216,7 +275,7 @@ impl TextIndex {
                 }
             }
         }
-        self.remove_name(name_hash(&listing.place.name.to_lowercase()), id);
+        self.remove_name(name_hash(listing.lower_name()), id);
     }
 
     /// Joins the index of places all with larger ids than this one's.
