@@ -148,16 +148,27 @@ impl Directory {
             if best.len() == keep && best.peek().is_some_and(|worst| lower_bound > worst.key.proximity) {
                 break;
             }
-            for hit in members.iter().filter_map(|entry| search.hit(entry)) {
-                if after.is_some_and(|after| hit.key.cmp(&after).is_le()) {
+            for entry in members {
+                let Some(proximity) = search.circle.proximity_of(entry) else {
+                    continue;
+                };
+                let key = RankKey {
+                    rank: 0,
+                    proximity,
+                    id: entry.id(),
+                };
+                // Placed after the cursor and before the page's worst, or it cannot enter:
+                // checked so before the filter, which may have to read the listing.
+                if after.is_some_and(|after| key.cmp(&after).is_le())
+                    || best.len() == keep && best.peek().is_some_and(|worst| key.cmp(&worst.key).is_gt())
+                    || !search.matcher.matches(entry)
+                {
                     continue;
                 }
-                if best.len() < keep {
-                    best.push(hit);
-                } else if best.peek().is_some_and(|worst| hit.key.cmp(&worst.key).is_lt()) {
+                if best.len() == keep {
                     best.pop();
-                    best.push(hit);
                 }
+                best.push(Hit { key, entry });
             }
         }
         let mut hits = best.into_sorted_vec();

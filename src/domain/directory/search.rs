@@ -154,15 +154,14 @@ impl Pending {
         true
     }
 
-    /// Takes `id` out of the pending set; true when it was a pending candidate.
-    fn take(&mut self, id: u32) -> bool {
-        match self
+    /// Takes `id` out of the pending set: the best rank it could reach when it was a
+    /// pending candidate.
+    fn take(&mut self, id: u32) -> Option<u8> {
+        let at = self
             .candidates
             .binary_search_by_key(&id, |&(candidate, _)| candidate)
-        {
-            Ok(at) => self.take_at(at),
-            Err(_) => false,
-        }
+            .ok()?;
+        self.take_at(at).then_some(self.candidates[at].1)
     }
 
     /// The best rank any pending candidate could reach; `None` when none is left.
@@ -180,29 +179,37 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    /// The hit for `entry` when its text matches and it passes the filter.
-    fn check<'e>(&self, entry: &'e Entry) -> Option<Hit<'e>> {
+    /// Offers `entry` to `best` when its text matches and it passes the filter. What the
+    /// entry holds inline is checked first (its signature, its distance with the best rank
+    /// `least_rank` the index allows it, its filter keys), so that most places are turned
+    /// away without reading their listing.
+    fn check<'e>(&self, entry: &'e Entry, least_rank: u8, best: &mut Best<'e>) {
         if !entry.signature.may_match(&self.query.bits) {
-            return None;
+            return;
         }
-        let rank = self.query.rank_of(&entry.listing, self.now)?;
-        self.matcher.matches(entry).then(|| Hit {
-            key: RankKey {
-                rank,
-                proximity: self.centre.map_or(0.0, |centre| centre.a_to(entry)),
-                id: entry.id(),
-            },
-            entry,
-        })
+        let mut key = RankKey {
+            rank: least_rank,
+            proximity: self.centre.map_or(0.0, |centre| centre.a_to(entry)),
+            id: entry.id(),
+        };
+        if best.closed_before(key) || !self.matcher.matches_profile(&entry.profile()) {
+            return;
+        }
+        if let Some(rank) = self.query.rank_of(&entry.listing, self.now)
+            && self.matcher.matches(entry)
+        {
+            key.rank = rank;
+            best.offer(Hit { key, entry });
+        }
     }
 
     /// Checks the candidate at `at` if it is still pending.
     fn check_pending<'e>(&self, index: &'e Index, pending: &mut Pending, at: usize, best: &mut Best<'e>) {
-        let id = pending.candidates[at].0;
+        let (id, least_rank) = pending.candidates[at];
         if pending.take_at(at)
-            && let Some(hit) = index.by_id.get(&(id as i32)).and_then(|entry| self.check(entry))
+            && let Some(entry) = index.by_id.get(&(id as i32))
         {
-            best.offer(hit);
+            self.check(entry, least_rank, best);
         }
     }
 }
@@ -338,12 +345,8 @@ fn search_densely<'e>(
     }
     let checked_first: std::collections::HashSet<u32> = first_ids.into_iter().collect();
     for &id in &checked_first {
-        if let Some(hit) = index
-            .by_id
-            .get(&(id as i32))
-            .and_then(|entry| checker.check(entry))
-        {
-            best.offer(hit);
+        if let Some(entry) = index.by_id.get(&(id as i32)) {
+            checker.check(entry, RANK_EXACT, &mut best);
         }
     }
     let mut cells = index.outward(near, MAX_RINGS);
@@ -362,9 +365,7 @@ fn search_densely<'e>(
                 continue;
             }
             checks += 1;
-            if let Some(hit) = checker.check(entry) {
-                best.offer(hit);
-            }
+            checker.check(entry, bound, &mut best);
         }
         if checks > DENSE_CHECKS {
             return None;
@@ -397,10 +398,8 @@ fn walk_outward<'e>(
             return true;
         }
         for entry in members {
-            if pending.take(entry.id() as u32)
-                && let Some(hit) = checker.check(entry)
-            {
-                best.offer(hit);
+            if let Some(least_rank) = pending.take(entry.id() as u32) {
+                checker.check(entry, least_rank, best);
             }
         }
     }

@@ -43,9 +43,11 @@ pub(super) fn meters_for(a: f64) -> f64 {
     2.0 * EARTH_RADIUS_METERS * a.sqrt().asin()
 }
 
-/// A listing's place in the index.
+/// A listing's place in the index: what walks and filters read, inline, so that a place
+/// turned away costs no visit to its listing.
 #[derive(Clone)]
 pub(super) struct Entry {
+    id: i32,
     lat_rad: f64,
     cos_lat: f64,
     lng: f64,
@@ -61,6 +63,7 @@ impl Entry {
     pub(super) fn new(listing: Arc<Listing>, signature: Signature) -> Self {
         let lat_rad = listing.place.latitude.to_radians();
         Self {
+            id: listing.place.id,
             lat_rad,
             cos_lat: lat_rad.cos(),
             lng: listing.place.longitude,
@@ -73,7 +76,7 @@ impl Entry {
     }
 
     pub(super) fn id(&self) -> i32 {
-        self.listing.place.id
+        self.id
     }
 
     /// What filters on kind, amenities and groups see of it.
