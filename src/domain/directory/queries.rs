@@ -114,9 +114,9 @@ impl Directory {
     }
 
     /// The `first` published places within `radius` metres of `center` matching `filter`,
-    /// nearest first (ties by id), starting after `after`. Cells are visited nearest first
-    /// and the search stops once no further cell can hold anything nearer than what it has,
-    /// so a dense downtown costs little more than the suburbs.
+    /// nearest first (ties by id), starting after `after`. Cells are read outward from the
+    /// centre, nearest first, and the search stops once no further cell can hold anything
+    /// nearer than what it has, so a dense downtown costs little more than the suburbs.
     pub fn nearest(
         &self,
         center: Point,
@@ -128,7 +128,7 @@ impl Directory {
     ) -> Nearest {
         let search = RadiusSearch::new(center, radius, filter, now);
         let index = self.read();
-        let Some(cells) = index.cells_within(center, radius) else {
+        let Some(rings) = index.rings_within(center, radius) else {
             let hits: Vec<Hit<'_>> = index
                 .by_id
                 .values()
@@ -144,8 +144,11 @@ impl Directory {
         // another page follows.
         let keep = first + 1;
         let mut best: BinaryHeap<Hit<'_>> = BinaryHeap::with_capacity(keep + 1);
-        for (lower_bound, members) in cells {
-            if best.len() == keep && best.peek().is_some_and(|worst| lower_bound > worst.key.proximity) {
+        let mut cells = index.outward(center, rings);
+        while let Some((lower_bound, members)) = cells.next_cell() {
+            if search.circle.ends_before(lower_bound)
+                || best.len() == keep && best.peek().is_some_and(|worst| lower_bound > worst.key.proximity)
+            {
                 break;
             }
             for entry in members {

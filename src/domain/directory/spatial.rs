@@ -156,6 +156,11 @@ impl Circle {
         }
     }
 
+    /// Whether everything at least `bound` (a haversine term) away lies outside the circle.
+    pub(super) fn ends_before(&self, bound: f64) -> bool {
+        bound > self.a_max * (1.0 + 1e-6)
+    }
+
     /// The haversine term from the centre to `entry` when it lies within the circle.
     pub(super) fn proximity_of(&self, entry: &Entry) -> Option<f64> {
         if self.centre.clearly_beyond(entry, self.angle) {
@@ -286,7 +291,8 @@ fn within(a: f64, a_max: f64, radius: f64) -> bool {
 pub(super) struct Index {
     /// Every published listing, by place id.
     pub(super) by_id: BTreeMap<i32, Entry>,
-    grid: HashMap<Cell, Vec<Entry>>,
+    /// Looked up hundreds of times a search, so hashed with foldhash rather than the slower standard hasher.
+    grid: HashMap<Cell, Vec<Entry>, foldhash::fast::RandomState>,
     /// The log position of places that are not published (or gone), so that an older
     /// read of them, published, can never bring them back. One entry per such place.
     hidden: HashMap<i32, i64>,
@@ -474,6 +480,29 @@ impl Index {
             visit((row, last_col));
         }
         Some(cells)
+    }
+
+    /// How many rings around `center`'s cell hold every cell that touches the circle of
+    /// `radius`; `None` when the circle is huge or wraps the globe and the whole directory
+    /// should be scanned instead.
+    pub(super) fn rings_within(&self, center: Point, radius: f64) -> Option<i32> {
+        let dlat = (radius / EARTH_RADIUS_METERS).to_degrees();
+        let max_lat = (center.lat.abs() + dlat).min(89.9);
+        let dlng = dlat / max_lat.to_radians().cos();
+        let (west, east) = (center.lng - dlng, center.lng + dlng);
+        let rows = (((center.lat + dlat) * CELLS_PER_DEGREE).floor()
+            - ((center.lat - dlat) * CELLS_PER_DEGREE).floor()) as i64
+            + 1;
+        let cols = ((east * CELLS_PER_DEGREE).floor() - (west * CELLS_PER_DEGREE).floor()) as i64 + 1;
+        if west < -180.0
+            || east > 180.0
+            || rows * cols > MAX_CELLS_PER_SEARCH
+            || (rows * cols) as usize > self.grid.len()
+        {
+            return None;
+        }
+        // The circle's rows and columns lie at most this far from the centre's own.
+        Some(rows.max(cols) as i32 + 1)
     }
 
     /// The occupied cells outward from `near`, nearest first by a lower bound of the
