@@ -11,7 +11,7 @@ use crate::{
 };
 
 const ALL_WITH_OFFERS: &str = "query All($after: String) { places(first: 100, after: $after) {
-  pageInfo { endCursor hasNextPage } edges { node { id kind name address amenities servesGroups offers { title groups } } } } }";
+  pageInfo { endCursor hasNextPage } edges { node { id kind name address amenities servesGroups openNow offers { title groups } } } } }";
 const COUNT: &str = "query C($filter: PlaceFilterInput) { places(first: 100, filter: $filter) { totalCount edges { node { id kind } } } }";
 const SEARCH: &str =
     "query S($text: String!, $near: LocationInput, $first: Int, $after: String, $filter: PlaceFilterInput) {
@@ -112,6 +112,31 @@ async fn counts_by_kind_amenity_and_group_agree_with_the_list_and_follow_edits()
         assert!(
             counted > 0,
             "{kinds:?} {amenities:?} {groups:?} should find some place"
+        );
+    }
+    // Open now, counted by schedule, agrees with each place's own `openNow`.
+    for wanted in [true, false] {
+        let listed = nodes.iter().filter(|node| node["openNow"] == wanted).count() as i64;
+        let kinds =
+            json!({ "openNow": wanted, "kinds": ["FRIENDLY_MERCHANT", "RIDER_CANTEEN", "RIDER_STATION"] });
+        let listed_of_kinds = nodes
+            .iter()
+            .filter(|node| node["openNow"] == wanted)
+            .filter(|node| {
+                ["FRIENDLY_MERCHANT", "RIDER_CANTEEN", "RIDER_STATION"]
+                    .iter()
+                    .any(|kind| node["kind"] == *kind)
+            })
+            .count() as i64;
+        assert_eq!(
+            total(&app, None, json!({ "openNow": wanted })).await,
+            listed,
+            "openNow {wanted}"
+        );
+        assert_eq!(
+            total(&app, None, kinds).await,
+            listed_of_kinds,
+            "openNow {wanted} by kind"
         );
     }
     // The merchant's place gains an amenity no other place of its kind has: the count by

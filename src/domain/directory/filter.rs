@@ -8,6 +8,7 @@ use entity::place::{Amenity, PlaceKind, StatusState, WorkerGroup};
 
 use super::{
     listing::{Listing, bits},
+    schedule::Schedule,
     spatial::{Entry, Profile},
 };
 
@@ -75,9 +76,18 @@ impl<'a> Matcher<'a> {
         self.kinds == 0 && self.amenities == 0 && self.groups == 0 && !self.needs_listing
     }
 
-    /// True when only the inline keys are filtered, so a listing's profile decides.
-    pub(super) fn only_profiles(&self) -> bool {
-        !self.needs_listing
+    /// True when only kind, amenities, groups and hours are filtered, so listings alike in
+    /// those (the index's groups) all pass or all fail.
+    pub(super) fn decides_by_group(&self) -> bool {
+        self.filter.available.is_none()
+            && self.filter.offers_for.is_none()
+            && self.filter.min_rating.is_none()
+    }
+
+    /// Whether listings with this profile and schedule pass the filters on kind,
+    /// amenities, groups and hours.
+    pub(super) fn matches_group(&self, profile: &Profile, schedule: Option<&Arc<Schedule>>) -> bool {
+        self.matches_profile(profile) && self.matches_hours(schedule)
     }
 
     /// Whether listings with this profile pass the filters on kind, amenities and groups.
@@ -92,9 +102,20 @@ impl<'a> Matcher<'a> {
             && (!self.needs_listing || self.matches_listing(&entry.listing))
     }
 
-    /// Whether a listing is open at `at`, each schedule evaluated once per search.
-    fn open_at(&self, listing: &Listing, at: DateTime<Utc>) -> bool {
-        let Some(schedule) = &listing.schedule else {
+    /// Whether hours following `schedule` pass `openNow` and `openAt`; unknown hours do
+    /// not count as open.
+    fn matches_hours(&self, schedule: Option<&Arc<Schedule>>) -> bool {
+        self.filter.open_now.is_none_or(|wanted| {
+            schedule
+                .and_then(|schedule| schedule.is_open_now(self.now))
+                .unwrap_or(false)
+                == wanted
+        }) && self.filter.open_at.is_none_or(|at| self.open_at(schedule, at))
+    }
+
+    /// Whether a schedule is open at `at`, each schedule evaluated once per search.
+    fn open_at(&self, schedule: Option<&Arc<Schedule>>, at: DateTime<Utc>) -> bool {
+        let Some(schedule) = schedule else {
             return false;
         };
         *self
@@ -115,10 +136,7 @@ impl<'a> Matcher<'a> {
             listing
                 .current_offers(self.now)
                 .any(|offer| Listing::offer_is_for(offer, group))
-        }) && filter
-            .open_now
-            .is_none_or(|wanted| listing.is_open_now(self.now).unwrap_or(false) == wanted)
-            && filter.open_at.is_none_or(|at| self.open_at(listing, at))
+        }) && self.matches_hours(listing.schedule.as_ref())
             && filter
                 .min_rating
                 .is_none_or(|min| listing.rating.average().is_some_and(|average| average >= min))

@@ -85,13 +85,14 @@ impl Directory {
                 has_next_page: following.next().is_some(),
             };
         }
-        let total_count = if matcher.only_profiles() {
-            // Kinds, amenities and groups are counted by profile as listings come and go.
+        let total_count = if matcher.decides_by_group() {
+            // Listings alike in kind, amenities, groups and schedule are counted together
+            // as they come and go: a schedule's open state is read once for its group.
             index
-                .profiles
+                .alike
                 .iter()
-                .filter(|(profile, _)| matcher.matches_profile(profile))
-                .map(|(_, count)| count)
+                .filter(|((profile, _), alike)| matcher.matches_group(profile, alike.schedule.as_ref()))
+                .map(|(_, alike)| alike.count)
                 .sum()
         } else {
             index

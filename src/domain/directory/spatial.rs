@@ -10,6 +10,7 @@ use std::{
 
 use super::{
     listing::Listing,
+    schedule::Schedule,
     text::{Signature, TextIndex},
 };
 use crate::domain::geo::{EARTH_RADIUS_METERS, Point};
@@ -87,6 +88,26 @@ impl Entry {
             group_bits: self.group_bits,
         }
     }
+}
+
+/// Listings with the same profile and schedule: a group's key is the profile and the
+/// schedule's address.
+pub(super) type AlikeKey = (Profile, usize);
+
+fn alike_key(entry: &Entry) -> AlikeKey {
+    let schedule = entry
+        .listing
+        .schedule
+        .as_ref()
+        .map_or(0, |schedule| Arc::as_ptr(schedule) as usize);
+    (entry.profile(), schedule)
+}
+
+/// How many published listings share a profile and a schedule.
+pub(super) struct Alike {
+    pub(super) count: usize,
+    /// Their schedule, held so that its address, part of the key, stays theirs.
+    pub(super) schedule: Option<Arc<Schedule>>,
 }
 
 /// A listing's inline filter keys: its kind, amenities and groups as bits.
@@ -298,10 +319,10 @@ pub(super) struct Index {
     hidden: HashMap<i32, i64>,
     /// Every published listing's words, for `search`.
     pub(super) text: TextIndex,
-    /// Published listings by their inline keys (kind, amenities, groups), so a count
-    /// filtered by those alone adds up a few profiles instead of scanning every listing.
-    /// As many entries as distinct combinations, which the listings bound.
-    pub(super) profiles: HashMap<Profile, usize>,
+    /// Published listings that filters on kind, amenities, groups and hours treat alike,
+    /// counted together, so such a count adds up a few groups instead of checking every
+    /// listing. As many groups as distinct combinations, which the listings bound.
+    pub(super) alike: HashMap<AlikeKey, Alike>,
     /// The rows and columns any cell has ever been occupied in: a walk outward from a
     /// point can stop at their edge.
     extent: Option<(Cell, Cell)>,
@@ -329,7 +350,7 @@ impl Index {
         self.hidden.remove(&id);
         let signature = self.text.insert(&listing);
         let entry = Entry::new(listing, signature);
-        *self.profiles.entry(entry.profile()).or_default() += 1;
+        self.count_in(&entry);
         let cell = cell_of(entry.listing.place.latitude, entry.lng);
         self.extent = Some(match self.extent {
             None => (cell, cell),
@@ -350,12 +371,36 @@ impl Index {
         }
         self.hidden.extend(later.hidden);
         self.text.append(later.text);
-        for (profile, more) in later.profiles {
-            *self.profiles.entry(profile).or_default() += more;
+        for (key, more) in later.alike {
+            match self.alike.entry(key) {
+                std::collections::hash_map::Entry::Occupied(mut alike) => alike.get_mut().count += more.count,
+                std::collections::hash_map::Entry::Vacant(vacant) => {
+                    vacant.insert(more);
+                }
+            }
         }
         if let Some((low, high)) = later.extent {
             self.extent_include(low);
             self.extent_include(high);
+        }
+    }
+
+    fn count_in(&mut self, entry: &Entry) {
+        self.alike
+            .entry(alike_key(entry))
+            .or_insert_with(|| Alike {
+                count: 0,
+                schedule: entry.listing.schedule.clone(),
+            })
+            .count += 1;
+    }
+
+    fn count_out(&mut self, entry: &Entry) {
+        if let std::collections::hash_map::Entry::Occupied(mut alike) = self.alike.entry(alike_key(entry)) {
+            alike.get_mut().count -= 1;
+            if alike.get().count == 0 {
+                alike.remove();
+            }
         }
     }
 
@@ -377,13 +422,17 @@ impl Index {
             return;
         };
         let cell = cell_of(entry.listing.place.latitude, entry.lng);
-        *entry = Entry::new(listing, entry.signature);
+        let new = Entry::new(listing, entry.signature);
+        let old = std::mem::replace(entry, new.clone());
+        // Its hours may now follow another schedule: it moves to that schedule's group.
+        self.count_out(&old);
+        self.count_in(&new);
         if let Some(member) = self
             .grid
             .get_mut(&cell)
             .and_then(|members| members.iter_mut().find(|member| member.id() == id))
         {
-            *member = entry.clone();
+            *member = new;
         }
     }
 
@@ -398,12 +447,7 @@ impl Index {
     pub(super) fn remove(&mut self, id: i32) {
         let Some(old) = self.by_id.remove(&id) else { return };
         self.text.remove(&old.listing);
-        if let std::collections::hash_map::Entry::Occupied(mut count) = self.profiles.entry(old.profile()) {
-            *count.get_mut() -= 1;
-            if *count.get() == 0 {
-                count.remove();
-            }
-        }
+        self.count_out(&old);
         let cell = cell_of(old.listing.place.latitude, old.lng);
         if let Some(members) = self.grid.get_mut(&cell) {
             members.retain(|member| member.id() != id);
