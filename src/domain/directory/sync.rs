@@ -123,6 +123,7 @@ impl Directory {
             let (search_keys, search_bytes) = index.text.size();
             tracing::info!(
                 places = index.by_id.len(),
+                groups = index.alike.len(),
                 search_keys,
                 search_mb = search_bytes >> 20,
                 millis = started.elapsed().as_millis() as u64,
