@@ -129,7 +129,7 @@ impl Directory {
     ) -> Nearest {
         let search = RadiusSearch::new(center, radius, filter, now);
         let index = self.read();
-        let Some(rings) = index.rings_within(center, radius) else {
+        let Some(mut cells) = index.outward_within(center, radius) else {
             let hits: Vec<Hit<'_>> = index
                 .by_id
                 .values()
@@ -145,7 +145,6 @@ impl Directory {
         // another page follows.
         let keep = first + 1;
         let mut best: BinaryHeap<Hit<'_>> = BinaryHeap::with_capacity(keep + 1);
-        let mut cells = index.outward(center, rings);
         while let Some((lower_bound, members)) = cells.next_cell() {
             if search.circle.ends_before(lower_bound)
                 || best.len() == keep && best.peek().is_some_and(|worst| lower_bound > worst.key.proximity)

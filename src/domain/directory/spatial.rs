@@ -258,13 +258,29 @@ pub(super) struct Outward<'i> {
     centre: Cell,
     next_ring: i32,
     max_rings: i32,
+    /// The lowest and highest row and column read; `None` when there is nothing to read.
+    limits: Option<(Cell, Cell)>,
     queued: BinaryHeap<Queued<'i>>,
     covered: bool,
 }
 
 impl<'i> Outward<'i> {
-    /// The next cell's bound and members; `None` once every occupied cell was handed out
-    /// or the walk reached its last ring.
+    fn new(index: &'i Index, near: Point, max_rings: i32, limits: Option<(Cell, Cell)>) -> Self {
+        Self {
+            index,
+            near,
+            centre: cell_of(near.lat, near.lng),
+            next_ring: 0,
+            max_rings,
+            limits,
+            queued: BinaryHeap::new(),
+            covered: limits.is_none(),
+        }
+    }
+
+    /// The next cell's members, with a lower bound of the haversine term to anything not
+    /// handed out before them (them included); `None` once every cell within the limits
+    /// was handed out or the walk reached its last ring.
     pub(super) fn next_cell(&mut self) -> Option<(f64, &'i [Entry])> {
         loop {
             // Every cell of a ring not yet read is at least `ring_gap` away.
@@ -273,12 +289,15 @@ impl<'i> Outward<'i> {
             if let Some(nearest) = self.queued.peek()
                 && (!rings_left || nearest.gap <= unread_bound)
             {
-                return self.queued.pop().map(|cell| (cell.gap, cell.members));
+                // Past the last ring, the rings never read may hold nearer places than the
+                // cells still queued.
+                let bound = if self.covered { f64::INFINITY } else { unread_bound };
+                return self.queued.pop().map(|cell| (cell.gap.min(bound), cell.members));
             }
-            if !rings_left {
+            let (true, Some(limits)) = (rings_left, self.limits) else {
                 return None;
-            }
-            match self.index.ring(self.centre, self.next_ring) {
+            };
+            match self.index.ring(self.centre, self.next_ring, limits) {
                 Some(cells) => self
                     .queued
                     .extend(cells.into_iter().map(|(cell, members)| Queued {
@@ -498,10 +517,9 @@ impl Index {
     }
 
     /// The occupied cells `ring` steps around `centre` (those whose row or column is
-    /// `ring` away, the other at most that), or `None` once the ring lies wholly outside
-    /// every cell ever occupied.
-    fn ring(&self, centre: Cell, ring: i32) -> Option<Vec<(Cell, &[Entry])>> {
-        let (low, high) = self.extent?;
+    /// `ring` away, the other at most that) that lie within `limits` (the lowest and the
+    /// highest row and column), or `None` once the ring lies wholly outside them.
+    fn ring(&self, centre: Cell, ring: i32, (low, high): (Cell, Cell)) -> Option<Vec<(Cell, &[Entry])>> {
         let (first_row, last_row) = (centre.0 - ring, centre.0 + ring);
         let (first_col, last_col) = (centre.1 - ring, centre.1 + ring);
         if first_row < low.0 && last_row > high.0 && first_col < low.1 && last_col > high.1 {
@@ -513,54 +531,56 @@ impl Index {
                 cells.push((cell, members.as_slice()));
             }
         };
-        for col in first_col..=last_col {
-            visit((first_row, col));
-            if ring > 0 {
-                visit((last_row, col));
+        // Only the stretches of the ring's sides inside the limits: a long thin box (a
+        // circle near a pole is many columns wide) costs its area, not its square.
+        let sides = if ring > 0 { 2 } else { 1 };
+        for row in [first_row, last_row].into_iter().take(sides) {
+            if (low.0..=high.0).contains(&row) {
+                (first_col.max(low.1)..=last_col.min(high.1)).for_each(|col| visit((row, col)));
             }
         }
-        for row in first_row + 1..last_row {
-            visit((row, first_col));
-            visit((row, last_col));
+        for col in [first_col, last_col].into_iter().take(sides) {
+            if ring > 0 && (low.1..=high.1).contains(&col) {
+                ((first_row + 1).max(low.0)..=(last_row - 1).min(high.0)).for_each(|row| visit((row, col)));
+            }
         }
         Some(cells)
     }
 
-    /// How many rings around `center`'s cell hold every cell that touches the circle of
-    /// `radius`; `None` when the circle is huge or wraps the globe and the whole directory
-    /// should be scanned instead.
-    pub(super) fn rings_within(&self, center: Point, radius: f64) -> Option<i32> {
+    /// The lowest and highest rows and columns of the cells that touch the circle of
+    /// `radius` around `center`; `None` when the circle is huge or wraps the globe and the
+    /// whole directory should be scanned instead.
+    fn cells_box(&self, center: Point, radius: f64) -> Option<(Cell, Cell)> {
         let dlat = (radius / EARTH_RADIUS_METERS).to_degrees();
         let max_lat = (center.lat.abs() + dlat).min(89.9);
         let dlng = dlat / max_lat.to_radians().cos();
         let (west, east) = (center.lng - dlng, center.lng + dlng);
-        let rows = (((center.lat + dlat) * CELLS_PER_DEGREE).floor()
-            - ((center.lat - dlat) * CELLS_PER_DEGREE).floor()) as i64
-            + 1;
-        let cols = ((east * CELLS_PER_DEGREE).floor() - (west * CELLS_PER_DEGREE).floor()) as i64 + 1;
-        if west < -180.0
-            || east > 180.0
-            || rows * cols > MAX_CELLS_PER_SEARCH
-            || (rows * cols) as usize > self.grid.len()
-        {
+        let low = cell_of(center.lat - dlat, west);
+        let high = cell_of(center.lat + dlat, east);
+        let cells = (i64::from(high.0) - i64::from(low.0) + 1) * (i64::from(high.1) - i64::from(low.1) + 1);
+        if west < -180.0 || east > 180.0 || cells > MAX_CELLS_PER_SEARCH || cells as usize > self.grid.len() {
             return None;
         }
-        // The circle's rows and columns lie at most this far from the centre's own.
-        Some(rows.max(cols) as i32 + 1)
+        Some((low, high))
     }
 
     /// The occupied cells outward from `near`, nearest first by a lower bound of the
     /// haversine term to anything in them, up to `max_rings` rings around its cell.
     pub(super) fn outward(&self, near: Point, max_rings: i32) -> Outward<'_> {
-        Outward {
-            index: self,
-            near,
-            centre: cell_of(near.lat, near.lng),
-            next_ring: 0,
-            max_rings,
-            queued: BinaryHeap::new(),
-            covered: false,
-        }
+        Outward::new(self, near, max_rings, self.extent)
+    }
+
+    /// The occupied cells that touch the circle of `radius` around `center`, nearest
+    /// first; `None` when the circle is huge or wraps the globe and the whole directory
+    /// should be scanned instead.
+    pub(super) fn outward_within(&self, center: Point, radius: f64) -> Option<Outward<'_>> {
+        let (low, high) = self.cells_box(center, radius)?;
+        let limits = self.extent.and_then(|(occupied_low, occupied_high)| {
+            let low = (low.0.max(occupied_low.0), low.1.max(occupied_low.1));
+            let high = (high.0.min(occupied_high.0), high.1.min(occupied_high.1));
+            (low.0 <= high.0 && low.1 <= high.1).then_some((low, high))
+        });
+        Some(Outward::new(self, center, i32::MAX, limits))
     }
 
     /// Calls `visit` with every entry that may lie within `radius` of `center`.
