@@ -6,6 +6,44 @@ use entity::place::{self, PlaceKind, Publication};
 use super::viewer::{Role, Viewer};
 use crate::error::{AppError, AppResult};
 
+/// What a decision about a place reads: which place, where it stands in review, whether
+/// it was deleted and which account owns it. Rows and the directory's listings both answer,
+/// so checking a listing never rebuilds its row.
+pub trait OwnedPlace {
+    /// The place's id.
+    fn id(&self) -> i32;
+    /// Where the place stands in review.
+    fn publication(&self) -> Publication;
+    /// True once its owner deleted it.
+    fn is_deleted(&self) -> bool;
+    /// The role of the owning account (`merchant`, `operator` or `admin`).
+    fn owner_role(&self) -> &str;
+    /// The `sub` claim of the owning account.
+    fn owner_subject(&self) -> &str;
+}
+
+impl OwnedPlace for place::Model {
+    fn id(&self) -> i32 {
+        self.id
+    }
+
+    fn publication(&self) -> Publication {
+        self.publication
+    }
+
+    fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    fn owner_role(&self) -> &str {
+        &self.owner_role
+    }
+
+    fn owner_subject(&self) -> &str {
+        &self.owner_subject
+    }
+}
+
 /// The viewer's role; UNAUTHENTICATED for anonymous callers.
 pub fn require_login(viewer: &Viewer) -> AppResult<Role> {
     viewer
@@ -15,26 +53,27 @@ pub fn require_login(viewer: &Viewer) -> AppResult<Role> {
 
 /// A place is owned by an account: the role it signs in with and its subject. Workers own
 /// nothing, and a merchant and an operator sharing a `sub` are different accounts.
-fn owns(viewer: &Viewer, place: &place::Model) -> bool {
+fn owns(viewer: &Viewer, place: &impl OwnedPlace) -> bool {
     viewer.identity().is_some_and(|identity| {
         identity.role != Role::Worker
-            && identity.role.claim() == place.owner_role
-            && identity.subject == place.owner_subject
+            && identity.role.claim() == place.owner_role()
+            && identity.subject == place.owner_subject()
     })
 }
 
 /// Published places are public; the rest only reach their owner and admins.
-pub fn can_see(viewer: &Viewer, place: &place::Model) -> bool {
-    place.deleted_at.is_none()
-        && (place.publication == Publication::Published || viewer.is_admin() || owns(viewer, place))
+pub fn can_see(viewer: &Viewer, place: &impl OwnedPlace) -> bool {
+    !place.is_deleted()
+        && (place.publication() == Publication::Published || viewer.is_admin() || owns(viewer, place))
 }
 
 /// A deleted place is gone for everyone: managing it, its items, offers or loans is
 /// `NOT_FOUND`, as if it never existed.
-fn not_deleted(place: &place::Model) -> AppResult<()> {
-    match place.deleted_at {
-        None => Ok(()),
-        Some(_) => Err(AppError::NotFound(format!("place {} was deleted", place.id))),
+fn not_deleted(place: &impl OwnedPlace) -> AppResult<()> {
+    if place.is_deleted() {
+        Err(AppError::NotFound(format!("place {} was deleted", place.id())))
+    } else {
+        Ok(())
     }
 }
 
@@ -57,7 +96,7 @@ pub fn may_create(viewer: &Viewer, kind: PlaceKind) -> AppResult<()> {
 
 /// The owner and admins manage a place: its offers, photos, live status, history, review
 /// notes, and submitting it for review.
-pub fn may_manage(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
+pub fn may_manage(viewer: &Viewer, place: &impl OwnedPlace) -> AppResult<()> {
     require_login(viewer)?;
     not_deleted(place)?;
     if viewer.is_admin() || owns(viewer, place) {
@@ -70,7 +109,7 @@ pub fn may_manage(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
 }
 
 /// An owner edits its own places, within the kinds its role may hold; admins edit any.
-pub fn may_edit(viewer: &Viewer, place: &place::Model, new_kind: PlaceKind) -> AppResult<()> {
+pub fn may_edit(viewer: &Viewer, place: &impl OwnedPlace, new_kind: PlaceKind) -> AppResult<()> {
     may_manage(viewer, place)?;
     may_create(viewer, new_kind)
 }
@@ -100,7 +139,7 @@ pub fn may_speak_as_worker(viewer: &Viewer, what: &str) -> AppResult<()> {
 /// Only the place's owner answers its reviews, in its own name: admins moderate instead.
 /// The owner is the merchant or operator account the place belongs to, never a worker
 /// account that happens to carry the same subject.
-pub fn may_reply(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
+pub fn may_reply(viewer: &Viewer, place: &impl OwnedPlace) -> AppResult<()> {
     let role = require_login(viewer)?;
     if matches!(role, Role::Merchant | Role::Operator) && owns(viewer, place) {
         Ok(())
@@ -114,7 +153,7 @@ pub fn may_reply(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
 /// A station's lending register, its loans, its check-in code and its statistics are
 /// managed by its owner and admins: the same right as `may_manage`, named for what it
 /// guards so the authorization matrix reads as the README's table.
-pub fn may_run_station(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
+pub fn may_run_station(viewer: &Viewer, place: &impl OwnedPlace) -> AppResult<()> {
     require_login(viewer)?;
     not_deleted(place)?;
     if viewer.is_admin() || owns(viewer, place) {
@@ -129,13 +168,13 @@ pub fn may_run_station(viewer: &Viewer, place: &place::Model) -> AppResult<()> {
 
 /// A walk-in borrower's phone number is personal data (PIPL): only the lending place's
 /// owner and admins read it whole; anyone else reads it masked.
-pub fn may_read_borrower_phone(viewer: &Viewer, place: &place::Model) -> bool {
+pub fn may_read_borrower_phone(viewer: &Viewer, place: &impl OwnedPlace) -> bool {
     viewer.is_admin() || owns(viewer, place)
 }
 
 /// A loan is returned by the lending place's owner or an admin, or by the worker account
 /// that borrowed it.
-pub fn may_return(viewer: &Viewer, place: &place::Model, borrower: Option<(&str, &str)>) -> AppResult<()> {
+pub fn may_return(viewer: &Viewer, place: &impl OwnedPlace, borrower: Option<(&str, &str)>) -> AppResult<()> {
     require_login(viewer)?;
     not_deleted(place)?;
     let is_borrower = viewer.identity().is_some_and(|identity| {

@@ -16,7 +16,10 @@ use super::{
     paging::{Page, read_page},
 };
 use crate::{
-    auth::{Viewer, policy},
+    auth::{
+        Viewer,
+        policy::{self, OwnedPlace},
+    },
     error::{AppError, AppResult},
 };
 
@@ -207,12 +210,12 @@ pub fn diff_places(old: &place::Model, new: &place::Model) -> Vec<FieldChange> {
 pub async fn page(
     domain: &Domain,
     viewer: &Viewer,
-    place: &place::Model,
+    place: &impl OwnedPlace,
     before: Option<i32>,
     first: usize,
 ) -> AppResult<Page<place_history::Model>> {
     policy::may_manage(viewer, place)?;
-    let entries = place_history::Entity::find().filter(place_history::Column::PlaceId.eq(place.id));
+    let entries = place_history::Entity::find().filter(place_history::Column::PlaceId.eq(place.id()));
     let page = entries
         .clone()
         .filter(place_history::Column::Id.lt(before.unwrap_or(i32::MAX)))

@@ -51,7 +51,7 @@ impl Me {
             .await
             .extend()?;
         Ok(PlaceConnection::from_page(page, |listing| {
-            id_cursor(CursorKind::Id, listing.place.id)
+            id_cursor(CursorKind::Id, listing.id)
         }))
     }
 

@@ -53,7 +53,7 @@ impl Directory {
                 found.push(entry.listing.clone());
             }
         });
-        found.sort_unstable_by_key(|listing| listing.place.id);
+        found.sort_unstable_by_key(|listing| listing.id);
         found
     }
 

@@ -31,7 +31,7 @@ impl Found {
         RankKey {
             rank: self.rank,
             proximity: self.proximity.unwrap_or(0.0),
-            id: self.listing.place.id,
+            id: self.listing.id,
         }
     }
 }

@@ -1,13 +1,20 @@
 //! Opening hours as listings share them. A network repeats a handful of expressions, so
 //! each (expression, zone, work calendar or not) is parsed once and shared, and its state
 //! now is kept until its next change: `openNow` over a million listings evaluates each
-//! schedule once per change, not each listing per request.
+//! schedule once per change, not each listing per request. The expression and zone are kept
+//! here too, so listings that share a schedule keep no copy of them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::hours::Hours;
+use crate::{
+    domain::{calendar::WorkCalendar, hours::Hours},
+    error::AppResult,
+};
 
 /// Seconds are counted from 2020-01-01 in 31 bits, so a cached state covers instants up to
 /// 2088; beyond that (or before) the state is computed each time.
@@ -18,6 +25,8 @@ const MAX_SECONDS: i64 = (1 << SECONDS_BITS) - 1;
 /// Opening hours shared by every listing with the same expression, zone and calendar rule.
 #[derive(Debug)]
 pub struct Schedule {
+    expression: Box<str>,
+    zone: Box<str>,
     hours: Hours,
     follows_calendar: bool,
     /// The state from one instant until the next change, packed: two bits of state, then
@@ -26,12 +35,30 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    pub(super) fn new(hours: Hours, follows_calendar: bool) -> Self {
-        Self {
-            hours,
+    /// Parses `expression` in `zone` against `calendar`.
+    pub(super) fn parse(
+        expression: &str,
+        zone: &str,
+        follows_calendar: bool,
+        calendar: Arc<WorkCalendar>,
+    ) -> AppResult<Self> {
+        Ok(Self {
+            hours: Hours::parse(expression, zone, calendar)?,
+            expression: expression.into(),
+            zone: zone.into(),
             follows_calendar,
             current: AtomicU64::new(0),
-        }
+        })
+    }
+
+    /// The `opening_hours` expression, as the place stores it.
+    pub fn expression(&self) -> &str {
+        &self.expression
+    }
+
+    /// The IANA time zone name, as the place stores it.
+    pub fn zone(&self) -> &str {
+        &self.zone
     }
 
     /// The parsed hours.
@@ -101,19 +128,12 @@ fn unpack(packed: u64) -> (Option<bool>, i64, i64) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use chrono::{TimeDelta, TimeZone};
 
     use super::*;
-    use crate::domain::calendar::WorkCalendar;
 
     fn schedule(expression: &str) -> Schedule {
-        let calendar = Arc::new(WorkCalendar::default());
-        Schedule::new(
-            Hours::parse(expression, "Asia/Shanghai", calendar).unwrap(),
-            false,
-        )
+        Schedule::parse(expression, "Asia/Shanghai", false, Arc::default()).unwrap()
     }
 
     #[test]
@@ -134,9 +154,8 @@ mod tests {
 
     #[test]
     fn a_change_in_a_daylight_saving_gap_is_kept_only_to_the_minute() {
-        let calendar = Arc::new(WorkCalendar::default());
-        let hours = Hours::parse("Mo-Su 02:30-18:00", "America/New_York", calendar).unwrap();
-        let schedule = Schedule::new(hours, false);
+        let schedule =
+            Schedule::parse("Mo-Su 02:30-18:00", "America/New_York", false, Arc::default()).unwrap();
         // 01:30 EST on the night clocks skip from 02:00 to 03:00: opening time never comes.
         let night = Utc.with_ymd_and_hms(2026, 3, 8, 6, 30, 0).unwrap();
         let later = Utc.with_ymd_and_hms(2026, 3, 8, 8, 0, 0).unwrap();

@@ -62,15 +62,15 @@ pub(super) struct Entry {
 
 impl Entry {
     pub(super) fn new(listing: Arc<Listing>, signature: Signature) -> Self {
-        let lat_rad = listing.place.latitude.to_radians();
+        let lat_rad = listing.latitude.to_radians();
         Self {
-            id: listing.place.id,
+            id: listing.id,
             lat_rad,
             cos_lat: lat_rad.cos(),
-            lng: listing.place.longitude,
-            kind_bit: 1 << listing.place.kind as u32,
-            amenity_bits: listing.amenity_bits,
-            group_bits: listing.group_bits,
+            lng: listing.longitude,
+            kind_bit: 1 << listing.kind as u32,
+            amenity_bits: listing.amenity_bits(),
+            group_bits: listing.group_bits(),
             signature,
             listing,
         }
@@ -352,7 +352,7 @@ impl Index {
     pub(super) fn position_of(&self, id: i32) -> i64 {
         self.by_id
             .get(&id)
-            .map(|entry| entry.listing.place.log_position)
+            .map(|entry| entry.listing.log_position)
             .or_else(|| self.hidden.get(&id).copied())
             .unwrap_or(0)
     }
@@ -364,13 +364,13 @@ impl Index {
     }
 
     pub(super) fn insert(&mut self, listing: Arc<Listing>) {
-        let id = listing.place.id;
+        let id = listing.id;
         self.remove(id);
         self.hidden.remove(&id);
         let signature = self.text.insert(&listing);
         let entry = Entry::new(listing, signature);
         self.count_in(&entry);
-        let cell = cell_of(entry.listing.place.latitude, entry.lng);
+        let cell = cell_of(entry.listing.latitude, entry.lng);
         self.extent = Some(match self.extent {
             None => (cell, cell),
             Some((low, high)) => (
@@ -436,11 +436,11 @@ impl Index {
     /// Puts a new listing of a published place in its old one's stead, where its text,
     /// kind and position are the same (its hours read against a new calendar).
     pub(super) fn swap_listing(&mut self, listing: Arc<Listing>) {
-        let id = listing.place.id;
+        let id = listing.id;
         let Some(entry) = self.by_id.get_mut(&id) else {
             return;
         };
-        let cell = cell_of(entry.listing.place.latitude, entry.lng);
+        let cell = cell_of(entry.listing.latitude, entry.lng);
         let new = Entry::new(listing, entry.signature);
         let old = std::mem::replace(entry, new.clone());
         // Its hours may now follow another schedule: it moves to that schedule's group.
@@ -467,7 +467,7 @@ impl Index {
         let Some(old) = self.by_id.remove(&id) else { return };
         self.text.remove(&old.listing);
         self.count_out(&old);
-        let cell = cell_of(old.listing.place.latitude, old.lng);
+        let cell = cell_of(old.listing.latitude, old.lng);
         if let Some(members) = self.grid.get_mut(&cell) {
             members.retain(|member| member.id() != id);
             if members.is_empty() {

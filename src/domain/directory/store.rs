@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, atomic::AtomicI6
 use entity::{offer, place};
 
 use super::{listing::Listing, schedule::Schedule, spatial::Index};
-use crate::domain::{calendar::WorkCalendar, hours::Hours, live::Hub, voice::Rating};
+use crate::domain::{calendar::WorkCalendar, live::Hub, voice::Rating};
 
 /// Distinct schedules kept for sharing.
 const SCHEDULES_CACHED: usize = 10_000;
@@ -32,9 +32,14 @@ impl Preparer {
         if let Some(schedule) = self.schedules.get(&key) {
             return schedule;
         }
-        let schedule = Hours::parse(&place.opening_hours, &place.time_zone, self.calendar.clone())
-            .ok()
-            .map(|hours| Arc::new(Schedule::new(hours, place.follows_work_calendar)));
+        let schedule = Schedule::parse(
+            &place.opening_hours,
+            &place.time_zone,
+            place.follows_work_calendar,
+            self.calendar.clone(),
+        )
+        .ok()
+        .map(Arc::new);
         self.schedules.insert(key, schedule.clone());
         schedule
     }

@@ -217,12 +217,12 @@ impl Directory {
     fn apply(&self, listings: Vec<Arc<Listing>>, gone: &[(i32, i64)]) {
         let mut index = self.write();
         for listing in listings {
-            let (id, position) = (listing.place.id, listing.place.log_position);
+            let (id, position) = (listing.id, listing.log_position);
             if position <= index.position_of(id) {
                 continue;
             }
             let before = index.by_id.get(&id).map(|entry| entry.listing.clone());
-            let after = (listing.place.publication == Publication::Published).then(|| listing.clone());
+            let after = (listing.publication == Publication::Published).then(|| listing.clone());
             match &after {
                 Some(published) => index.insert(published.clone()),
                 None => index.hide(id, position),
@@ -266,8 +266,8 @@ impl Directory {
             .map(|entry| {
                 let listing = &entry.listing;
                 Arc::new(
-                    self.listing(listing.place.clone(), listing.offers.clone(), listing.rating)
-                        .with_photos(listing.photos.clone()),
+                    self.listing(listing.to_model(), listing.offers.to_vec(), listing.rating)
+                        .with_photos(listing.photos.to_vec()),
                 )
             })
             .collect();

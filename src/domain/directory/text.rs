@@ -217,7 +217,7 @@ pub(super) struct TextIndex {
 impl TextIndex {
     /// Lists a listing under its keys, and returns its signature.
     pub(super) fn insert(&mut self, listing: &Listing) -> Signature {
-        let id = listing.place.id as u32;
+        let id = listing.id as u32;
         let mut signature = Signature::default();
         for (key, in_name) in keys_of(listing) {
             signature.add(key);
@@ -266,7 +266,7 @@ impl TextIndex {
 
     /// Unlists a listing as it was inserted.
     pub(super) fn remove(&mut self, listing: &Listing) {
-        let id = listing.place.id as u32;
+        let id = listing.id as u32;
         for (key, in_name) in keys_of(listing) {
             if let Some(postings) = self.postings.get_mut(&key) {
                 postings.remove(id, in_name);

@@ -182,7 +182,7 @@ impl AreaWatch {
 impl PlaceWatch {
     fn classify(&mut self, event: &ChangeEvent) -> Option<PlaceChange> {
         let visible = event.current.as_ref().filter(|listing| {
-            listing.place.deleted_at.is_none() && policy::can_see(&self.viewer, &listing.place)
+            listing.deleted_at().is_none() && policy::can_see(&self.viewer, listing.as_ref())
         });
         let kind = match (self.visible, visible.is_some()) {
             (_, true) => ChangeKind::Updated,
@@ -207,7 +207,7 @@ impl PlaceWatch {
 impl QueueWatch {
     fn classify(&mut self, event: &ChangeEvent) -> Option<PlaceChange> {
         let waiting = event.current.as_ref().filter(|listing| {
-            listing.place.publication == Publication::PendingReview && listing.place.deleted_at.is_none()
+            listing.publication == Publication::PendingReview && listing.deleted_at().is_none()
         });
         let was_waiting = self.waiting.contains(&event.place_id);
         let kind = match (was_waiting, waiting.is_some()) {

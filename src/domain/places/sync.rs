@@ -94,7 +94,7 @@ fn snapshot(
     // applied: the rest of the download would then miss what lies between.
     let position = position.min(domain.directory.applied());
     let mut listings = domain.directory.within(near, radius);
-    listings.retain(|listing| listing.place.id > after_id);
+    listings.retain(|listing| listing.id > after_id);
     let has_more = listings.len() > first;
     listings.truncate(first);
     let caught_up = SyncCursor::Delta {
@@ -111,12 +111,12 @@ fn snapshot(
             } else {
                 SyncCursor::Snapshot {
                     position,
-                    after_id: listing.place.id,
+                    after_id: listing.id,
                 }
             };
             let change = PlaceChange {
                 kind: ChangeKind::Entered,
-                place_id: listing.place.id,
+                place_id: listing.id,
                 place: Some(listing),
                 position,
             };
@@ -173,7 +173,7 @@ async fn delta(
             let listing = domain.directory.get(changed.place_id);
             let in_area = listing
                 .as_ref()
-                .filter(|listing| listing.place.publication == Publication::Published)
+                .filter(|listing| listing.publication == Publication::Published)
                 .filter(|listing| listing.point().distance_to(near) <= radius);
             let kind = if in_area.is_some() {
                 ChangeKind::Updated

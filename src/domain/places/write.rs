@@ -100,7 +100,7 @@ pub(super) async fn save(domain: &Domain, viewer: &Viewer, change: Change<'_>) -
         let candidate = row.clone().try_into_model()?;
         if history::diff_places(current, &candidate).is_empty() {
             return match domain.directory.get(current.id) {
-                Some(listing) if listing.place.version == current.version => Ok(listing),
+                Some(listing) if listing.version == current.version => Ok(listing),
                 _ => Ok(listings(domain, vec![current.clone()]).await?.remove(0)),
             };
         }
@@ -159,7 +159,7 @@ pub(super) async fn save(domain: &Domain, viewer: &Viewer, change: Change<'_>) -
     let previous = domain.directory.get(current.id);
     domain.directory.refresh(&domain.db, &[current.id]).await;
     if let Some(listing) = domain.directory.get(current.id)
-        && listing.place.log_position >= position
+        && listing.log_position >= position
     {
         return Ok(listing);
     }
@@ -176,7 +176,7 @@ pub(super) async fn save(domain: &Domain, viewer: &Viewer, change: Change<'_>) -
                 tracing::warn!(error = ?error, "could not read the offers of a place just written");
             }
             let (offers, rating, photos) = previous.map_or_else(Default::default, |listing| {
-                (listing.offers.clone(), listing.rating, listing.photos.clone())
+                (listing.offers.to_vec(), listing.rating, listing.photos.to_vec())
             });
             Ok(Arc::new(
                 domain

@@ -21,7 +21,7 @@ use sea_orm::{
 
 use super::{code, local_day_and_week, managed_place, point_of};
 use crate::{
-    auth::Viewer,
+    auth::{Viewer, policy::OwnedPlace},
     domain::{
         Domain,
         change_log::statement,
@@ -80,10 +80,14 @@ async fn rotation(db: &impl ConnectionTrait, place_id: i32) -> AppResult<i32> {
 }
 
 /// The code a station prints for workers to scan. The place's owner and admins only.
-pub async fn code_of(domain: &Domain, viewer: &Viewer, place: &place::Model) -> AppResult<String> {
+pub async fn code_of(domain: &Domain, viewer: &Viewer, place: &impl OwnedPlace) -> AppResult<String> {
     crate::auth::policy::may_run_station(viewer, place)?;
     let key = code::key(&domain.db).await?;
-    Ok(code::sign(&key, place.id, rotation(&domain.db, place.id).await?))
+    Ok(code::sign(
+        &key,
+        place.id(),
+        rotation(&domain.db, place.id()).await?,
+    ))
 }
 
 /// Replaces a place's code: every printed copy stops working. Returns the new code.

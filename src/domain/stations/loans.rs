@@ -30,6 +30,7 @@ use crate::{
     domain::{
         Domain,
         change_log::{self, statement},
+        directory::Listing,
         paging::{Page, read_page},
         validate,
         voice::{Account, clock},
@@ -285,7 +286,7 @@ async fn view_in(db: &impl ConnectionTrait, id: i32, place: place::Model) -> App
 pub async fn of_place(
     domain: &Domain,
     viewer: &Viewer,
-    place: &place::Model,
+    place: &Listing,
     state: Option<LoanState>,
     after: Option<LoanKey>,
     first: usize,
@@ -315,6 +316,8 @@ pub async fn of_place(
         .order_by_asc(loan::Column::DueAt)
         .order_by_asc(loan::Column::Id);
     let rows = read_page(&domain.db, all, page, first).await?;
+    // Every view carries the lending place's row: rebuilt once for the page.
+    let place = place.to_model();
     with_items(&domain.db, rows, |_| Some(place.clone())).await
 }
 

@@ -7,11 +7,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use entity::place;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use crate::{
-    auth::{Viewer, policy},
+    auth::{
+        Viewer,
+        policy::{self, OwnedPlace},
+    },
     domain::{Domain, change_log::statement, hours},
     error::{AppError, AppResult},
 };
@@ -136,7 +138,7 @@ fn groups(found: &[QueryResult]) -> AppResult<Vec<GroupCount>> {
 pub async fn of_place(
     domain: &Domain,
     viewer: &Viewer,
-    place: &place::Model,
+    place: &impl OwnedPlace,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     by: Period,
@@ -144,7 +146,7 @@ pub async fn of_place(
     policy::may_run_station(viewer, place)?;
     let (from, to) = check_range(from, to)?;
     let db = &domain.db;
-    let range = || vec![place.id.into(), from.into(), to.into()];
+    let range = || vec![place.id().into(), from.into(), to.into()];
     let visits_where = "FROM visits WHERE place_id = ? AND visited_at >= ? AND visited_at < ?";
     let p = by.expression();
     let mut periods: BTreeMap<String, PeriodCount> = BTreeMap::new();

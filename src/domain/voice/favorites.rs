@@ -37,7 +37,7 @@ fn of_account(account: &Account) -> sea_orm::Select<favorite::Entity> {
 async fn visible(domain: &Domain, viewer: &Viewer, place_id: i32) -> AppResult<Arc<Listing>> {
     places::find(domain, viewer, place_id)
         .await?
-        .filter(|listing| listing.place.publication == Publication::Published)
+        .filter(|listing| listing.publication == Publication::Published)
         .ok_or_else(|| AppError::NotFound(format!("no published place with this id (id {place_id})")))
 }
 

@@ -22,8 +22,11 @@ use sea_orm::{
 
 use super::{Account, clock, limits, pseudonym};
 use crate::{
-    auth::{Viewer, policy},
-    domain::{Domain, change_log, geo::Point, hours, paging::Page, places, validate},
+    auth::{
+        Viewer,
+        policy::{self, OwnedPlace},
+    },
+    domain::{Domain, change_log, directory::Listing, geo::Point, hours, paging::Page, places, validate},
     error::{AppError, AppResult},
 };
 
@@ -66,19 +69,18 @@ pub async fn file(domain: &Domain, viewer: &Viewer, new: NewReport) -> AppResult
         .filter(|note| !note.is_empty());
     let listing = places::find(domain, viewer, new.place_id)
         .await?
-        .filter(|listing| listing.place.publication == Publication::Published)
+        .filter(|listing| listing.publication == Publication::Published)
         .ok_or_else(|| {
             AppError::NotFound(format!("no published place with this id (id {})", new.place_id))
         })?;
-    let place = &listing.place;
-    let zone = hours::parse_zone(&place.time_zone).unwrap_or(hours::DEFAULT_TIME_ZONE);
+    let zone = hours::parse_zone(listing.time_zone()).unwrap_or(hours::DEFAULT_TIME_ZONE);
     let txn = domain.db.begin().await?;
     let now = clock::now(&txn).await?;
     limits::spend(&txn, &account, limits::Action::Report, now).await?;
-    let pseudonym = pseudonym::of(&txn, place.id, &account).await?;
+    let pseudonym = pseudonym::of(&txn, listing.id, &account).await?;
     let inserted = place_report::Entity::insert(place_report::ActiveModel {
         id: NotSet,
-        place_id: Set(place.id),
+        place_id: Set(listing.id),
         reporter_role: Set(account.role_claim().to_owned()),
         reporter_subject: Set(account.subject.clone()),
         pseudonym: Set(pseudonym),
@@ -108,10 +110,10 @@ pub async fn file(domain: &Domain, viewer: &Viewer, new: NewReport) -> AppResult
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a report vanished inside its own write")))?;
-    let flagged = new.reason.says_closed() && flag_if_third(&txn, place, &account, now).await?;
+    let flagged = new.reason.says_closed() && flag_if_third(&txn, &listing, &account, now).await?;
     txn.commit().await?;
     if flagged {
-        domain.directory.refresh(&domain.db, &[place.id]).await;
+        domain.directory.refresh(&domain.db, &[listing.id]).await;
     }
     Ok(report)
 }
@@ -122,7 +124,7 @@ pub async fn file(domain: &Domain, viewer: &Viewer, new: NewReport) -> AppResult
 /// both closed reasons counts once.
 async fn flag_if_third(
     txn: &impl ConnectionTrait,
-    place: &place::Model,
+    place: &Listing,
     account: &Account,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
@@ -160,7 +162,7 @@ async fn flag_if_third(
         .filter(place::Column::Id.eq(place.id))
         .exec(txn)
         .await?;
-    change_log::append_place(txn, place.id, &[point_of(place)]).await?;
+    change_log::append_place(txn, place.id, &[place.point()]).await?;
     Ok(true)
 }
 
@@ -269,13 +271,13 @@ pub async fn find(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Option
 pub async fn page(
     domain: &Domain,
     viewer: &Viewer,
-    place: &place::Model,
+    place: &impl OwnedPlace,
     state: Option<ReportState>,
     before: Option<i32>,
     first: usize,
 ) -> AppResult<Page<place_report::Model>> {
     policy::may_manage(viewer, place)?;
-    let mut all = place_report::Entity::find().filter(place_report::Column::PlaceId.eq(place.id));
+    let mut all = place_report::Entity::find().filter(place_report::Column::PlaceId.eq(place.id()));
     if let Some(state) = state {
         all = all.filter(place_report::Column::State.eq(state));
     }

@@ -77,27 +77,27 @@ pub struct OpeningInterval {
 impl Place {
     /// The place's opaque global id, stable across restarts.
     pub async fn id(&self) -> ID {
-        global_id(NodeType::Place, self.listing.place.id)
+        global_id(NodeType::Place, self.listing.id)
     }
 
     /// What kind of place this is.
     async fn kind(&self) -> PlaceKind {
-        self.listing.place.kind.into()
+        self.listing.kind.into()
     }
 
     /// The place's name, as shown to workers.
     async fn name(&self) -> &str {
-        &self.listing.place.name
+        self.listing.name()
     }
 
     /// The street address.
     async fn address(&self) -> &str {
-        &self.listing.place.address
+        self.listing.address()
     }
 
     /// A few lines about the place, written by its owner.
     async fn description(&self) -> Option<&str> {
-        self.listing.place.description.as_deref()
+        self.listing.description()
     }
 
     /// Where the place is, in the coordinate system you ask for (WGS84 by default; GCJ02
@@ -113,18 +113,18 @@ impl Place {
     /// Opening hours in OpenStreetMap `opening_hours` syntax, such as "Mo-Fr 08:00-20:00;
     /// Sa 10:00-14:00". `PH` means China's official public holidays.
     async fn opening_hours(&self) -> &str {
-        &self.listing.place.opening_hours
+        self.listing.opening_hours()
     }
 
     /// The IANA time zone the opening hours are read in (Asia/Shanghai unless stated).
     async fn time_zone(&self) -> &str {
-        &self.listing.place.time_zone
+        self.listing.time_zone()
     }
 
     /// True when the place opens on make-up working days (调休) with the hours of the
     /// weekday the work calendar names (Monday unless it says otherwise).
     async fn follows_work_calendar(&self) -> bool {
-        self.listing.place.follows_work_calendar
+        self.listing.follows_work_calendar
     }
 
     /// Whether the place is open right now, in its own time zone; null when its hours do
@@ -150,7 +150,7 @@ impl Place {
 
     /// When the place is open today, its own local date, holidays and make-up days included.
     async fn today_hours(&self) -> Vec<OpeningInterval> {
-        let follows = self.listing.place.follows_work_calendar;
+        let follows = self.listing.follows_work_calendar;
         let Some(hours) = self.listing.hours() else {
             return Vec::new();
         };
@@ -167,9 +167,7 @@ impl Place {
     /// What the place offers a worker who stops by.
     async fn amenities(&self) -> Vec<Amenity> {
         self.listing
-            .place
             .amenities
-            .0
             .iter()
             .map(|&amenity| amenity.into())
             .collect()
@@ -178,9 +176,7 @@ impl Place {
     /// The worker groups the place welcomes.
     async fn serves_groups(&self) -> Vec<WorkerGroup> {
         self.listing
-            .place
             .serves_groups
-            .0
             .iter()
             .map(|&group| group.into())
             .collect()
@@ -188,18 +184,18 @@ impl Place {
 
     /// A phone number to call the place.
     async fn phone(&self) -> Option<&str> {
-        self.listing.place.phone.as_deref()
+        self.listing.phone()
     }
 
     /// Where the listing stands in review. Only PUBLISHED places reach the public.
     async fn publication(&self) -> Publication {
-        self.listing.place.publication.into()
+        self.listing.publication.into()
     }
 
     /// Bumped by every change to the listing. Send it back as `expectedVersion` when you
     /// edit the place. Live status does not bump it.
     async fn version(&self) -> i32 {
-        self.listing.place.version
+        self.listing.version
     }
 
     /// The live status; null when none was set or it expired.
@@ -218,7 +214,7 @@ impl Place {
     async fn offers(&self, ctx: &Context<'_>, include_upcoming: Option<bool>) -> Result<Vec<Offer>> {
         let now = Utc::now();
         if include_upcoming == Some(true) {
-            policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
+            policy::may_manage(ctx.viewer(), &*self.listing).extend()?;
             return Ok(self
                 .listing
                 .offers
@@ -244,38 +240,38 @@ impl Place {
 
     /// When the listing was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.listing.place.created_at
+        self.listing.created_at
     }
 
     /// When the listing last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.listing.place.updated_at
+        self.listing.updated_at
     }
 
     /// The account (token `sub`) that owns the listing. Its owner and admins only.
     async fn owner_subject(&self, ctx: &Context<'_>) -> Result<&str> {
-        policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
-        Ok(&self.listing.place.owner_subject)
+        policy::may_manage(ctx.viewer(), &*self.listing).extend()?;
+        Ok(self.listing.owner_subject())
     }
 
     /// The role of the owning account (with `ownerSubject`, who owns the listing): MERCHANT,
     /// OPERATOR or ADMIN. Its owner and admins only.
     async fn owner_role(&self, ctx: &Context<'_>) -> Result<Option<Role>> {
-        policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
-        Ok(crate::auth::Role::from_claim(&self.listing.place.owner_role).map(Into::into))
+        policy::may_manage(ctx.viewer(), &*self.listing).extend()?;
+        Ok(crate::auth::Role::from_claim(self.listing.owner_role()).map(Into::into))
     }
 
     /// When the place last entered review (submitted, appealed or sent back by an edit);
     /// null when it never did. Its owner and admins only.
     async fn submitted_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
-        policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
-        Ok(self.listing.place.submitted_at)
+        policy::may_manage(ctx.viewer(), &*self.listing).extend()?;
+        Ok(self.listing.submitted_at())
     }
 
     /// Why an admin rejected or suspended the listing; null otherwise. Its owner and admins only.
     async fn review_note(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
-        policy::may_manage(ctx.viewer(), &self.listing.place).extend()?;
-        Ok(self.listing.place.review_note.as_deref())
+        policy::may_manage(ctx.viewer(), &*self.listing).extend()?;
+        Ok(self.listing.review_note())
     }
 
     /// Every change to the place, its offers and its status, newest first: who, when,
@@ -288,7 +284,7 @@ impl Place {
         #[graphql(desc = "The cursor of the entry to resume after.")] after: Option<String>,
     ) -> Result<PlaceHistoryConnection> {
         let (first, before) = paging(first, after, |after| decode_id_cursor(after, CursorKind::History))?;
-        let page = domain::history::page(ctx.domain(), ctx.viewer(), &self.listing.place, before, first)
+        let page = domain::history::page(ctx.domain(), ctx.viewer(), &*self.listing, before, first)
             .await
             .extend()?;
         Ok(PlaceHistoryConnection::from_page(page))
@@ -297,7 +293,7 @@ impl Place {
     /// True when you keep this place among your favourites; false for anonymous callers
     /// and accounts that are not workers.
     async fn is_favorite(&self, ctx: &Context<'_>) -> Result<bool> {
-        is_favorite(ctx, self.listing.place.id).await
+        is_favorite(ctx, self.listing.id).await
     }
 
     /// What riders think of the place: mean stars, how many reviews, and how many gave
@@ -316,13 +312,13 @@ impl Place {
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
         #[graphql(desc = "NEWEST (the default) or MOST_HELPFUL.")] order: Option<ReviewOrder>,
     ) -> Result<ReviewConnection> {
-        reviews_of(ctx, &self.listing.place, first, after, order.unwrap_or_default()).await
+        reviews_of(ctx, &self.listing, first, after, order.unwrap_or_default()).await
     }
 
     /// Your own review of the place, even while an admin has it hidden; null when you
     /// wrote none.
     async fn my_review(&self, ctx: &Context<'_>) -> Result<Option<Review>> {
-        my_review(ctx, self.listing.place.id).await
+        my_review(ctx, self.listing.id).await
     }
 
     /// Riders' reports that the place is not as listed, newest first. Its owner and admins only.
@@ -334,13 +330,13 @@ impl Place {
         #[graphql(desc = "How many reports to return, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<PlaceReportConnection> {
-        reports_of(ctx, &self.listing.place, state, first, after).await
+        reports_of(ctx, &self.listing, state, first, after).await
     }
 
     /// What the place lends (umbrellas, reading glasses, first-aid kits…) and how many of
     /// each are available now. Public wherever the place is.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<Item>> {
-        items_of(ctx, &self.listing.place).await
+        items_of(ctx, self.listing.id).await
     }
 
     /// The place's loans, oldest due first: OPEN (not returned, overdue included),
@@ -353,13 +349,13 @@ impl Place {
         #[graphql(desc = "How many loans to return, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<LoanConnection> {
-        loans_of(ctx, &self.listing.place, state, first, after).await
+        loans_of(ctx, &self.listing, state, first, after).await
     }
 
     /// What the place's printed QR code holds, for workers to `checkIn` with. Print it;
     /// `rotateCheckInCode` replaces it. Its owner and admins only.
     async fn check_in_code(&self, ctx: &Context<'_>) -> Result<String> {
-        check_in_code_of(ctx, &self.listing.place).await
+        check_in_code_of(ctx, &self.listing).await
     }
 
     /// Visits, distinct workers (by worker group) and loans over `[from, to)`, per DAY,
@@ -373,6 +369,6 @@ impl Place {
         >,
         #[graphql(default, desc = "The period to count by: MONTH unless you say.")] by: StatsPeriod,
     ) -> Result<VisitStats> {
-        visit_stats_of(ctx, &self.listing.place, from, to, by).await
+        visit_stats_of(ctx, &self.listing, from, to, by).await
     }
 }

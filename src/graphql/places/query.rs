@@ -45,7 +45,7 @@ impl PlaceQuery {
         let filter = filter_of(filter, ctx.viewer()).extend()?;
         let page = places::list(ctx.domain(), &filter, after, first);
         Ok(PlaceConnection::from_page(page, |listing| {
-            id_cursor(CursorKind::Id, listing.place.id)
+            id_cursor(CursorKind::Id, listing.id)
         }))
     }
 
@@ -117,8 +117,8 @@ impl PlaceQuery {
             .extend()?;
         Ok(PlaceConnection::from_page(page, |listing| {
             queue_cursor(places::QueueKey {
-                submitted_at: listing.place.submitted_at.unwrap_or(listing.place.created_at),
-                id: listing.place.id,
+                submitted_at: listing.submitted_at().unwrap_or(listing.created_at),
+                id: listing.id,
             })
         }))
     }

@@ -2,10 +2,11 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, ResultExt, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{place, visit};
+use entity::visit;
 
 use crate::{
     domain::{
+        directory::Listing,
         places,
         stations::checkins::{self, Proof},
     },
@@ -61,7 +62,7 @@ impl Visit {
 }
 
 /// The code the place's printed QR code holds. Its owner and admins only.
-pub async fn check_in_code_of(ctx: &Context<'_>, place: &place::Model) -> Result<String> {
+pub async fn check_in_code_of(ctx: &Context<'_>, place: &Listing) -> Result<String> {
     checkins::code_of(ctx.domain(), ctx.viewer(), place)
         .await
         .extend()

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, ResultExt, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{item, place};
+use entity::item;
 
 use crate::{
     domain::stations::items::{self, ItemChanges, NewItem},
@@ -92,8 +92,8 @@ impl Item {
 }
 
 /// A place's items, for anyone who may see the place.
-pub async fn items_of(ctx: &Context<'_>, place: &place::Model) -> Result<Vec<Item>> {
-    Ok(items::of_place(&ctx.domain().db, place.id)
+pub async fn items_of(ctx: &Context<'_>, place_id: i32) -> Result<Vec<Item>> {
+    Ok(items::of_place(&ctx.domain().db, place_id)
         .await
         .extend()?
         .into_iter()

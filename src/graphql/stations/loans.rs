@@ -2,11 +2,11 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, ResultExt, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::place;
 
 use super::items::Item;
 use crate::{
     domain::{
+        directory::Listing,
         paging::Page,
         places,
         stations::loans::{self, LoanView, WalkIn},
@@ -159,7 +159,7 @@ fn connection(page: Page<LoanView>, cursor: impl Fn(&LoanView) -> String) -> Loa
 /// A page of a place's loans, oldest due first.
 pub async fn loans_of(
     ctx: &Context<'_>,
-    place: &place::Model,
+    place: &Listing,
     state: Option<LoanState>,
     first: Option<i32>,
     after: Option<String>,

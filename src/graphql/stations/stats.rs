@@ -2,10 +2,10 @@
 
 use async_graphql::{Context, Enum, Object, Result, ResultExt, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::place;
 
 use crate::{
     domain::{
+        directory::Listing,
         places,
         stations::stats::{self, GroupCount, Period},
     },
@@ -116,7 +116,7 @@ pub struct VisitStats {
 /// A place's statistics for its owner and admins.
 pub async fn visit_stats_of(
     ctx: &Context<'_>,
-    place: &place::Model,
+    place: &Listing,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     by: StatsPeriod,

@@ -2,10 +2,13 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, ResultExt, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{place, place_report};
+use entity::place_report;
 
 use crate::{
-    domain::voice::reports::{self, NewReport},
+    domain::{
+        directory::Listing,
+        voice::reports::{self, NewReport},
+    },
     graphql::{
         connection::{CursorKind, PageInfo, decode_id_cursor, id_cursor, paging},
         context::ContextExt,
@@ -123,7 +126,7 @@ pub struct PlaceReportEdge {
 /// A page of a place's reports, for its owner and admins.
 pub async fn reports_of(
     ctx: &Context<'_>,
-    place: &place::Model,
+    place: &Listing,
     state: Option<ReportState>,
     first: Option<i32>,
     after: Option<String>,

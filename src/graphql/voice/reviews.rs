@@ -3,13 +3,15 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, ResultExt, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::place;
 
 use crate::{
     auth::Viewer,
-    domain::voice::{
-        Account, Rating,
-        reviews::{self, NewReview, Order, ReviewView},
+    domain::{
+        directory::Listing,
+        voice::{
+            Account, Rating,
+            reviews::{self, NewReview, Order, ReviewView},
+        },
     },
     graphql::{
         connection::{PageInfo, decode_review_cursor, paging, review_cursor},
@@ -183,7 +185,7 @@ pub struct ReviewEdge {
 /// A page of a place's reviews.
 pub async fn reviews_of(
     ctx: &Context<'_>,
-    place: &place::Model,
+    place: &Listing,
     first: Option<i32>,
     after: Option<String>,
     order: ReviewOrder,

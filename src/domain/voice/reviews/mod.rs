@@ -111,8 +111,8 @@ fn not_found(id: i32) -> AppError {
 }
 
 /// Logs the place as changed (its rating moved) as the transaction's last write.
-async fn log_rating_change(txn: &impl ConnectionTrait, place: &place::Model) -> AppResult<()> {
-    change_log::append_place(txn, place.id, &[point_of(place)]).await?;
+async fn log_rating_change(txn: &impl ConnectionTrait, place_id: i32, at: Point) -> AppResult<()> {
+    change_log::append_place(txn, place_id, &[at]).await?;
     Ok(())
 }
 
@@ -145,18 +145,17 @@ pub async fn write(domain: &Domain, viewer: &Viewer, new: NewReview) -> AppResul
     let text = validate::name("text", &new.text, 0, MAX_TEXT)?;
     let listing: Arc<Listing> = places::find(domain, viewer, new.place_id)
         .await?
-        .filter(|listing| listing.place.publication == Publication::Published)
+        .filter(|listing| listing.publication == Publication::Published)
         .ok_or_else(|| {
             AppError::NotFound(format!("no published place with this id (id {})", new.place_id))
         })?;
-    let place = &listing.place;
     let txn = domain.db.begin().await?;
     let now = clock::now(&txn).await?;
     limits::spend(&txn, &account, limits::Action::Review, now).await?;
-    let pseudonym = pseudonym::of(&txn, place.id, &account).await?;
+    let pseudonym = pseudonym::of(&txn, listing.id, &account).await?;
     review::Entity::insert(review::ActiveModel {
         id: NotSet,
-        place_id: Set(place.id),
+        place_id: Set(listing.id),
         author_role: Set(account.role_claim().to_owned()),
         author_subject: Set(account.subject.clone()),
         pseudonym: Set(pseudonym),
@@ -188,16 +187,16 @@ pub async fn write(domain: &Domain, viewer: &Viewer, new: NewReview) -> AppResul
     .exec_without_returning(&txn)
     .await?;
     let row = review::Entity::find()
-        .filter(review::Column::PlaceId.eq(place.id))
+        .filter(review::Column::PlaceId.eq(listing.id))
         .filter(review::Column::AuthorRole.eq(account.role_claim()))
         .filter(review::Column::AuthorSubject.eq(account.subject.as_str()))
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a review vanished inside its own write")))?;
-    log_rating_change(&txn, place).await?;
+    log_rating_change(&txn, listing.id, listing.point()).await?;
     txn.commit().await?;
-    domain.directory.refresh(&domain.db, &[place.id]).await;
-    Ok(with_visits(domain, place.id, vec![row]).await?.remove(0))
+    domain.directory.refresh(&domain.db, &[listing.id]).await;
+    Ok(with_visits(domain, listing.id, vec![row]).await?.remove(0))
 }
 
 /// Deletes the worker's review of a place, with its reply and helpful marks. Returns its id.
@@ -242,7 +241,7 @@ pub async fn delete_mine(domain: &Domain, viewer: &Viewer, place_id: i32) -> App
         .filter(review_mark::Column::ReviewId.eq(row.id))
         .exec(&txn)
         .await?;
-    log_rating_change(&txn, &place).await?;
+    log_rating_change(&txn, place.id, point_of(&place)).await?;
     txn.commit().await?;
     domain.directory.refresh(&domain.db, &[place_id]).await;
     Ok(row.id)
@@ -289,7 +288,7 @@ pub async fn hide(domain: &Domain, viewer: &Viewer, id: i32, reason: &str) -> Ap
         .exec(&txn)
         .await?;
     let row = reread(&txn, id).await?;
-    log_rating_change(&txn, &place).await?;
+    log_rating_change(&txn, place.id, point_of(&place)).await?;
     txn.commit().await?;
     domain.directory.refresh(&domain.db, &[place.id]).await;
     Ok(with_visits(domain, place.id, vec![row]).await?.remove(0))

@@ -8,7 +8,10 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 
 use super::{Order, ReviewKey, ReviewView};
 use crate::{
-    auth::{Viewer, policy},
+    auth::{
+        Viewer,
+        policy::{self, OwnedPlace},
+    },
     domain::{
         Domain,
         paging::Page,
@@ -45,7 +48,7 @@ pub async fn find(domain: &Domain, viewer: &Viewer, id: i32) -> AppResult<Option
 pub async fn page(
     domain: &Domain,
     viewer: &Viewer,
-    place: &place::Model,
+    place: &impl OwnedPlace,
     order: Order,
     after: Option<ReviewKey>,
     first: usize,
@@ -61,7 +64,7 @@ pub async fn page(
         );
     }
     let all = review::Entity::find()
-        .filter(review::Column::PlaceId.eq(place.id))
+        .filter(review::Column::PlaceId.eq(place.id()))
         .filter(review::Column::DeletedAt.is_null())
         .filter(visible);
     let total_count = all.clone().count(&domain.db).await? as usize;
@@ -97,7 +100,7 @@ pub async fn page(
         .all(&domain.db)
         .await?;
     let has_next_page = rows.len() > first;
-    let items = with_visits(domain, place.id, rows.into_iter().take(first).collect()).await?;
+    let items = with_visits(domain, place.id(), rows.into_iter().take(first).collect()).await?;
     Ok(Page {
         items,
         total_count,

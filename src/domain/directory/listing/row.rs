@@ -1,0 +1,303 @@
+//! A listing from the place's row, and the row again from the listing.
+
+use std::sync::Arc;
+
+use entity::{
+    offer,
+    place::{self, Amenities, WorkerGroups},
+    place_photo,
+};
+
+use super::{Lifecycle, Listing, PackedStrings, StoredStatus, Text};
+use crate::domain::{directory::schedule::Schedule, voice::Rating};
+
+impl Listing {
+    /// Prepares a listing from its parts: deleted offers dropped, offers by id, filter keys
+    /// computed once.
+    pub(in crate::domain::directory) fn new(
+        place: place::Model,
+        mut offers: Vec<offer::Model>,
+        rating: Rating,
+        schedule: Option<Arc<Schedule>>,
+    ) -> Self {
+        let place::Model {
+            id,
+            kind,
+            name,
+            address,
+            description,
+            latitude,
+            longitude,
+            opening_hours,
+            time_zone,
+            phone,
+            amenities,
+            serves_groups,
+            owner_subject,
+            owner_role,
+            publication,
+            review_note,
+            submitted_at,
+            follows_work_calendar,
+            status_state,
+            status_seats_free,
+            status_note,
+            status_updated_at,
+            status_expires_at,
+            version,
+            created_at,
+            updated_at,
+            approved_latitude,
+            approved_longitude,
+            deleted_at,
+            log_position,
+        } = place;
+        offers.retain(|offer| offer.deleted_at.is_none());
+        offers.sort_by_key(|offer| offer.id);
+        let (lower_name, lower_address) = (name.to_lowercase(), address.to_lowercase());
+        let hours_shared = schedule
+            .as_deref()
+            .is_some_and(|schedule| schedule.expression() == opening_hours && schedule.zone() == time_zone);
+        let texts = PackedStrings::new([
+            Some(name.as_str()),
+            Some(address.as_str()),
+            (lower_name != name).then_some(lower_name.as_str()),
+            (lower_address != address).then_some(lower_address.as_str()),
+            description.as_deref(),
+            phone.as_deref(),
+            Some(owner_subject.as_str()),
+            Some(owner_role.as_str()),
+            review_note.as_deref(),
+            status_note.as_deref(),
+            (!hours_shared).then_some(opening_hours.as_str()),
+            (!hours_shared).then_some(time_zone.as_str()),
+        ]);
+        // Bit for bit, so the row rebuilt from the listing is the row read.
+        let approved_here = approved_latitude.map(f64::to_bits) == Some(latitude.to_bits())
+            && approved_longitude.map(f64::to_bits) == Some(longitude.to_bits());
+        let (approved_latitude, approved_longitude) = if approved_here {
+            (None, None)
+        } else {
+            (approved_latitude, approved_longitude)
+        };
+        let status = (status_state.is_some()
+            || status_seats_free.is_some()
+            || status_updated_at.is_some()
+            || status_expires_at.is_some())
+        .then(|| {
+            Box::new(StoredStatus {
+                state: status_state,
+                seats_free: status_seats_free,
+                updated_at: status_updated_at,
+                expires_at: status_expires_at,
+            })
+        });
+        let lifecycle = (submitted_at.is_some()
+            || approved_latitude.is_some()
+            || approved_longitude.is_some()
+            || deleted_at.is_some())
+        .then(|| {
+            Box::new(Lifecycle {
+                submitted_at,
+                approved_latitude,
+                approved_longitude,
+                deleted_at,
+            })
+        });
+        Self {
+            id,
+            kind,
+            publication,
+            version,
+            latitude,
+            longitude,
+            log_position,
+            follows_work_calendar,
+            created_at,
+            updated_at,
+            amenities: amenities.0.into_boxed_slice(),
+            serves_groups: serves_groups.0.into_boxed_slice(),
+            offers: offers.into_boxed_slice(),
+            schedule,
+            rating,
+            photos: Box::default(),
+            texts,
+            approved_here,
+            status,
+            lifecycle,
+        }
+    }
+
+    /// The listing with its photos, in display order.
+    pub(crate) fn with_photos(mut self, photos: Vec<place_photo::Model>) -> Self {
+        self.photos = photos.into_boxed_slice();
+        self
+    }
+
+    /// The place's row as it was read, for the few paths that need a whole row.
+    pub fn to_model(&self) -> place::Model {
+        let status = self.status.as_deref();
+        let lifecycle = self.lifecycle.as_deref();
+        let (approved_latitude, approved_longitude) = if self.approved_here {
+            (Some(self.latitude), Some(self.longitude))
+        } else {
+            lifecycle.map_or((None, None), |lifecycle| {
+                (lifecycle.approved_latitude, lifecycle.approved_longitude)
+            })
+        };
+        place::Model {
+            id: self.id,
+            kind: self.kind,
+            name: self.name().to_owned(),
+            address: self.address().to_owned(),
+            description: self.description().map(str::to_owned),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            opening_hours: self.opening_hours().to_owned(),
+            time_zone: self.time_zone().to_owned(),
+            phone: self.phone().map(str::to_owned),
+            amenities: Amenities(self.amenities.to_vec()),
+            serves_groups: WorkerGroups(self.serves_groups.to_vec()),
+            owner_subject: self.owner_subject().to_owned(),
+            owner_role: self.owner_role().to_owned(),
+            publication: self.publication,
+            review_note: self.review_note().map(str::to_owned),
+            submitted_at: self.submitted_at(),
+            follows_work_calendar: self.follows_work_calendar,
+            status_state: status.and_then(|status| status.state),
+            status_seats_free: status.and_then(|status| status.seats_free),
+            status_note: self.text(Text::StatusNote).map(str::to_owned),
+            status_updated_at: status.and_then(|status| status.updated_at),
+            status_expires_at: status.and_then(|status| status.expires_at),
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            approved_latitude,
+            approved_longitude,
+            deleted_at: self.deleted_at(),
+            log_position: self.log_position,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use entity::place::{Amenity, PlaceKind, Publication, StatusState, WorkerGroup};
+
+    use super::*;
+
+    fn row() -> place::Model {
+        let now = Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap();
+        place::Model {
+            id: 7,
+            kind: PlaceKind::RiderCanteen,
+            name: "骑手食堂·三和路店".to_owned(),
+            address: "三和路 18 号".to_owned(),
+            description: None,
+            latitude: 36.1842,
+            longitude: 116.7618,
+            opening_hours: "Mo-Su 08:00-20:00".to_owned(),
+            time_zone: "Asia/Shanghai".to_owned(),
+            phone: None,
+            amenities: Amenities(vec![Amenity::Wifi, Amenity::HotWater, Amenity::Seating]),
+            serves_groups: WorkerGroups(vec![WorkerGroup::Courier, WorkerGroup::DeliveryRider]),
+            owner_subject: "m-1".to_owned(),
+            owner_role: "merchant".to_owned(),
+            publication: Publication::Published,
+            review_note: None,
+            submitted_at: None,
+            follows_work_calendar: false,
+            status_state: None,
+            status_seats_free: None,
+            status_note: None,
+            status_updated_at: None,
+            status_expires_at: None,
+            version: 3,
+            created_at: now,
+            updated_at: now,
+            approved_latitude: Some(36.1842),
+            approved_longitude: Some(116.7618),
+            deleted_at: None,
+            log_position: 42,
+        }
+    }
+
+    fn schedule_of(row: &place::Model) -> Option<Arc<Schedule>> {
+        Schedule::parse(
+            &row.opening_hours,
+            &row.time_zone,
+            row.follows_work_calendar,
+            Arc::default(),
+        )
+        .ok()
+        .map(Arc::new)
+    }
+
+    fn round_trip(row: place::Model) {
+        let listing = Listing::new(row.clone(), Vec::new(), Rating::default(), schedule_of(&row));
+        assert_eq!(listing.to_model(), row);
+    }
+
+    #[test]
+    fn a_typical_row_reads_back_whole() {
+        round_trip(row());
+    }
+
+    #[test]
+    fn a_row_with_every_rare_field_reads_back_whole() {
+        let at = Utc.with_ymd_and_hms(2026, 5, 6, 7, 8, 9).unwrap();
+        round_trip(place::Model {
+            name: "Rider Café".to_owned(),
+            address: "8 Main St".to_owned(),
+            description: Some(String::new()),
+            phone: Some("0538-1234567".to_owned()),
+            publication: Publication::Suspended,
+            review_note: Some("moved without review".to_owned()),
+            submitted_at: Some(at),
+            follows_work_calendar: true,
+            status_state: Some(StatusState::Full),
+            status_seats_free: Some(0),
+            status_note: Some("满座".to_owned()),
+            status_updated_at: Some(at),
+            status_expires_at: Some(at),
+            approved_latitude: Some(36.0),
+            approved_longitude: None,
+            deleted_at: Some(at),
+            ..row()
+        });
+    }
+
+    #[test]
+    fn hours_that_do_not_parse_are_still_served_as_stored() {
+        let row = place::Model {
+            opening_hours: "ask at the door".to_owned(),
+            time_zone: "Mars/Olympus".to_owned(),
+            ..row()
+        };
+        let listing = Listing::new(row.clone(), Vec::new(), Rating::default(), None);
+        assert_eq!(listing.opening_hours(), "ask at the door");
+        assert_eq!(listing.time_zone(), "Mars/Olympus");
+        assert_eq!(listing.to_model(), row);
+    }
+
+    #[test]
+    fn lower_case_is_kept_only_where_it_differs() {
+        let latin = Listing::new(
+            place::Model {
+                name: "Rider Café".to_owned(),
+                ..row()
+            },
+            Vec::new(),
+            Rating::default(),
+            None,
+        );
+        assert_eq!(latin.lower_name(), "rider café");
+        assert_eq!(latin.lower_address(), "三和路 18 号");
+    }
+
+    #[test]
+    fn a_listing_stays_within_mimallocs_256_byte_class_with_its_arc_counts() {
+        assert!(std::mem::size_of::<Listing>() + 2 * std::mem::size_of::<usize>() <= 256);
+    }
+}
