@@ -8,8 +8,10 @@
 //! listing so nested fields need no further query.
 
 //!
-//! - `listing.rs`: the read model (`Listing`, `LiveStatus`), and `schedule.rs`, opening
-//!   hours shared between listings with their state now kept until it changes;
+//! - `listing/`: the read model (`Listing`, `LiveStatus`), kept compact for a million
+//!   places: its strings in one allocation (`packed.rs`), its row rebuilt only on demand
+//!   (`row.rs`); and `schedule.rs`, opening hours (with their expression and zone) shared
+//!   between listings, with their state now kept until it changes;
 //! - `filter.rs`: `PlaceFilter` and the matcher that checks it;
 //! - `ranking.rs`: ranked results and their pages (`Found`, `RankKey`, `Nearest`);
 //! - `spatial.rs`: the grid index and the geometry of a radius search;

@@ -83,11 +83,8 @@ async fn rotation(db: &impl ConnectionTrait, place_id: i32) -> AppResult<i32> {
 pub async fn code_of(domain: &Domain, viewer: &Viewer, place: &impl OwnedPlace) -> AppResult<String> {
     crate::auth::policy::may_run_station(viewer, place)?;
     let key = code::key(&domain.db).await?;
-    Ok(code::sign(
-        &key,
-        place.id(),
-        rotation(&domain.db, place.id()).await?,
-    ))
+    let id = place.id();
+    Ok(code::sign(&key, id, rotation(&domain.db, id).await?))
 }
 
 /// Replaces a place's code: every printed copy stops working. Returns the new code.

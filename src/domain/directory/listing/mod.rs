@@ -24,7 +24,7 @@ use crate::{
     domain::{geo::Point, hours::Hours, voice::Rating},
 };
 
-/// A place as the directory serves it: the row, its live offers, and what filters need,
+/// A place as the directory serves it: its fields, its live offers, and what filters need,
 /// prepared once.
 #[derive(Debug)]
 pub struct Listing {
