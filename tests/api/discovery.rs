@@ -79,6 +79,49 @@ async fn offers_for_me_follows_the_callers_group() {
     let combined = json!({ "offersForMe": true, "kinds": ["RIDER_CANTEEN"] });
     assert_eq!(total(&app, Some(&rider), combined.clone()).await, 8);
     assert_eq!(total(&app, Some(&driver), combined).await, 0);
+
+    // Pages of offersForMe, three at a time, list exactly the places counted, in id order.
+    let page = "query P($after: String) { places(first: 3, after: $after, filter: { offersForMe: true }) {
+      pageInfo { hasNextPage endCursor } edges { node { id } } } }";
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (_, _, body) = app.send(Some(&rider), page, json!({ "after": after })).await;
+        let places = &data(&body)["places"];
+        paged.extend(
+            places["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|edge| edge["node"]["id"].clone()),
+        );
+        if places["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = places["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(paged.len() as i64, for_rider);
+
+    // A place gains its first offer, and loses it: counts and pages follow.
+    let (id, _) = merchant_01_place(&app).await;
+    let had_offers = nodes
+        .iter()
+        .any(|node| node["id"] == id && !node["offers"].as_array().unwrap().is_empty());
+    let owner = app.token(Role::Merchant, "merchant-01");
+    let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let offer = json!({ "input": { "placeId": id, "title": "免费充电", "validUntil": until } });
+    let created = app.gql_as(&owner, crate::listings::CREATE_OFFER, offer).await;
+    let offer_id = data(&created)["createOffer"]["offer"]["id"].clone();
+    let gained = if had_offers { 0 } else { 1 };
+    assert_eq!(
+        total(&app, Some(&driver), filter.clone()).await,
+        for_driver + gained
+    );
+    let deleted = app
+        .gql_as(&owner, crate::listings::DELETE_OFFER, json!({ "id": offer_id }))
+        .await;
+    data(&deleted);
+    assert_eq!(total(&app, Some(&driver), filter).await, for_driver);
 }
 
 #[tokio::test]

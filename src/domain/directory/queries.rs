@@ -85,6 +85,22 @@ impl Directory {
                 has_next_page: following.next().is_some(),
             };
         }
+        if filter.offers_for.is_some() {
+            // Only places holding offers can pass: those are listed apart, and few.
+            let with_offers = || {
+                index
+                    .with_offers
+                    .iter()
+                    .filter_map(|id| index.by_id.get(id))
+                    .filter(|entry| matcher.matches(entry))
+            };
+            let mut matching = index
+                .with_offers
+                .range((start, std::ops::Bound::Unbounded))
+                .filter_map(|id| index.by_id.get(id))
+                .filter(|entry| matcher.matches(entry));
+            return page_in_order(&mut matching, with_offers().count(), first);
+        }
         let total_count = if matcher.decides_by_group() {
             // Listings alike in kind, amenities, groups and schedule are counted together
             // as they come and go: a schedule's open state is read once for its group.
@@ -102,16 +118,7 @@ impl Directory {
                 .count()
         };
         let mut matching = following.filter(|entry| matcher.matches(entry));
-        let items: Vec<Arc<Listing>> = matching
-            .by_ref()
-            .take(first)
-            .map(|entry| entry.listing.clone())
-            .collect();
-        Page {
-            items,
-            total_count,
-            has_next_page: matching.next().is_some(),
-        }
+        page_in_order(&mut matching, total_count, first)
     }
 
     /// The `first` published places within `radius` metres of `center` matching `filter`,
@@ -198,5 +205,23 @@ impl Directory {
             }
         });
         count
+    }
+}
+
+/// The first `first` of `matching` (in id order) as a page of `total_count`.
+fn page_in_order<'e>(
+    matching: &mut impl Iterator<Item = &'e Entry>,
+    total_count: usize,
+    first: usize,
+) -> Page<Arc<Listing>> {
+    let items: Vec<Arc<Listing>> = matching
+        .by_ref()
+        .take(first)
+        .map(|entry| entry.listing.clone())
+        .collect();
+    Page {
+        items,
+        total_count,
+        has_next_page: matching.next().is_some(),
     }
 }

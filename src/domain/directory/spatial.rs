@@ -4,7 +4,7 @@
 //! listings that pass; a centre to measure from and a circle to search in.
 
 use std::{
-    collections::{BTreeMap, BinaryHeap, HashMap},
+    collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap},
     sync::Arc,
 };
 
@@ -336,6 +336,8 @@ pub(super) struct Index {
     /// The log position of places that are not published (or gone), so that an older
     /// read of them, published, can never bring them back. One entry per such place.
     hidden: HashMap<i32, i64>,
+    /// The published listings that hold any offer: the only ones `offersForMe` can keep.
+    pub(super) with_offers: BTreeSet<i32>,
     /// Every published listing's words, for `search`.
     pub(super) text: TextIndex,
     /// Published listings that filters on kind, amenities, groups and hours treat alike,
@@ -370,6 +372,9 @@ impl Index {
         let signature = self.text.insert(&listing);
         let entry = Entry::new(listing, signature);
         self.count_in(&entry);
+        if !entry.listing.offers.is_empty() {
+            self.with_offers.insert(id);
+        }
         let cell = cell_of(entry.listing.latitude, entry.lng);
         self.extent = Some(match self.extent {
             None => (cell, cell),
@@ -389,6 +394,7 @@ impl Index {
             self.grid.entry(cell).or_default().append(&mut members);
         }
         self.hidden.extend(later.hidden);
+        self.with_offers.append(&mut later.with_offers);
         self.text.append(later.text);
         for (key, more) in later.alike {
             match self.alike.entry(key) {
@@ -467,6 +473,7 @@ impl Index {
         let Some(old) = self.by_id.remove(&id) else { return };
         self.text.remove(&old.listing);
         self.count_out(&old);
+        self.with_offers.remove(&id);
         let cell = cell_of(old.listing.latitude, old.lng);
         if let Some(members) = self.grid.get_mut(&cell) {
             members.retain(|member| member.id() != id);
