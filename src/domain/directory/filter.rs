@@ -36,8 +36,7 @@ pub struct PlaceFilter {
 
 /// Whether a listing passes `filter` at `now`, as the directory's queries would decide.
 pub fn matches(listing: &Arc<Listing>, filter: &PlaceFilter, now: DateTime<Utc>) -> bool {
-    // The filter never reads the text signature, so an empty one serves.
-    Matcher::new(filter, now).matches(&Entry::new(listing.clone(), Default::default()))
+    Matcher::new(filter, now).matches_listing(listing)
 }
 
 /// A filter compiled to bit masks and a clock reading. The masks are checked on the inline
@@ -97,9 +96,13 @@ impl<'a> Matcher<'a> {
             && (self.groups == 0 || profile.group_bits & self.groups != 0)
     }
 
+    /// Whether a listing passes, its filter keys read from the listing itself.
+    pub(super) fn matches_listing(&self, listing: &Listing) -> bool {
+        self.matches_profile(&Profile::of(listing)) && (!self.needs_listing || self.matches_read(listing))
+    }
+
     pub(super) fn matches(&self, entry: &Entry) -> bool {
-        self.matches_profile(&entry.profile())
-            && (!self.needs_listing || self.matches_listing(&entry.listing))
+        self.matches_profile(&entry.profile()) && (!self.needs_listing || self.matches_read(&entry.listing))
     }
 
     /// Whether hours following `schedule` pass `openNow` and `openAt`; unknown hours do
@@ -125,7 +128,8 @@ impl<'a> Matcher<'a> {
             .or_insert_with(|| schedule.is_open_at(at) == Some(true))
     }
 
-    fn matches_listing(&self, listing: &Listing) -> bool {
+    /// Whether a listing passes the filters that read it: status, offers, hours, rating.
+    fn matches_read(&self, listing: &Listing) -> bool {
         let filter = self.filter;
         filter.available.is_none_or(|wanted| {
             let blocked = listing.status(self.now).is_some_and(|status| {

@@ -71,14 +71,10 @@ impl Directory {
         let mut following = index
             .by_id
             .range((start, std::ops::Bound::Unbounded))
-            .map(|(_, entry)| entry);
+            .map(|(_, listing)| listing);
         if matcher.is_empty() {
             // Nothing to filter: the count is the directory's size and a page is a range.
-            let items: Vec<Arc<Listing>> = following
-                .by_ref()
-                .take(first)
-                .map(|entry| entry.listing.clone())
-                .collect();
+            let items: Vec<Arc<Listing>> = following.by_ref().take(first).cloned().collect();
             return Page {
                 items,
                 total_count: index.by_id.len(),
@@ -92,13 +88,13 @@ impl Directory {
                     .with_offers
                     .iter()
                     .filter_map(|id| index.by_id.get(id))
-                    .filter(|entry| matcher.matches(entry))
+                    .filter(|listing| matcher.matches_listing(listing))
             };
             let mut matching = index
                 .with_offers
                 .range((start, std::ops::Bound::Unbounded))
                 .filter_map(|id| index.by_id.get(id))
-                .filter(|entry| matcher.matches(entry));
+                .filter(|listing| matcher.matches_listing(listing));
             return page_in_order(&mut matching, with_offers().count(), first);
         }
         let total_count = if matcher.decides_by_group() {
@@ -114,10 +110,10 @@ impl Directory {
             index
                 .by_id
                 .values()
-                .filter(|entry| matcher.matches(entry))
+                .filter(|listing| matcher.matches_listing(listing))
                 .count()
         };
-        let mut matching = following.filter(|entry| matcher.matches(entry));
+        let mut matching = following.filter(|listing| matcher.matches_listing(listing));
         page_in_order(&mut matching, total_count, first)
     }
 
@@ -137,11 +133,7 @@ impl Directory {
         let search = RadiusSearch::new(center, radius, filter, now);
         let index = self.read();
         let Some(mut cells) = index.outward_within(center, radius) else {
-            let hits: Vec<Hit<'_>> = index
-                .by_id
-                .values()
-                .filter_map(|entry| search.hit(entry))
-                .collect();
+            let hits: Vec<Hit<'_>> = index.entries().filter_map(|entry| search.hit(entry)).collect();
             let page = page_of(hits, after, first, true);
             return Nearest {
                 items: page.items,
@@ -209,16 +201,12 @@ impl Directory {
 }
 
 /// The first `first` of `matching` (in id order) as a page of `total_count`.
-fn page_in_order<'e>(
-    matching: &mut impl Iterator<Item = &'e Entry>,
+fn page_in_order<'l>(
+    matching: &mut impl Iterator<Item = &'l Arc<Listing>>,
     total_count: usize,
     first: usize,
 ) -> Page<Arc<Listing>> {
-    let items: Vec<Arc<Listing>> = matching
-        .by_ref()
-        .take(first)
-        .map(|entry| entry.listing.clone())
-        .collect();
+    let items: Vec<Arc<Listing>> = matching.by_ref().take(first).cloned().collect();
     Page {
         items,
         total_count,

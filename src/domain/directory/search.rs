@@ -207,7 +207,7 @@ impl Checker<'_> {
     fn check_pending<'e>(&self, index: &'e Index, pending: &mut Pending, at: usize, best: &mut Best<'e>) {
         let (id, least_rank) = pending.candidates[at];
         if pending.take_at(at)
-            && let Some(entry) = index.by_id.get(&(id as i32))
+            && let Some(entry) = index.entry(id as i32)
         {
             self.check(entry, least_rank, best);
         }
@@ -294,7 +294,7 @@ impl Directory {
             .text
             .candidates(&query.phrase, &query.words())
             .iter()
-            .filter_map(|&(id, _)| index.by_id.get(&(id as i32)))
+            .filter_map(|&(id, _)| index.entry(id as i32))
             .filter(|entry| {
                 entry.signature.may_match(&query.bits)
                     && query.rank_of(&entry.listing, now).is_some()
@@ -345,7 +345,7 @@ fn search_densely<'e>(
     }
     let checked_first: std::collections::HashSet<u32> = first_ids.into_iter().collect();
     for &id in &checked_first {
-        if let Some(entry) = index.by_id.get(&(id as i32)) {
+        if let Some(entry) = index.entry(id as i32) {
             checker.check(entry, RANK_EXACT, &mut best);
         }
     }

@@ -63,14 +63,15 @@ pub(super) struct Entry {
 impl Entry {
     pub(super) fn new(listing: Arc<Listing>, signature: Signature) -> Self {
         let lat_rad = listing.latitude.to_radians();
+        let profile = Profile::of(&listing);
         Self {
             id: listing.id,
             lat_rad,
             cos_lat: lat_rad.cos(),
             lng: listing.longitude,
-            kind_bit: 1 << listing.kind as u32,
-            amenity_bits: listing.amenity_bits(),
-            group_bits: listing.group_bits(),
+            kind_bit: profile.kind_bit,
+            amenity_bits: profile.amenity_bits,
+            group_bits: profile.group_bits,
             signature,
             listing,
         }
@@ -116,6 +117,16 @@ pub(super) struct Profile {
     pub(super) kind_bit: u32,
     pub(super) amenity_bits: u32,
     pub(super) group_bits: u32,
+}
+
+impl Profile {
+    pub(super) fn of(listing: &Listing) -> Self {
+        Self {
+            kind_bit: 1 << listing.kind as u32,
+            amenity_bits: listing.amenity_bits(),
+            group_bits: listing.group_bits(),
+        }
+    }
 }
 
 /// A centre to measure from, prepared once per search.
@@ -330,7 +341,9 @@ fn within(a: f64, a_max: f64, radius: f64) -> bool {
 #[derive(Default)]
 pub(super) struct Index {
     /// Every published listing, by place id.
-    pub(super) by_id: BTreeMap<i32, Entry>,
+    /// Only the listing: its entry is in its grid cell (`entry`), so the index holds one
+    /// entry a place, not two.
+    pub(super) by_id: BTreeMap<i32, Arc<Listing>>,
     /// Looked up hundreds of times a search, so hashed with foldhash rather than the slower standard hasher.
     grid: HashMap<Cell, Vec<Entry>, foldhash::fast::RandomState>,
     /// The log position of places that are not published (or gone), so that an older
@@ -354,7 +367,7 @@ impl Index {
     pub(super) fn position_of(&self, id: i32) -> i64 {
         self.by_id
             .get(&id)
-            .map(|entry| entry.listing.log_position)
+            .map(|listing| listing.log_position)
             .or_else(|| self.hidden.get(&id).copied())
             .unwrap_or(0)
     }
@@ -384,7 +397,7 @@ impl Index {
             ),
         });
         self.grid.entry(cell).or_default().push(entry.clone());
-        self.by_id.insert(id, entry);
+        self.by_id.insert(id, entry.listing.clone());
     }
 
     /// Joins an index of places all with larger ids than this one's, as loaded in parts.
@@ -443,22 +456,37 @@ impl Index {
     /// kind and position are the same (its hours read against a new calendar).
     pub(super) fn swap_listing(&mut self, listing: Arc<Listing>) {
         let id = listing.id;
-        let Some(entry) = self.by_id.get_mut(&id) else {
+        let Some(kept) = self.by_id.get_mut(&id) else {
             return;
         };
-        let cell = cell_of(entry.listing.latitude, entry.lng);
-        let new = Entry::new(listing, entry.signature);
-        let old = std::mem::replace(entry, new.clone());
-        // Its hours may now follow another schedule: it moves to that schedule's group.
-        self.count_out(&old);
-        self.count_in(&new);
-        if let Some(member) = self
+        let cell = cell_of(kept.latitude, kept.longitude);
+        *kept = listing.clone();
+        let Some(member) = self
             .grid
             .get_mut(&cell)
             .and_then(|members| members.iter_mut().find(|member| member.id() == id))
-        {
-            *member = new;
-        }
+        else {
+            return;
+        };
+        let new = Entry::new(listing, member.signature);
+        let old = std::mem::replace(member, new.clone());
+        // Its hours may now follow another schedule: it moves to that schedule's group.
+        self.count_out(&old);
+        self.count_in(&new);
+    }
+
+    /// The entry of a published place, from its grid cell.
+    pub(super) fn entry(&self, id: i32) -> Option<&Entry> {
+        let listing = self.by_id.get(&id)?;
+        self.grid
+            .get(&cell_of(listing.latitude, listing.longitude))?
+            .iter()
+            .find(|member| member.id() == id)
+    }
+
+    /// Every published place's entry, in no particular order.
+    pub(super) fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.grid.values().flatten()
     }
 
     /// Returns the spare capacity the cells grew while loading.
@@ -471,15 +499,18 @@ impl Index {
 
     pub(super) fn remove(&mut self, id: i32) {
         let Some(old) = self.by_id.remove(&id) else { return };
-        self.text.remove(&old.listing);
-        self.count_out(&old);
+        self.text.remove(&old);
         self.with_offers.remove(&id);
-        let cell = cell_of(old.listing.latitude, old.lng);
-        if let Some(members) = self.grid.get_mut(&cell) {
-            members.retain(|member| member.id() != id);
+        let cell = cell_of(old.latitude, old.longitude);
+        let Some(members) = self.grid.get_mut(&cell) else {
+            return;
+        };
+        if let Some(at) = members.iter().position(|member| member.id() == id) {
+            let entry = members.remove(at);
             if members.is_empty() {
                 self.grid.remove(&cell);
             }
+            self.count_out(&entry);
         }
     }
 
@@ -594,7 +625,7 @@ impl Index {
     pub(super) fn for_each_candidate<'s>(&'s self, center: Point, radius: f64, visit: impl FnMut(&'s Entry)) {
         match self.cells_within(center, radius) {
             Some(cells) => cells.into_iter().flat_map(|(_, members)| members).for_each(visit),
-            None => self.by_id.values().for_each(visit),
+            None => self.entries().for_each(visit),
         }
     }
 }

@@ -221,7 +221,7 @@ impl Directory {
             if position <= index.position_of(id) {
                 continue;
             }
-            let before = index.by_id.get(&id).map(|entry| entry.listing.clone());
+            let before = index.by_id.get(&id).cloned();
             let after = (listing.publication == Publication::Published).then(|| listing.clone());
             match &after {
                 Some(published) => index.insert(published.clone()),
@@ -239,7 +239,7 @@ impl Directory {
             if position <= index.position_of(id) {
                 continue;
             }
-            let before = index.by_id.get(&id).map(|entry| entry.listing.clone());
+            let before = index.by_id.get(&id).cloned();
             index.hide(id, position);
             self.hub.publish(ChangeEvent {
                 position,
@@ -263,8 +263,7 @@ impl Directory {
         let rebuilt: Vec<Arc<Listing>> = index
             .by_id
             .values()
-            .map(|entry| {
-                let listing = &entry.listing;
+            .map(|listing| {
                 Arc::new(
                     self.listing(listing.to_model(), listing.offers.to_vec(), listing.rating)
                         .with_photos(listing.photos.to_vec()),
