@@ -9,7 +9,7 @@ use entity::place::{Amenity, PlaceKind, StatusState, WorkerGroup};
 use super::{
     listing::{Listing, bits},
     schedule::Schedule,
-    spatial::{Entry, Profile},
+    spatial::{Entry, Kept, Profile},
 };
 
 /// What a caller asked to keep. Empty lists do not filter.
@@ -36,7 +36,7 @@ pub struct PlaceFilter {
 
 /// Whether a listing passes `filter` at `now`, as the directory's queries would decide.
 pub fn matches(listing: &Arc<Listing>, filter: &PlaceFilter, now: DateTime<Utc>) -> bool {
-    Matcher::new(filter, now).matches_listing(listing)
+    Matcher::new(filter, now).matches_with(&Profile::of(listing), listing)
 }
 
 /// A filter compiled to bit masks and a clock reading. The masks are checked on the inline
@@ -96,13 +96,19 @@ impl<'a> Matcher<'a> {
             && (self.groups == 0 || profile.group_bits & self.groups != 0)
     }
 
-    /// Whether a listing passes, its filter keys read from the listing itself.
-    pub(super) fn matches_listing(&self, listing: &Listing) -> bool {
-        self.matches_profile(&Profile::of(listing)) && (!self.needs_listing || self.matches_read(listing))
+    /// Whether a listing with these filter keys passes; the listing is read only when the
+    /// keys pass and the filter needs it.
+    fn matches_with(&self, profile: &Profile, listing: &Listing) -> bool {
+        self.matches_profile(profile) && (!self.needs_listing || self.matches_read(listing))
     }
 
     pub(super) fn matches(&self, entry: &Entry) -> bool {
-        self.matches_profile(&entry.profile()) && (!self.needs_listing || self.matches_read(&entry.listing))
+        self.matches_with(&entry.profile(), &entry.listing)
+    }
+
+    /// Whether a place kept by id passes.
+    pub(super) fn matches_kept(&self, kept: &Kept) -> bool {
+        self.matches_with(&kept.profile, &kept.listing)
     }
 
     /// Whether hours following `schedule` pass `openNow` and `openAt`; unknown hours do

@@ -9,7 +9,7 @@ use super::{
     filter::{Matcher, PlaceFilter},
     listing::Listing,
     ranking::{Hit, Nearest, RankKey, page_of},
-    spatial::{Circle, Entry},
+    spatial::{Circle, Entry, Kept},
     store::Directory,
 };
 use crate::domain::{geo::Point, paging::Page};
@@ -71,10 +71,14 @@ impl Directory {
         let mut following = index
             .by_id
             .range((start, std::ops::Bound::Unbounded))
-            .map(|(_, listing)| listing);
+            .map(|(_, kept)| kept);
         if matcher.is_empty() {
             // Nothing to filter: the count is the directory's size and a page is a range.
-            let items: Vec<Arc<Listing>> = following.by_ref().take(first).cloned().collect();
+            let items: Vec<Arc<Listing>> = following
+                .by_ref()
+                .take(first)
+                .map(|kept| kept.listing.clone())
+                .collect();
             return Page {
                 items,
                 total_count: index.by_id.len(),
@@ -88,13 +92,13 @@ impl Directory {
                     .with_offers
                     .iter()
                     .filter_map(|id| index.by_id.get(id))
-                    .filter(|listing| matcher.matches_listing(listing))
+                    .filter(|kept| matcher.matches_kept(kept))
             };
             let mut matching = index
                 .with_offers
                 .range((start, std::ops::Bound::Unbounded))
                 .filter_map(|id| index.by_id.get(id))
-                .filter(|listing| matcher.matches_listing(listing));
+                .filter(|kept| matcher.matches_kept(kept));
             return page_in_order(&mut matching, with_offers().count(), first);
         }
         let total_count = if matcher.decides_by_group() {
@@ -110,10 +114,10 @@ impl Directory {
             index
                 .by_id
                 .values()
-                .filter(|listing| matcher.matches_listing(listing))
+                .filter(|kept| matcher.matches_kept(kept))
                 .count()
         };
-        let mut matching = following.filter(|listing| matcher.matches_listing(listing));
+        let mut matching = following.filter(|kept| matcher.matches_kept(kept));
         page_in_order(&mut matching, total_count, first)
     }
 
@@ -201,12 +205,16 @@ impl Directory {
 }
 
 /// The first `first` of `matching` (in id order) as a page of `total_count`.
-fn page_in_order<'l>(
-    matching: &mut impl Iterator<Item = &'l Arc<Listing>>,
+fn page_in_order<'k>(
+    matching: &mut impl Iterator<Item = &'k Kept>,
     total_count: usize,
     first: usize,
 ) -> Page<Arc<Listing>> {
-    let items: Vec<Arc<Listing>> = matching.by_ref().take(first).cloned().collect();
+    let items: Vec<Arc<Listing>> = matching
+        .by_ref()
+        .take(first)
+        .map(|kept| kept.listing.clone())
+        .collect();
     Page {
         items,
         total_count,

@@ -1,7 +1,8 @@
 //! The spatial index behind the directory and the geometry of its searches: every
-//! published listing once by id and once in its grid cell, with its position and filter
-//! keys inline so that scans touch contiguous memory and follow a pointer only for the few
-//! listings that pass; a centre to measure from and a circle to search in.
+//! published listing by id with its filter keys, and its entry (position, filter keys and
+//! text signature inline) in its grid cell, so that scans touch contiguous memory and
+//! follow a pointer only for the few listings that pass; walks outward over the cells; a
+//! centre to measure from and a circle to search in.
 
 use std::{
     collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap},
@@ -89,6 +90,13 @@ impl Entry {
             group_bits: self.group_bits,
         }
     }
+}
+
+/// What the index keeps of a place by id: its listing, and its filter keys inline so that
+/// lists in id order test them without reading the listing.
+pub(super) struct Kept {
+    pub(super) profile: Profile,
+    pub(super) listing: Arc<Listing>,
 }
 
 /// Listings with the same profile and schedule: a group's key is the profile and the
@@ -341,9 +349,9 @@ fn within(a: f64, a_max: f64, radius: f64) -> bool {
 #[derive(Default)]
 pub(super) struct Index {
     /// Every published listing, by place id.
-    /// Only the listing: its entry is in its grid cell (`entry`), so the index holds one
-    /// entry a place, not two.
-    pub(super) by_id: BTreeMap<i32, Arc<Listing>>,
+    /// The listing and its filter keys: its entry is in its grid cell (`entry`), so the
+    /// index holds one entry a place, not two.
+    pub(super) by_id: BTreeMap<i32, Kept>,
     /// Looked up hundreds of times a search, so hashed with foldhash rather than the slower standard hasher.
     grid: HashMap<Cell, Vec<Entry>, foldhash::fast::RandomState>,
     /// The log position of places that are not published (or gone), so that an older
@@ -367,7 +375,7 @@ impl Index {
     pub(super) fn position_of(&self, id: i32) -> i64 {
         self.by_id
             .get(&id)
-            .map(|listing| listing.log_position)
+            .map(|kept| kept.listing.log_position)
             .or_else(|| self.hidden.get(&id).copied())
             .unwrap_or(0)
     }
@@ -397,7 +405,13 @@ impl Index {
             ),
         });
         self.grid.entry(cell).or_default().push(entry.clone());
-        self.by_id.insert(id, entry.listing.clone());
+        self.by_id.insert(
+            id,
+            Kept {
+                profile: entry.profile(),
+                listing: entry.listing.clone(),
+            },
+        );
     }
 
     /// Joins an index of places all with larger ids than this one's, as loaded in parts.
@@ -456,11 +470,15 @@ impl Index {
     /// kind and position are the same (its hours read against a new calendar).
     pub(super) fn swap_listing(&mut self, listing: Arc<Listing>) {
         let id = listing.id;
-        let Some(kept) = self.by_id.get_mut(&id) else {
+        let Some(kept) = self.by_id.get(&id) else {
             return;
         };
-        let cell = cell_of(kept.latitude, kept.longitude);
-        *kept = listing.clone();
+        let cell = cell_of(kept.listing.latitude, kept.listing.longitude);
+        if cell != cell_of(listing.latitude, listing.longitude) {
+            // Not the same place where it was: listed anew.
+            self.insert(listing);
+            return;
+        }
         let Some(member) = self
             .grid
             .get_mut(&cell)
@@ -469,6 +487,13 @@ impl Index {
             return;
         };
         let new = Entry::new(listing, member.signature);
+        self.by_id.insert(
+            id,
+            Kept {
+                profile: new.profile(),
+                listing: new.listing.clone(),
+            },
+        );
         let old = std::mem::replace(member, new.clone());
         // Its hours may now follow another schedule: it moves to that schedule's group.
         self.count_out(&old);
@@ -477,7 +502,7 @@ impl Index {
 
     /// The entry of a published place, from its grid cell.
     pub(super) fn entry(&self, id: i32) -> Option<&Entry> {
-        let listing = self.by_id.get(&id)?;
+        let listing = &self.by_id.get(&id)?.listing;
         self.grid
             .get(&cell_of(listing.latitude, listing.longitude))?
             .iter()
@@ -498,7 +523,9 @@ impl Index {
     }
 
     pub(super) fn remove(&mut self, id: i32) {
-        let Some(old) = self.by_id.remove(&id) else { return };
+        let Some(Kept { listing: old, .. }) = self.by_id.remove(&id) else {
+            return;
+        };
         self.text.remove(&old);
         self.with_offers.remove(&id);
         let cell = cell_of(old.latitude, old.longitude);

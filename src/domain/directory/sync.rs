@@ -24,7 +24,7 @@ use sea_orm::{
 
 use super::{
     listing::Listing,
-    spatial::Index,
+    spatial::{Index, Kept},
     store::{Directory, Preparer},
 };
 use crate::{
@@ -221,7 +221,7 @@ impl Directory {
             if position <= index.position_of(id) {
                 continue;
             }
-            let before = index.by_id.get(&id).cloned();
+            let before = index.by_id.get(&id).map(|kept| kept.listing.clone());
             let after = (listing.publication == Publication::Published).then(|| listing.clone());
             match &after {
                 Some(published) => index.insert(published.clone()),
@@ -239,7 +239,7 @@ impl Directory {
             if position <= index.position_of(id) {
                 continue;
             }
-            let before = index.by_id.get(&id).cloned();
+            let before = index.by_id.get(&id).map(|kept| kept.listing.clone());
             index.hide(id, position);
             self.hub.publish(ChangeEvent {
                 position,
@@ -263,7 +263,7 @@ impl Directory {
         let rebuilt: Vec<Arc<Listing>> = index
             .by_id
             .values()
-            .map(|listing| {
+            .map(|Kept { listing, .. }| {
                 Arc::new(
                     self.listing(listing.to_model(), listing.offers.to_vec(), listing.rating)
                         .with_photos(listing.photos.to_vec()),
