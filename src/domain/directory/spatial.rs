@@ -541,46 +541,6 @@ impl Index {
         }
     }
 
-    /// The grid cells that touch the circle of `radius` around `center`, each with a lower
-    /// bound of the haversine term to anything in it, nearest first; `None` when the circle
-    /// is huge or wraps the globe and the whole directory should be scanned instead.
-    pub(super) fn cells_within(&self, center: Point, radius: f64) -> Option<Vec<(f64, &[Entry])>> {
-        let dlat = (radius / EARTH_RADIUS_METERS).to_degrees();
-        let max_lat = (center.lat.abs() + dlat).min(89.9);
-        let dlng = dlat / max_lat.to_radians().cos();
-        let (west, east) = (center.lng - dlng, center.lng + dlng);
-        let first_row = ((center.lat - dlat) * CELLS_PER_DEGREE).floor() as i64;
-        let last_row = ((center.lat + dlat) * CELLS_PER_DEGREE).floor() as i64;
-        let first_col = (west * CELLS_PER_DEGREE).floor() as i64;
-        let last_col = (east * CELLS_PER_DEGREE).floor() as i64;
-        let cells = (last_row - first_row + 1) * (last_col - first_col + 1);
-        if west < -180.0 || east > 180.0 || cells > MAX_CELLS_PER_SEARCH || cells as usize > self.grid.len() {
-            return None;
-        }
-        // Gaps are measured on a local flat projection, east–west with the smallest cosine
-        // of the band, and shrunk by 1 %: never more than the true distance at this scale.
-        let cell = 1.0 / CELLS_PER_DEGREE;
-        let cos_min = max_lat.to_radians().cos();
-        let mut found = Vec::new();
-        for row in first_row..=last_row {
-            let (south, north) = (row as f64 * cell, (row + 1) as f64 * cell);
-            let dy = (south - center.lat).max(center.lat - north).max(0.0);
-            for col in first_col..=last_col {
-                let (left, right) = (col as f64 * cell, (col + 1) as f64 * cell);
-                let dx = (left - center.lng).max(center.lng - right).max(0.0) * cos_min;
-                let gap = (dx * dx + dy * dy).sqrt().to_radians() / 1.01;
-                if gap > radius / EARTH_RADIUS_METERS {
-                    continue;
-                }
-                if let Some(members) = self.grid.get(&(row as i32, col as i32)) {
-                    found.push(((gap / 2.0).sin().powi(2), members.as_slice()));
-                }
-            }
-        }
-        found.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        Some(found)
-    }
-
     /// The occupied cells `ring` steps around `centre` (those whose row or column is
     /// `ring` away, the other at most that) that lie within `limits` (the lowest and the
     /// highest row and column), or `None` once the ring lies wholly outside them.
@@ -649,10 +609,23 @@ impl Index {
     }
 
     /// Calls `visit` with every entry that may lie within `radius` of `center`.
-    pub(super) fn for_each_candidate<'s>(&'s self, center: Point, radius: f64, visit: impl FnMut(&'s Entry)) {
-        match self.cells_within(center, radius) {
-            Some(cells) => cells.into_iter().flat_map(|(_, members)| members).for_each(visit),
-            None => self.entries().for_each(visit),
+    pub(super) fn for_each_candidate<'s>(
+        &'s self,
+        center: Point,
+        radius: f64,
+        mut visit: impl FnMut(&'s Entry),
+    ) {
+        let Some((low, high)) = self.cells_box(center, radius) else {
+            return self.entries().for_each(visit);
+        };
+        for row in low.0..=high.0 {
+            for col in low.1..=high.1 {
+                self.grid
+                    .get(&(row, col))
+                    .into_iter()
+                    .flatten()
+                    .for_each(&mut visit);
+            }
         }
     }
 }
