@@ -19,7 +19,7 @@ use crate::{
     config::{Config, DatabaseKind},
     domain::{
         Domain, calendar,
-        directory::{self, Directory},
+        directory::{self, Directory, SnapshotFile},
         photos::Media,
     },
     graphql::{prepare::Documents, schema_builder},
@@ -72,9 +72,12 @@ impl App {
         let calendar = calendar::load(&db)
             .await
             .map_err(|error| anyhow::anyhow!("loading the work calendar: {error:?}"))?;
-        let directory = Directory::load(&db, calendar)
-            .await
-            .map_err(|error| anyhow::anyhow!("loading the directory: {error:?}"))?;
+        let snapshot = config.snapshot_file.clone().map(SnapshotFile::new);
+        let directory = match &snapshot {
+            Some(snapshot) => snapshot.load(&db, calendar).await,
+            None => Directory::load(&db, calendar).await,
+        }
+        .map_err(|error| anyhow::anyhow!("loading the directory: {error:?}"))?;
         tracing::info!(published = directory.len(), "directory loaded");
         let directory = Arc::new(directory);
         // The sync has a connection of its own, so it never queues behind request traffic.
@@ -123,6 +126,7 @@ impl App {
                 .then(|| config.database_url.clone()),
             retention_days: config.change_retention_days,
             loan_pii_retention_days: state.domain.rules.loan_pii_retention_days,
+            snapshot: snapshot.map(|snapshot| (snapshot, config.snapshot_interval)),
         };
         Ok(Self {
             listener,
@@ -158,6 +162,7 @@ impl App {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let snapshot = self.follow.snapshot.clone();
         let sync = directory::follow::spawn(self.sync_db, self.state.domain.directory.clone(), self.follow);
         let housekeeping = self.state.spawn_housekeeping();
         let shutdown = self.shutdown;
@@ -188,6 +193,13 @@ impl App {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         sync.abort();
         housekeeping.abort();
+        // The last snapshot, so the next start resumes from where this one stopped.
+        if let Some((file, _)) = snapshot {
+            let domain = &self.state.domain;
+            if let Err(error) = file.save(&domain.db, &domain.directory).await {
+                tracing::warn!(error = ?error, "could not write the directory snapshot");
+            }
+        }
         Ok(served?)
     }
 }

@@ -42,6 +42,10 @@ pub struct Config {
     pub sync_interval: Duration,
     /// How long change-log entries, and so delta-sync cursors, stay valid.
     pub change_retention_days: u32,
+    /// Where the directory's snapshot is kept, so a restart resumes from it; none by default.
+    pub snapshot_file: Option<PathBuf>,
+    /// How often the follower rewrites the snapshot while changes arrive.
+    pub snapshot_interval: Duration,
     /// Operations per caller per minute, and which proxies to believe.
     pub rate_limits: RateLimits,
     /// How long requests in flight may finish after SIGTERM.
@@ -212,6 +216,13 @@ impl Config {
                 1..=3_650,
                 30,
             )?,
+            snapshot_file: vars.text("YIZHAN_SNAPSHOT_FILE").map(PathBuf::from),
+            snapshot_interval: Duration::from_secs(vars.ranged(
+                "YIZHAN_SNAPSHOT_INTERVAL_SECS",
+                "a whole number of seconds",
+                1..=86_400,
+                600,
+            )?),
             shutdown_grace: Duration::from_secs(vars.ranged(
                 "YIZHAN_SHUTDOWN_GRACE_SECS",
                 "a whole number of seconds",

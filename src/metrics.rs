@@ -40,6 +40,7 @@ pub struct Metrics {
     websocket_connections: Gauge,
     websocket_operations: Gauge,
     directory_places: Gauge,
+    directory_restored: Gauge,
     change_log_lag: Gauge,
     database_connections: Gauge,
     database_idle: Gauge,
@@ -63,6 +64,8 @@ pub enum Outcome {
 pub struct Readings {
     /// Published places in the directory.
     pub directory_places: usize,
+    /// Whether the directory came from its snapshot file rather than from the database.
+    pub directory_restored: bool,
     /// Change-log positions the directory is behind the head it last saw.
     pub change_log_lag: i64,
     /// Connections in the database pool.
@@ -105,6 +108,10 @@ impl Metrics {
             "Operations (mostly subscriptions) running over WebSockets",
         );
         let directory_places = gauge("directory_places", "Published places in the in-memory directory");
+        let directory_restored = gauge(
+            "directory_restored_from_snapshot",
+            "1 when the directory started from its snapshot file, 0 when it read the database",
+        );
         let change_log_lag = gauge(
             "change_log_lag_positions",
             "How many change-log positions the directory is behind the head it last saw",
@@ -130,6 +137,7 @@ impl Metrics {
             websocket_connections,
             websocket_operations,
             directory_places,
+            directory_restored,
             change_log_lag,
             database_connections,
             database_idle,
@@ -189,6 +197,7 @@ impl Metrics {
     /// The text exposition of every instrument, with the gauges set from `readings`.
     pub fn render(&self, readings: Readings) -> Result<String, std::fmt::Error> {
         set(&self.directory_places, readings.directory_places);
+        set(&self.directory_restored, u32::from(readings.directory_restored));
         set(&self.change_log_lag, readings.change_log_lag.max(0));
         set(&self.database_connections, readings.database_connections);
         set(&self.database_idle, readings.database_idle);

@@ -16,6 +16,7 @@ mod m20261130_000030_create_place_photos;
 mod m20261130_000040_lending_register;
 mod m20261130_000041_check_ins;
 mod m20261130_000050_demand_cells;
+mod m20261201_000060_database_identity;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000040_lending_register::Migration),
             Box::new(m20261130_000041_check_ins::Migration),
             Box::new(m20261130_000050_demand_cells::Migration),
+            Box::new(m20261201_000060_database_identity::Migration),
         ]
     }
 }

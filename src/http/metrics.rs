@@ -43,6 +43,7 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
     };
     let readings = Readings {
         directory_places: directory.len(),
+        directory_restored: directory.restored_from_snapshot(),
         change_log_lag: directory.head_seen() - directory.applied(),
         database_connections,
         database_idle,

@@ -199,6 +199,11 @@ impl TestApp {
     /// A second `yizhan serve` process on the same database, as another instance of a
     /// deployment would be. It stops when the returned handle drops.
     pub async fn spawn_process_sharing(&self) -> ServerProcess {
+        self.spawn_process_sharing_with(&[]).await
+    }
+
+    /// A second `yizhan serve` process with extra `YIZHAN_*` settings.
+    pub async fn spawn_process_sharing_with(&self, settings: &[(&str, &str)]) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -213,6 +218,7 @@ impl TestApp {
             .env("YIZHAN_RATE_READS_PER_MINUTE", "1000000")
             .env("YIZHAN_RATE_WRITES_PER_MINUTE", "1000000")
             .env("YIZHAN_LOG", "warn")
+            .envs(settings.iter().copied())
             .spawn()
             .expect("the yizhan binary starts");
         let process = ServerProcess {

@@ -30,6 +30,7 @@ mod reports;
 mod reviews;
 mod schema;
 mod search;
+mod snapshot;
 mod station_rights;
 mod stats;
 mod subscriptions;

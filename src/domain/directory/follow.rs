@@ -1,7 +1,8 @@
 //! The follower task: keeps the directory at the head of the change log while the app
 //! serves. On PostgreSQL a `LISTEN` on a connection of its own wakes it the moment another
 //! instance commits; polling every `poll_interval` is the fallback (and the only way on
-//! SQLite). Every ten minutes it also compacts the log and expires old entries.
+//! SQLite). Every ten minutes it also compacts the log and expires old entries, and, when
+//! a snapshot file is configured, rewrites it every `YIZHAN_SNAPSHOT_INTERVAL_SECS`.
 
 use std::{
     sync::Arc,
@@ -11,7 +12,7 @@ use std::{
 use sea_orm::{DatabaseConnection, sqlx::postgres::PgListener};
 use tokio::{sync::Notify, task::JoinHandle};
 
-use super::store::Directory;
+use super::{snapshot::SnapshotFile, store::Directory};
 use crate::domain::change_log;
 
 /// How often the log is compacted and expired.
@@ -31,6 +32,8 @@ pub struct Settings {
     /// Walk-in borrowers' names and phones are erased this many days after the return
     /// (`Rules::loan_pii_retention_days`).
     pub loan_pii_retention_days: u32,
+    /// The snapshot file to rewrite, and how often, while changes arrive.
+    pub snapshot: Option<(SnapshotFile, Duration)>,
 }
 
 /// Starts the follower; it runs until the handle is aborted.
@@ -45,6 +48,9 @@ pub fn spawn(db: DatabaseConnection, directory: Arc<Directory>, settings: Settin
         let mut ticker = tokio::time::interval(settings.poll_interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut maintained = Instant::now();
+        // None until the first pass, which writes a snapshot when the file is missing or
+        // behind, so the next start is quick even if this process never stops cleanly.
+        let mut snapshot_taken: Option<Instant> = None;
         let mut behind_since: Option<Instant> = None;
         loop {
             tokio::select! {
@@ -66,6 +72,14 @@ pub fn spawn(db: DatabaseConnection, directory: Arc<Directory>, settings: Settin
             if maintained.elapsed() >= MAINTAIN_EVERY {
                 maintained = Instant::now();
                 maintain(&db, &settings).await;
+            }
+            if let Some((file, every)) = &settings.snapshot
+                && snapshot_taken.is_none_or(|taken| taken.elapsed() >= *every)
+            {
+                snapshot_taken = Some(Instant::now());
+                if let Err(error) = file.save(&db, &directory).await {
+                    tracing::warn!(error = ?error, "could not write the directory snapshot");
+                }
             }
         }
     })

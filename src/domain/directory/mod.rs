@@ -20,7 +20,8 @@
 //!   pinyin of names) and `search.rs`, the text search over it;
 //! - `store.rs`: the `Directory` itself;
 //! - `sync.rs` and `follow.rs`: how it follows the database (`load`, `refresh`,
-//!   `catch_up`), the one seam the write paths and the app use to keep it current.
+//!   `catch_up`), the one seam the write paths and the app use to keep it current;
+//! - `snapshot.rs`: the directory in a file, so a restart resumes from it and the log.
 
 mod filter;
 pub mod follow;
@@ -31,6 +32,7 @@ mod queries;
 mod ranking;
 mod schedule;
 mod search;
+mod snapshot;
 mod spatial;
 mod store;
 mod sync;
@@ -40,5 +42,6 @@ pub use filter::{PlaceFilter, matches};
 pub use listing::{Listing, LiveStatus};
 pub use ranking::{Found, Nearest, RankKey};
 pub use schedule::Schedule;
+pub use snapshot::SnapshotFile;
 pub use store::Directory;
 pub use sync::CatchUp;

@@ -24,7 +24,7 @@ impl Posting {
 }
 
 /// The sorted entries of one key.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Postings {
     /// Deltas of `id << 1 | in_name`, LEB128, ascending.
     packed: Vec<u8>,
@@ -40,12 +40,12 @@ pub(super) struct Postings {
 }
 
 impl Postings {
-    /// How many places the key lists.
     /// How many entries are in a name.
     pub(super) fn in_names(&self) -> usize {
         self.in_names as usize
     }
 
+    /// How many places the key lists.
     pub(super) fn len(&self) -> usize {
         self.packed_len as usize + self.added.len() - self.removed.len()
     }
@@ -89,16 +89,21 @@ impl Postings {
         }
     }
 
-    /// Overlays stay small relative to the list, so reading one costs little more than
-    /// decoding it; loading (ids ascending) repacks geometrically, so in linear time.
+    /// Overlays stay no larger than the list, so reading one costs little more than
+    /// decoding it; loading (ids ascending) repacks as the list doubles, so each entry is
+    /// encoded about twice.
     fn repack_if_worth_it(&mut self) {
-        if self.added.len() + self.removed.len() > 16 + self.packed_len as usize / 4 {
+        if self.added.len() + self.removed.len() > 16 + self.packed_len as usize {
             self.repack();
         }
     }
 
-    /// Folds the overlays into the packed bytes.
+    /// Folds the overlays into the packed bytes, and returns spare capacity.
     pub(super) fn repack(&mut self) {
+        if self.added.is_empty() && self.removed.is_empty() {
+            self.packed.shrink_to_fit();
+            return;
+        }
         let mut packed = Vec::with_capacity(self.packed.len() + self.added.len() * 2);
         let mut previous = 0;
         let mut count = 0;
@@ -119,7 +124,11 @@ impl Postings {
     /// Appends a list whose ids are all larger than this one's, re-encoding only the
     /// first delta.
     pub(super) fn append(&mut self, mut later: Postings) {
-        self.repack();
+        // Only overlays are folded: re-encoding the whole list on every append would make
+        // joining many parts quadratic.
+        if !(self.added.is_empty() && self.removed.is_empty()) {
+            self.repack();
+        }
         later.repack();
         if later.packed_len == 0 {
             return;
@@ -136,6 +145,64 @@ impl Postings {
         self.packed_last = later.packed_last;
     }
 
+    /// The list as packed bytes with the overlays folded in, for a snapshot.
+    pub(super) fn packed_list(&self) -> PackedList {
+        let mut list = PackedList {
+            bytes: Vec::with_capacity(self.packed.len() + self.added.len() * 2),
+            ..PackedList::default()
+        };
+        for posting in self.iter() {
+            let value = posting.encoded();
+            write_varint(&mut list.bytes, value - list.last);
+            list.last = value;
+            list.len += 1;
+            list.in_names += u32::from(posting.in_name);
+        }
+        list
+    }
+
+    /// A list from a snapshot, decoded once to check it: ids strictly ascending, and the
+    /// count, last value and name count as stated, so that no later read can overflow.
+    pub(super) fn from_packed_list(list: PackedList) -> Result<Self, &'static str> {
+        let (mut at, mut value, mut len, mut in_names) = (0, 0u64, 0u32, 0u32);
+        while at < list.bytes.len() {
+            let (mut delta, mut shift) = (0u64, 0);
+            loop {
+                let byte = *list.bytes.get(at).ok_or("a posting list ends inside a number")?;
+                at += 1;
+                if shift > 63 || (shift == 63 && byte & 0x7e != 0) {
+                    return Err("a posting list holds a number over 64 bits");
+                }
+                delta |= u64::from(byte & 0x7f) << shift;
+                if byte & 0x80 == 0 {
+                    break;
+                }
+                shift += 7;
+            }
+            let previous = value;
+            value = value.checked_add(delta).ok_or("a posting list overflows")?;
+            if len > 0 && value >> 1 <= previous >> 1 {
+                return Err("a posting list's ids do not ascend");
+            }
+            if value >> 1 > u64::from(u32::MAX) {
+                return Err("a posting list holds an id over 32 bits");
+            }
+            len = len.checked_add(1).ok_or("a posting list is too long")?;
+            in_names += (value & 1) as u32;
+        }
+        if (len, value, in_names) != (list.len, list.last, list.in_names) {
+            return Err("a posting list does not hold what its header says");
+        }
+        Ok(Self {
+            packed: list.bytes,
+            packed_len: len,
+            packed_last: value,
+            in_names,
+            added: Vec::new(),
+            removed: Vec::new(),
+        })
+    }
+
     /// Every entry, by id.
     pub(super) fn iter(&self) -> impl Iterator<Item = Posting> + '_ {
         Merge {
@@ -144,6 +211,17 @@ impl Postings {
             removed: &self.removed,
         }
     }
+}
+
+/// A posting list as a snapshot holds it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct PackedList {
+    /// Deltas of `id << 1 | in_name`, LEB128, ascending.
+    pub(super) bytes: Vec<u8>,
+    pub(super) len: u32,
+    /// The last value, which is the sum of the deltas.
+    pub(super) last: u64,
+    pub(super) in_names: u32,
 }
 
 fn write_varint(out: &mut Vec<u8>, mut value: u64) {
@@ -283,6 +361,60 @@ mod tests {
         first.repack();
         assert_eq!(first.iter().collect::<Vec<_>>(), wanted);
         assert_eq!(first.len(), wanted.len());
+    }
+
+    #[test]
+    fn packed_lists_round_trip_and_damaged_ones_are_refused() {
+        let mut list = Postings::default();
+        for id in [3, 5, 900, 70_000, u32::MAX] {
+            list.insert(posting(id, id % 2 == 1 && id != 5));
+        }
+        list.remove(900, false);
+        let packed = list.packed_list();
+        let restored = Postings::from_packed_list(PackedList {
+            bytes: packed.bytes.clone(),
+            ..packed
+        })
+        .unwrap();
+        assert_eq!(
+            restored.iter().collect::<Vec<_>>(),
+            list.iter().collect::<Vec<_>>()
+        );
+        assert_eq!((restored.len(), restored.in_names()), (4, 3));
+
+        let damaged = [
+            // The last byte says more follows.
+            PackedList {
+                bytes: vec![0x86, 0x8a],
+                len: 1,
+                last: 6,
+                in_names: 0,
+            },
+            // Eleven continuation bytes: over 64 bits.
+            PackedList {
+                bytes: vec![0xff; 11],
+                len: 1,
+                last: 0,
+                in_names: 0,
+            },
+            // The same id twice.
+            PackedList {
+                bytes: vec![6, 0],
+                len: 2,
+                last: 6,
+                in_names: 0,
+            },
+            // A count that is not what the bytes hold.
+            PackedList {
+                bytes: vec![6, 4],
+                len: 3,
+                last: 10,
+                in_names: 0,
+            },
+        ];
+        for list in damaged {
+            assert!(Postings::from_packed_list(list).is_err());
+        }
     }
 
     #[test]

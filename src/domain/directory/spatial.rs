@@ -391,6 +391,19 @@ impl Index {
         self.remove(id);
         self.hidden.remove(&id);
         let signature = self.text.insert(&listing);
+        self.place(listing, signature);
+    }
+
+    /// Inserts a listing from a snapshot into an index being restored: its signature is
+    /// the snapshot's, and its search keys come with the snapshot's posting lists.
+    pub(super) fn restore(&mut self, listing: Arc<Listing>, signature: Signature) {
+        self.text.insert_name_of(&listing);
+        self.place(listing, signature);
+    }
+
+    /// Files a listing everywhere but in the search index.
+    fn place(&mut self, listing: Arc<Listing>, signature: Signature) {
+        let id = listing.id;
         let entry = Entry::new(listing, signature);
         self.count_in(&entry);
         if !entry.listing.offers.is_empty() {
@@ -416,7 +429,13 @@ impl Index {
 
     /// Joins an index of places all with larger ids than this one's, as loaded in parts.
     pub(super) fn append(&mut self, mut later: Index) {
-        self.by_id.append(&mut later.by_id);
+        // Not `BTreeMap::append`, which rebuilds the whole map: joining many parts would
+        // be quadratic. Every later id is larger, so each insert goes to the right edge.
+        if self.by_id.is_empty() {
+            std::mem::swap(&mut self.by_id, &mut later.by_id);
+        } else {
+            self.by_id.extend(std::mem::take(&mut later.by_id));
+        }
         for (cell, mut members) in later.grid {
             self.grid.entry(cell).or_default().append(&mut members);
         }

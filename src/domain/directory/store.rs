@@ -2,7 +2,10 @@
 //! against, and where it stands in the change log. Queries live in `queries.rs`, the
 //! synchronisation with the database in `sync.rs` and `follow.rs`.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, atomic::AtomicI64};
+use std::sync::{
+    Arc, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    atomic::{AtomicBool, AtomicI64, Ordering},
+};
 
 use entity::{offer, place};
 
@@ -67,6 +70,8 @@ pub struct Directory {
     pub(super) following: tokio::sync::Mutex<()>,
     /// Subscribers to hear of every change applied.
     pub(super) hub: Arc<Hub>,
+    /// Whether the places came from a snapshot file rather than from the database.
+    pub(super) restored: AtomicBool,
 }
 
 impl Directory {
@@ -80,7 +85,14 @@ impl Directory {
             head_seen: AtomicI64::new(0),
             following: tokio::sync::Mutex::default(),
             hub: Arc::default(),
+            restored: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the places came from a snapshot file (and the log after it) rather than
+    /// from reading the database.
+    pub fn restored_from_snapshot(&self) -> bool {
+        self.restored.load(Ordering::Acquire)
     }
 
     pub(super) fn read(&self) -> RwLockReadGuard<'_, Index> {

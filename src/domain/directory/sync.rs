@@ -57,9 +57,16 @@ impl Directory {
     /// committed, so the rows read afterwards include it, and the follower resumes from it.
     pub async fn load(db: &DatabaseConnection, calendar: calendar::WorkCalendar) -> AppResult<Self> {
         let directory = Self::new(calendar);
-        let index = directory.read_all(db).await?;
-        *directory.write() = index;
+        directory.reload(db).await?;
         Ok(directory)
+    }
+
+    /// Replaces everything with what the database holds now.
+    pub(super) async fn reload(&self, db: &DatabaseConnection) -> AppResult<()> {
+        let index = self.read_all(db).await?;
+        *self.write() = index;
+        self.restored.store(false, Ordering::Release);
+        Ok(())
     }
 
     /// The position every change up to which is applied.
@@ -172,8 +179,7 @@ impl Directory {
                 applied = self.applied(),
                 "the directory fell behind the change log's horizon; reloading"
             );
-            let index = self.read_all(db).await?;
-            *self.write() = index;
+            self.reload(db).await?;
         }
         let mut entries = 0;
         loop {

@@ -35,8 +35,8 @@ fn key(kind: Kind, payload: u64) -> u64 {
 /// wherever they are, so they are found by this rather than by walking. Most names are
 /// unique, so these live in a map of their own, not as a posting list each.
 fn name_hash(name: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(name)
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(name)
 }
 
 fn char_key(c: char) -> u64 {
@@ -64,30 +64,33 @@ fn initial_pair_key(first: u8, second: u8) -> u64 {
 }
 
 /// The keys of one listing, each once, with whether it comes from the name. A sorted
-/// vector rather than a map: a million of these are built at start-up.
+/// vector rather than a map: a million of these are built at start-up, so while they are
+/// gathered each is one `u64`, the key shifted left with the name flag below it (keys
+/// leave the top bit free), which sorts faster than pairs.
 fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
-    let mut keys: Vec<(u64, bool)> = Vec::with_capacity(96);
-    let mut text_keys = |text: &str, in_name: bool| {
+    let mut flagged: Vec<u64> = Vec::with_capacity(96);
+    let mut push = |key: u64, in_name: bool| flagged.push(key << 1 | u64::from(in_name));
+    fn text_keys(text: &str, in_name: bool, push: &mut impl FnMut(u64, bool)) {
         let mut previous: Option<char> = None;
         // Lower-cased as a string, as queries are (a final Σ becomes ς, not σ).
         for c in text.chars() {
-            keys.push((char_key(c), in_name));
+            push(char_key(c), in_name);
             if let Some(before) = previous {
-                keys.push((pair_key(Kind::Pair, before, c), in_name));
+                push(pair_key(Kind::Pair, before, c), in_name);
             }
             previous = Some(c);
         }
-    };
-    text_keys(listing.lower_name(), true);
-    text_keys(listing.lower_address(), false);
+    }
+    text_keys(listing.lower_name(), true, &mut push);
+    text_keys(listing.lower_address(), false, &mut push);
     for offer in &listing.offers {
-        text_keys(&offer.title.to_lowercase(), false);
+        text_keys(&offer.title.to_lowercase(), false, &mut push);
     }
     let name: Vec<char> = listing.lower_name().chars().collect();
     if let Some(&first) = name.first() {
-        keys.push((name_start_key(first), true));
+        push(name_start_key(first), true);
         if let Some(&second) = name.get(1) {
-            keys.push((pair_key(Kind::NameStartPair, first, second), true));
+            push(pair_key(Kind::NameStartPair, first, second), true);
         }
     }
     // A typed pinyin word that matches starts inside a reading (its first two letters are
@@ -98,26 +101,27 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
         pinyin::for_each_reading(c, |reading| {
             let letters = reading.as_bytes();
             if letters.len() >= 2 {
-                keys.push((reading_start_key(&letters[..2]), true));
+                push(reading_start_key(&letters[..2]), true);
             }
             initials.push(letters[0]);
         });
         for &initial in &initials {
             for &before in &previous {
-                keys.push((initial_pair_key(before, initial), true));
+                push(initial_pair_key(before, initial), true);
             }
         }
         previous = initials;
     }
     // Each key once, marked as from the name when any of its occurrences is.
-    keys.sort_unstable();
-    keys.dedup_by(|later, earlier| {
-        let same = later.0 == earlier.0;
-        if same {
-            earlier.1 |= later.1;
+    flagged.sort_unstable();
+    let mut keys: Vec<(u64, bool)> = Vec::with_capacity(flagged.len());
+    for value in flagged {
+        let (key, in_name) = (value >> 1, value & 1 == 1);
+        match keys.last_mut() {
+            Some(last) if last.0 == key => last.1 |= in_name,
+            _ => keys.push((key, in_name)),
         }
-        same
-    });
+    }
     keys
 }
 
@@ -137,6 +141,24 @@ pub(super) struct Signature {
 }
 
 impl Signature {
+    /// The signature of a listing, as inserting it computes.
+    pub(super) fn of(listing: &Listing) -> Self {
+        let mut signature = Self::default();
+        for (key, _) in keys_of(listing) {
+            signature.add(key);
+        }
+        signature
+    }
+
+    /// The two words a snapshot keeps.
+    pub(super) fn to_bits(self) -> [u64; 2] {
+        [self.chars, self.readings]
+    }
+
+    pub(super) fn from_bits([chars, readings]: [u64; 2]) -> Self {
+        Self { chars, readings }
+    }
+
     fn add(&mut self, key: u64) {
         match key >> 60 {
             kind if kind == Kind::Char as u64 => self.chars |= bit_of(key),
@@ -207,12 +229,15 @@ pub(super) const RANK_PINYIN: u8 = 4;
 /// The inverted index.
 #[derive(Default)]
 pub(super) struct TextIndex {
-    postings: HashMap<u64, Postings>,
+    /// Hashed with foldhash: a million places make tens of millions of lookups at start-up.
+    postings: HashMap<u64, Postings, Fast>,
     /// A place by the hash of its lower-case name; `more_names` holds any further places
     /// with the same hash.
-    names: HashMap<u64, u32>,
-    more_names: HashMap<u64, Vec<u32>>,
+    names: HashMap<u64, u32, Fast>,
+    more_names: HashMap<u64, Vec<u32>, Fast>,
 }
+
+pub(super) type Fast = foldhash::fast::RandomState;
 
 impl TextIndex {
     /// Lists a listing under its keys, and returns its signature.
@@ -228,6 +253,25 @@ impl TextIndex {
         }
         self.insert_name(name_hash(listing.lower_name()), id);
         signature
+    }
+
+    /// Lists a listing's name alone: its keys come with the lists of a snapshot.
+    pub(super) fn insert_name_of(&mut self, listing: &Listing) {
+        self.insert_name(name_hash(listing.lower_name()), listing.id as u32);
+    }
+
+    /// A copy of every posting list, for a snapshot.
+    pub(super) fn lists(&self) -> Vec<(u64, Postings)> {
+        self.postings
+            .iter()
+            .map(|(key, postings)| (*key, postings.clone()))
+            .collect()
+    }
+
+    /// Takes the posting lists of a snapshot, whose listings were inserted with
+    /// `insert_name_of`.
+    pub(super) fn restore_lists(&mut self, lists: HashMap<u64, Postings, Fast>) {
+        self.postings = lists;
     }
 
     fn insert_name(&mut self, hash: u64, id: u32) {
