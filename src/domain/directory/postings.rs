@@ -380,7 +380,7 @@ mod tests {
             restored.iter().collect::<Vec<_>>(),
             list.iter().collect::<Vec<_>>()
         );
-        assert_eq!((restored.len(), restored.in_names()), (4, 3));
+        assert_eq!((restored.len(), restored.in_names()), (4, 2));
 
         let damaged = [
             // The last byte says more follows.
