@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The discovery benchmarks: 100,000 synthetic places, one scenario from 32 connections for
-# 20 s after a 5 s warm-up, on SQLite or PostgreSQL.
+# 20 s after a 5 s warm-up, on SQLite or PostgreSQL. The server starts twice: from the
+# database (which writes the directory's snapshot), then from the snapshot; both times
+# to ready are printed.
 #   Usage: [SCENARIO=nearby|mix|search] [PLACES=100000] bench/run.sh sqlite|postgres
 # YIZHAN_BIN=<path> runs that binary instead of building the release one.
 # With PERF_DATA=<file>, `perf record -a` samples the whole machine (server and wrk) at
@@ -50,12 +52,26 @@ export YIZHAN_RATE_READS_PER_MINUTE=10000000
 echo "== seeding $PLACES places into $DATABASE"
 /usr/bin/time -f "seeded in %e s" "$yizhan" seed --synthetic "$PLACES"
 
-YIZHAN_LISTEN="127.0.0.1:$PORT" "$yizhan" serve &
-server=$!
+# The first start reads the database and then writes the directory's snapshot; the second
+# restores from it, and serves the runs.
+export YIZHAN_SNAPSHOT_FILE="$work/directory.snapshot" YIZHAN_LISTEN="127.0.0.1:$PORT"
+server=
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-started=$(date +%s.%N)
-for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-echo "ready in $(echo "$(date +%s.%N) - $started" | bc) s, RSS $(( $(ps -o rss= -p $server) / 1024 )) MB"
+start_server() {
+  "$yizhan" serve &
+  server=$!
+  local started
+  started=$(date +%s.%N)
+  for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.05; done
+  echo "ready $1 in $(echo "$(date +%s.%N) - $started" | bc) s, RSS $(( $(ps -o rss= -p $server) / 1024 )) MB"
+}
+start_server "from the database"
+for _ in $(seq 1 1200); do [ -f "$YIZHAN_SNAPSHOT_FILE" ] && break; sleep 0.1; done
+kill -TERM $server && wait $server || true
+echo "snapshot: $(( $(stat -c %s "$YIZHAN_SNAPSHOT_FILE") / 1048576 )) MB"
+start_server "from the snapshot"
+curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^yizhan_directory_restored_from_snapshot 1' ||
+  { echo "the second start did not use the snapshot" >&2; exit 1; }
 
 # mix.lua asks for `place(id:)` with ids 1..PLACES: check that the first and the last are
 # the synthetic places (a fresh database numbers them from 1), and that there is no more.

@@ -1,6 +1,8 @@
 //! A random token that names this database, drawn once when the schema is created. A
 //! directory snapshot records it, so an instance never resumes from a snapshot taken of
-//! another database (a staging copy, a re-seeded file) as if the log positions matched.
+//! another database (another environment, a file seeded again) as if the log positions
+//! matched. A copy or a restored backup carries the token along: after restoring, delete
+//! the snapshots (README, "Fast restarts").
 
 use sea_orm_migration::{prelude::*, sea_orm::DatabaseBackend};
 

@@ -31,6 +31,20 @@ const EVERYTHING: &str = "query Everything($after: String) {
 const FIND: &str =
     "query Find($text: String!) { search(text: $text, first: 5) { edges { node { id name } } } }";
 
+/// Searches that read the restored posting lists: characters, a pair, an address word,
+/// full pinyin and initials; with their counts.
+const SEARCHES: [&str; 7] = ["药", "食堂", "龙山路", "yaofang", "qsst", "shitang", "驿站"];
+const COUNTED: &str = "query Counted($text: String!) {
+    search(text: $text, first: 20) { totalCount edges { node { id name } } } }";
+
+async fn searches(app: &TestApp) -> Vec<Value> {
+    let mut found = Vec::new();
+    for text in SEARCHES {
+        found.push(data(&app.gql(COUNTED, json!({ "text": text })).await)["search"].clone());
+    }
+    found
+}
+
 /// Every page of `EVERYTHING`, as one list.
 async fn everything(app: &TestApp) -> Vec<Value> {
     let mut places = Vec::new();
@@ -134,15 +148,35 @@ async fn a_restart_resumes_from_the_snapshot_and_the_log_after_it() {
     let restarted = with_snapshot(&first, &frozen).await;
     assert!(restored(&restarted).await, "the valid snapshot is used");
     let expected = everything(&first).await;
-    assert_eq!(everything(&restarted).await, expected);
+    let served = everything(&restarted).await;
+    assert_eq!(served, expected);
+    let expected_searches = searches(&first).await;
+    assert!(
+        expected_searches
+            .iter()
+            .all(|found| found["totalCount"].as_i64().unwrap() > 0),
+        "every search finds something: {expected_searches:?}"
+    );
+    assert_eq!(searches(&restarted).await, expected_searches);
     let found = restarted.gql(FIND, json!({ "text": "快照之后" })).await;
     assert_eq!(data(&found)["search"]["edges"][0]["node"]["id"], renamed.as_str());
-    let reviewed_now = expected
-        .iter()
-        .find(|edge| edge["node"]["id"] == reviewed)
-        .unwrap();
+    let reviewed_now = served.iter().find(|edge| edge["node"]["id"] == reviewed).unwrap();
     assert_eq!(reviewed_now["node"]["rating"]["count"], 2);
     drop(restarted);
+
+    // A snapshot older than the log's horizon (its later entries expired) is set aside.
+    first
+        .write_as_another_instance("UPDATE change_log_horizon SET position = 1000000", &[])
+        .await;
+    let beyond_horizon = with_snapshot(&first, &frozen).await;
+    assert!(
+        !restored(&beyond_horizon).await,
+        "a snapshot below the horizon is not used"
+    );
+    assert_eq!(everything(&beyond_horizon).await, expected);
+    first
+        .write_as_another_instance("UPDATE change_log_horizon SET position = 0", &[])
+        .await;
 
     // A damaged file is set aside: the server reads the database and answers the same.
     let damaged = folder.path().join("damaged.snapshot");
@@ -213,7 +247,12 @@ async fn a_stopping_server_leaves_a_current_snapshot() {
         before,
         "the stop wrote a new snapshot"
     );
-    assert!(!path.with_extension("snapshot.partial").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .filter(|name| name != "directory.snapshot")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 
     let restarted = first.spawn_process_sharing_with(&settings).await;
     assert!(restored_at(&client, &restarted.address).await);

@@ -51,6 +51,7 @@ pub fn spawn(db: DatabaseConnection, directory: Arc<Directory>, settings: Settin
         // None until the first pass, which writes a snapshot when the file is missing or
         // behind, so the next start is quick even if this process never stops cleanly.
         let mut snapshot_taken: Option<Instant> = None;
+        let mut saving: Option<JoinHandle<()>> = None;
         let mut behind_since: Option<Instant> = None;
         loop {
             tokio::select! {
@@ -73,13 +74,18 @@ pub fn spawn(db: DatabaseConnection, directory: Arc<Directory>, settings: Settin
                 maintained = Instant::now();
                 maintain(&db, &settings).await;
             }
+            // Written beside the follower, which goes on applying changes meanwhile.
             if let Some((file, every)) = &settings.snapshot
                 && snapshot_taken.is_none_or(|taken| taken.elapsed() >= *every)
+                && saving.as_ref().is_none_or(JoinHandle::is_finished)
             {
                 snapshot_taken = Some(Instant::now());
-                if let Err(error) = file.save(&db, &directory).await {
-                    tracing::warn!(error = ?error, "could not write the directory snapshot");
-                }
+                let (file, db, directory) = (file.clone(), db.clone(), directory.clone());
+                saving = Some(tokio::spawn(async move {
+                    if let Err(error) = file.save(&db, &directory).await {
+                        tracing::warn!(error = ?error, "could not write the directory snapshot");
+                    }
+                }));
             }
         }
     })

@@ -96,7 +96,7 @@ struct Header {
 }
 
 impl SnapshotFile {
-    /// The snapshot kept at `path` (written beside it first, as `<path>.partial`).
+    /// The snapshot kept at `path` (written beside it first, as `<path>.partial-<pid>`).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
@@ -108,18 +108,17 @@ impl SnapshotFile {
     /// snapshot is missing or not valid. Either way it is at the log's head when it returns.
     pub async fn load(&self, db: &DatabaseConnection, calendar: WorkCalendar) -> AppResult<Directory> {
         let started = std::time::Instant::now();
-        let expected = Expected {
-            build: build(),
-            database: database_identity(db).await?,
-            horizon: change_log::horizon(db).await?,
-            head: change_log::head(db).await?,
-        };
         let directory = Directory::new(calendar);
-        let (path, preparer) = (self.path.clone(), directory.preparer());
-        let restored = tokio::task::spawn_blocking(move || read(&path, &expected, &preparer))
-            .await
-            .map_err(|error| anyhow!("the snapshot reader stopped: {error}"))
-            .and_then(|read| read);
+        let restored = match expected(db).await {
+            Ok(expected) => {
+                let (path, preparer) = (self.path.clone(), directory.preparer());
+                tokio::task::spawn_blocking(move || read(&path, &expected, &preparer))
+                    .await
+                    .map_err(|error| anyhow!("the snapshot reader stopped: {error}"))
+                    .and_then(|read| read)
+            }
+            Err(error) => Err(error),
+        };
         match restored {
             Ok(Some((index, applied))) => {
                 let places = index.by_id.len();
@@ -158,21 +157,29 @@ impl SnapshotFile {
     /// position. Returns whether it wrote.
     pub async fn save(&self, db: &DatabaseConnection, directory: &Directory) -> AppResult<bool> {
         let on_disk = self.on_disk.clone().lock_owned().await;
-        let database = database_identity(db).await?;
-        let (applied, listings, lists) = {
+        let database = database_identity(db).await.map_err(AppError::internal)?;
+        let build = build().map_err(AppError::internal)?;
+        let (applied, listings, mut signatures, lists) = {
             // The follower's turn, so no reload moves the position while the listings are
-            // taken; the read lock only for the moment it takes to clone the pointers.
+            // taken; the read lock only for the moment it takes to copy pointers and
+            // signatures (the posting lists are shared, not copied).
             let _turn = directory.following.lock().await;
             let index = directory.read();
             let listings: Vec<Arc<Listing>> = index.by_id.values().map(|kept| kept.listing.clone()).collect();
-            (directory.applied(), listings, index.text.lists())
+            // Signatures from the grid's entries, in their order: computing them again
+            // would cost seconds of a core, finding each entry by id a search of its cell.
+            let signatures: Vec<(i32, Signature)> = index
+                .entries()
+                .map(|entry| (entry.id(), entry.signature))
+                .collect();
+            (directory.applied(), listings, signatures, index.text.lists())
         };
         if *on_disk == Some(applied) {
             return Ok(false);
         }
         let header = Header {
             format: FORMAT,
-            build: build(),
+            build,
             database,
             applied,
             places: listings.len() as u64,
@@ -183,7 +190,8 @@ impl SnapshotFile {
         tokio::task::spawn_blocking(move || {
             let mut on_disk = on_disk;
             let started = std::time::Instant::now();
-            write(&path, &header, &listings, &lists)
+            signatures.sort_unstable_by_key(|(id, _)| *id);
+            write(&path, &header, &listings, &signatures, &lists)
                 .with_context(|| format!("writing the directory snapshot {}", path.display()))?;
             *on_disk = Some(applied);
             tracing::info!(
@@ -202,24 +210,51 @@ impl SnapshotFile {
     }
 }
 
-/// The build a snapshot must come from: the crate's version and its latest migration.
-fn build() -> String {
-    let latest = migration::Migrator::migrations()
-        .last()
-        .map(|migration| migration.name().to_owned())
-        .unwrap_or_default();
-    format!("{} {latest}", env!("CARGO_PKG_VERSION"))
+/// What a snapshot must match, read from the database and this process.
+async fn expected(db: &DatabaseConnection) -> anyhow::Result<Expected> {
+    Ok(Expected {
+        build: build()?,
+        database: database_identity(db).await?,
+        horizon: change_log::horizon(db).await?,
+        head: change_log::head(db).await?,
+    })
+}
+
+/// The build a snapshot must come from: the SHA-256 of this very executable, with the
+/// crate's version and latest migration for people reading logs. Nothing less would do:
+/// search keys, enum numbering and pinyin tables can all change without a migration, and
+/// a snapshot of them would then be silently wrong. Computed once a process.
+fn build() -> anyhow::Result<String> {
+    static BUILD: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    BUILD
+        .get_or_init(|| {
+            let executable = std::env::current_exe().map_err(|error| error.to_string())?;
+            let mut file = std::fs::File::open(&executable).map_err(|error| error.to_string())?;
+            let mut hasher = Sha256::new();
+            io::copy(&mut file, &mut hasher).map_err(|error| error.to_string())?;
+            let latest = migration::Migrator::migrations()
+                .last()
+                .map(|migration| migration.name().to_owned())
+                .unwrap_or_default();
+            Ok(format!(
+                "{} {latest} {:x}",
+                env!("CARGO_PKG_VERSION"),
+                hasher.finalize()
+            ))
+        })
+        .clone()
+        .map_err(|error| anyhow!("cannot read this executable to identify the build: {error}"))
 }
 
 /// The token that names this database.
-async fn database_identity(db: &DatabaseConnection) -> AppResult<String> {
+async fn database_identity(db: &DatabaseConnection) -> anyhow::Result<String> {
     let row = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),
             "SELECT token FROM database_identity",
         ))
         .await?
-        .ok_or_else(|| AppError::internal(anyhow!("database_identity holds no token")))?;
+        .ok_or_else(|| anyhow!("database_identity holds no token"))?;
     Ok(row.try_get("", "token")?)
 }
 
@@ -228,12 +263,43 @@ fn write(
     path: &Path,
     header: &Header,
     listings: &[Arc<Listing>],
-    lists: &[(u64, Postings)],
+    signatures: &[(i32, Signature)],
+    lists: &[(u64, Arc<Postings>)],
 ) -> anyhow::Result<()> {
+    ensure!(
+        listings.len() == signatures.len(),
+        "{} places by id but {} in the grid",
+        listings.len(),
+        signatures.len()
+    );
+    // A name of this process's own, so two processes given one path (an old and a new
+    // instance in a rolling deploy) never write into the same file; readable by the owner
+    // only, as it holds owners' accounts and phone numbers.
     let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
+    partial.push(format!(".partial-{}", std::process::id()));
     let partial = PathBuf::from(partial);
-    let file = std::fs::File::create(&partial)?;
+    let written = write_to(&partial, path, header, listings, signatures, lists);
+    if written.is_err() {
+        std::fs::remove_file(&partial).ok();
+    }
+    written
+}
+
+fn write_to(
+    partial: &Path,
+    path: &Path,
+    header: &Header,
+    listings: &[Arc<Listing>],
+    signatures: &[(i32, Signature)],
+    lists: &[(u64, Arc<Postings>)],
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(partial)?;
     let mut out = Hashing {
         inner: BufWriter::with_capacity(1 << 20, &file),
         hasher: Sha256::new(),
@@ -244,9 +310,10 @@ fn write(
     out.write_all(&header)?;
     let mut chunk = Vec::with_capacity(CHUNK_BYTES + (64 << 10));
     let mut records = 0;
-    for listing in listings {
+    for (listing, &(id, signature)) in listings.iter().zip(signatures) {
+        ensure!(id == listing.id, "place {id} is in the grid but not by id");
         let place = listing.to_model();
-        chunk = postcard::to_extend(&Record::of(&place, listing), chunk)?;
+        chunk = postcard::to_extend(&Record::of(&place, listing, signature), chunk)?;
         records += 1;
         if records == CHUNK_RECORDS || chunk.len() >= CHUNK_BYTES {
             write_chunk(&mut out, &chunk)?;
@@ -283,7 +350,7 @@ fn write(
     inner.flush()?;
     drop(inner);
     file.sync_all()?;
-    std::fs::rename(&partial, path)?;
+    std::fs::rename(partial, path)?;
     // The rename lasts across a crash only once the folder is synced too.
     if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
         std::fs::File::open(folder)?.sync_all()?;
@@ -397,8 +464,33 @@ fn read(path: &Path, expected: &Expected, preparer: &Preparer) -> anyhow::Result
         header.places
     );
     index.text.restore_lists(lists);
+    drop_expired_offers(&mut index, preparer);
     index.shrink_to_fit();
     Ok(Some((index, header.applied)))
+}
+
+/// Lists again, without them, the places whose offers ended since the snapshot, as a load
+/// from the database would leave those offers out.
+fn drop_expired_offers(index: &mut Index, preparer: &Preparer) {
+    let now = Utc::now();
+    let stale: Vec<Arc<Listing>> = index
+        .by_id
+        .values()
+        .filter(|kept| kept.listing.offers.iter().any(|offer| offer.valid_until <= now))
+        .map(|kept| kept.listing.clone())
+        .collect();
+    for listing in stale {
+        let live = listing
+            .offers
+            .iter()
+            .filter(|offer| offer.valid_until > now)
+            .cloned()
+            .collect();
+        let fresh = preparer
+            .listing(listing.to_model(), live, listing.rating)
+            .with_photos(listing.photos.to_vec());
+        index.insert(Arc::new(fresh));
+    }
 }
 
 /// Reads a length and that many bytes; `None` at the empty block that ends the chunks.
@@ -432,7 +524,7 @@ fn read_chunks(input: &mut impl Read, mut send: impl FnMut((usize, Vec<u8>)) -> 
 }
 
 /// Reads the posting lists, each checked as it is decoded.
-fn read_lists(input: &mut impl Read) -> anyhow::Result<HashMap<u64, Postings, Fast>> {
+fn read_lists(input: &mut impl Read) -> anyhow::Result<HashMap<u64, Arc<Postings>, Fast>> {
     let mut lists = HashMap::default();
     while let Some(chunk) = read_block(input, MAX_CHUNK_BYTES).context("reading posting lists")? {
         let mut rest = chunk.as_slice();
@@ -453,7 +545,7 @@ fn read_lists(input: &mut impl Read) -> anyhow::Result<HashMap<u64, Postings, Fa
             };
             let postings = Postings::from_packed_list(list).map_err(|problem| anyhow!("{problem}"))?;
             ensure!(
-                lists.insert(key, postings).is_none(),
+                lists.insert(key, Arc::new(postings)).is_none(),
                 "a posting list appears twice"
             );
         }
@@ -641,13 +733,13 @@ fn optional_time(at: Option<Time>) -> anyhow::Result<Option<DateTime<Utc>>> {
 }
 
 impl<'a> Record<'a> {
-    fn of(place: &'a place::Model, listing: &'a Listing) -> Self {
+    fn of(place: &'a place::Model, listing: &'a Listing, signature: Signature) -> Self {
         Self {
             place: PlaceRecord::of(place),
             offers: listing.offers.iter().map(OfferRecord::of).collect(),
             rating: listing.rating.distribution,
             photos: listing.photos.iter().map(PhotoRecord::of).collect(),
-            signature: Signature::of(listing).to_bits(),
+            signature: signature.to_bits(),
         }
     }
 

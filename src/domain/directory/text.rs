@@ -8,7 +8,10 @@
 //! would not. Candidates are then checked against the text itself, so the index may list
 //! more than matches but never fewer.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use super::{
     listing::Listing,
@@ -26,6 +29,9 @@ enum Kind {
     ReadingStart,
     InitialPair,
 }
+
+// `keys_of` shifts keys left by one, so the kind must leave the top bit free.
+const _: () = assert!((Kind::InitialPair as u64) < 8);
 
 fn key(kind: Kind, payload: u64) -> u64 {
     (kind as u64) << 60 | payload
@@ -141,15 +147,6 @@ pub(super) struct Signature {
 }
 
 impl Signature {
-    /// The signature of a listing, as inserting it computes.
-    pub(super) fn of(listing: &Listing) -> Self {
-        let mut signature = Self::default();
-        for (key, _) in keys_of(listing) {
-            signature.add(key);
-        }
-        signature
-    }
-
     /// The two words a snapshot keeps.
     pub(super) fn to_bits(self) -> [u64; 2] {
         [self.chars, self.readings]
@@ -230,7 +227,9 @@ pub(super) const RANK_PINYIN: u8 = 4;
 #[derive(Default)]
 pub(super) struct TextIndex {
     /// Hashed with foldhash: a million places make tens of millions of lookups at start-up.
-    postings: HashMap<u64, Postings, Fast>,
+    /// Shared, so a snapshot takes the lists without copying them under the directory's
+    /// lock; a list changed while a snapshot holds it is copied then (`Arc::make_mut`).
+    postings: HashMap<u64, Arc<Postings>, Fast>,
     /// A place by the hash of its lower-case name; `more_names` holds any further places
     /// with the same hash.
     names: HashMap<u64, u32, Fast>,
@@ -246,10 +245,7 @@ impl TextIndex {
         let mut signature = Signature::default();
         for (key, in_name) in keys_of(listing) {
             signature.add(key);
-            self.postings
-                .entry(key)
-                .or_default()
-                .insert(Posting { id, in_name });
+            Arc::make_mut(self.postings.entry(key).or_default()).insert(Posting { id, in_name });
         }
         self.insert_name(name_hash(listing.lower_name()), id);
         signature
@@ -260,8 +256,8 @@ impl TextIndex {
         self.insert_name(name_hash(listing.lower_name()), listing.id as u32);
     }
 
-    /// A copy of every posting list, for a snapshot.
-    pub(super) fn lists(&self) -> Vec<(u64, Postings)> {
+    /// Every posting list, shared, for a snapshot.
+    pub(super) fn lists(&self) -> Vec<(u64, Arc<Postings>)> {
         self.postings
             .iter()
             .map(|(key, postings)| (*key, postings.clone()))
@@ -270,7 +266,7 @@ impl TextIndex {
 
     /// Takes the posting lists of a snapshot, whose listings were inserted with
     /// `insert_name_of`.
-    pub(super) fn restore_lists(&mut self, lists: HashMap<u64, Postings, Fast>) {
+    pub(super) fn restore_lists(&mut self, lists: HashMap<u64, Arc<Postings>, Fast>) {
         self.postings = lists;
     }
 
@@ -313,6 +309,7 @@ impl TextIndex {
         let id = listing.id as u32;
         for (key, in_name) in keys_of(listing) {
             if let Some(postings) = self.postings.get_mut(&key) {
+                let postings = Arc::make_mut(postings);
                 postings.remove(id, in_name);
                 if postings.is_empty() {
                     self.postings.remove(&key);
@@ -330,7 +327,7 @@ impl TextIndex {
                     vacant.insert(postings);
                 }
                 std::collections::hash_map::Entry::Occupied(mut occupied) => {
-                    occupied.get_mut().append(postings)
+                    Arc::make_mut(occupied.get_mut()).append(Arc::unwrap_or_clone(postings))
                 }
             }
         }
@@ -346,7 +343,7 @@ impl TextIndex {
 
     /// How many keys it holds and the bytes their lists take.
     pub(super) fn size(&self) -> (usize, usize) {
-        let lists: usize = self.postings.values().map(Postings::heap_bytes).sum();
+        let lists: usize = self.postings.values().map(|postings| postings.heap_bytes()).sum();
         let names = self.names.capacity() * 13 + self.more_names.capacity() * 33;
         (
             self.postings.len(),
@@ -356,7 +353,9 @@ impl TextIndex {
 
     /// Packs every list, after a load.
     pub(super) fn repack(&mut self) {
-        self.postings.values_mut().for_each(Postings::repack);
+        self.postings
+            .values_mut()
+            .for_each(|postings| Arc::make_mut(postings).repack());
         self.postings.shrink_to_fit();
         self.names.shrink_to_fit();
         self.more_names.shrink_to_fit();
