@@ -119,9 +119,14 @@ async fn a_restart_resumes_from_the_snapshot_and_the_log_after_it() {
     );
     file_appears(&path).await;
     drop(writer);
-    // A copy, which the stopping writer cannot bring up to date behind the test's back.
-    let frozen = folder.path().join("frozen.snapshot");
-    std::fs::copy(&path, &frozen).unwrap();
+    // The snapshot as taken, before the changes below; each server gets a copy of its own,
+    // which neither the stopping writer nor another server can rewrite behind its back.
+    let pristine = std::fs::read(&path).unwrap();
+    let copy = |name: &str| {
+        let copy = folder.path().join(name);
+        std::fs::write(&copy, &pristine).unwrap();
+        copy
+    };
 
     // Written after the snapshot: a rename, a suspension and a second review, which the
     // restarted server must take from the log.
@@ -145,7 +150,7 @@ async fn a_restart_resumes_from_the_snapshot_and_the_log_after_it() {
     })
     .await;
 
-    let restarted = with_snapshot(&first, &frozen).await;
+    let restarted = with_snapshot(&first, &copy("restarted.snapshot")).await;
     assert!(restored(&restarted).await, "the valid snapshot is used");
     let expected = everything(&first).await;
     let served = everything(&restarted).await;
@@ -168,7 +173,7 @@ async fn a_restart_resumes_from_the_snapshot_and_the_log_after_it() {
     first
         .write_as_another_instance("UPDATE change_log_horizon SET position = 1000000", &[])
         .await;
-    let beyond_horizon = with_snapshot(&first, &frozen).await;
+    let beyond_horizon = with_snapshot(&first, &copy("beyond-horizon.snapshot")).await;
     assert!(
         !restored(&beyond_horizon).await,
         "a snapshot below the horizon is not used"
@@ -177,10 +182,13 @@ async fn a_restart_resumes_from_the_snapshot_and_the_log_after_it() {
     first
         .write_as_another_instance("UPDATE change_log_horizon SET position = 0", &[])
         .await;
+    let within_horizon = with_snapshot(&first, &copy("within-horizon.snapshot")).await;
+    assert!(restored(&within_horizon).await, "the same snapshot is used again");
+    assert_eq!(everything(&within_horizon).await, expected);
 
     // A damaged file is set aside: the server reads the database and answers the same.
-    let damaged = folder.path().join("damaged.snapshot");
-    let mut bytes = std::fs::read(&frozen).unwrap();
+    let damaged = copy("damaged.snapshot");
+    let mut bytes = pristine.clone();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x5a;
     std::fs::write(&damaged, bytes).unwrap();

@@ -96,7 +96,7 @@ struct Header {
 }
 
 impl SnapshotFile {
-    /// The snapshot kept at `path` (written beside it first, as `<path>.partial-<pid>`).
+    /// The snapshot kept at `path` (written beside it first, as `.<name>.<random>.partial`).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
@@ -225,25 +225,27 @@ async fn expected(db: &DatabaseConnection) -> anyhow::Result<Expected> {
 /// search keys, enum numbering and pinyin tables can all change without a migration, and
 /// a snapshot of them would then be silently wrong. Computed once a process.
 fn build() -> anyhow::Result<String> {
-    static BUILD: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
-    BUILD
-        .get_or_init(|| {
-            let executable = std::env::current_exe().map_err(|error| error.to_string())?;
-            let mut file = std::fs::File::open(&executable).map_err(|error| error.to_string())?;
-            let mut hasher = Sha256::new();
-            io::copy(&mut file, &mut hasher).map_err(|error| error.to_string())?;
-            let latest = migration::Migrator::migrations()
-                .last()
-                .map(|migration| migration.name().to_owned())
-                .unwrap_or_default();
-            Ok(format!(
-                "{} {latest} {:x}",
-                env!("CARGO_PKG_VERSION"),
-                hasher.finalize()
-            ))
-        })
-        .clone()
-        .map_err(|error| anyhow!("cannot read this executable to identify the build: {error}"))
+    static BUILD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(build) = BUILD.get() {
+        return Ok(build.clone());
+    }
+    // On Linux the running file itself, even after a deploy replaced or removed it.
+    let executable = Path::new("/proc/self/exe");
+    let executable = if executable.exists() {
+        executable.to_path_buf()
+    } else {
+        std::env::current_exe()?
+    };
+    let mut file = std::fs::File::open(&executable)
+        .with_context(|| format!("cannot read {} to identify the build", executable.display()))?;
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher)?;
+    let latest = migration::Migrator::migrations()
+        .last()
+        .map(|migration| migration.name().to_owned())
+        .unwrap_or_default();
+    let build = format!("{} {latest} {:x}", env!("CARGO_PKG_VERSION"), hasher.finalize());
+    Ok(BUILD.get_or_init(|| build).clone())
 }
 
 /// The token that names this database.
@@ -258,7 +260,8 @@ async fn database_identity(db: &DatabaseConnection) -> anyhow::Result<String> {
     Ok(row.try_get("", "token")?)
 }
 
-/// Writes beside the file, then renames it over, so the file is always whole.
+/// Writes beside the file under a fresh name, then renames it over, so the file is always
+/// whole and two processes given one path never write into the same file.
 fn write(
     path: &Path,
     header: &Header,
@@ -272,36 +275,39 @@ fn write(
         listings.len(),
         signatures.len()
     );
-    // A name of this process's own, so two processes given one path (an old and a new
-    // instance in a rolling deploy) never write into the same file; readable by the owner
-    // only, as it holds owners' accounts and phone numbers.
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(format!(".partial-{}", std::process::id()));
-    let partial = PathBuf::from(partial);
-    let written = write_to(&partial, path, header, listings, signatures, lists);
-    if written.is_err() {
-        std::fs::remove_file(&partial).ok();
-    }
-    written
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("the snapshot path names no file"))?
+        .to_string_lossy();
+    let prefix = format!(".{name}.");
+    remove_abandoned(&folder, &prefix);
+    // tempfile draws a random name, creates it exclusively and readable by the owner only
+    // (the file holds owners' accounts and phone numbers), and removes it if this fails.
+    let partial = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(PARTIAL)
+        .tempfile_in(&folder)?;
+    write_body(partial.as_file(), header, listings, signatures, lists)?;
+    partial.as_file().sync_all()?;
+    partial.persist(path)?;
+    // The rename lasts across a crash only once the folder is synced too.
+    std::fs::File::open(&folder)?.sync_all()?;
+    Ok(())
 }
 
-fn write_to(
-    partial: &Path,
-    path: &Path,
+fn write_body(
+    file: &std::fs::File,
     header: &Header,
     listings: &[Arc<Listing>],
     signatures: &[(i32, Signature)],
     lists: &[(u64, Arc<Postings>)],
 ) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(partial)?;
     let mut out = Hashing {
-        inner: BufWriter::with_capacity(1 << 20, &file),
+        inner: BufWriter::with_capacity(1 << 20, file),
         hasher: Sha256::new(),
     };
     out.write_all(MAGIC)?;
@@ -348,14 +354,30 @@ fn write_to(
     let mut inner = out.inner;
     inner.write_all(&digest)?;
     inner.flush()?;
-    drop(inner);
-    file.sync_all()?;
-    std::fs::rename(partial, path)?;
-    // The rename lasts across a crash only once the folder is synced too.
-    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
-        std::fs::File::open(folder)?.sync_all()?;
-    }
     Ok(())
+}
+
+const PARTIAL: &str = ".partial";
+
+/// Removes partial snapshots over an hour old: a process died while writing them, since a
+/// live writer takes seconds.
+fn remove_abandoned(folder: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let abandoned = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3_600));
+        if name.starts_with(prefix) && name.ends_with(PARTIAL) && abandoned {
+            std::fs::remove_file(entry.path()).ok();
+        }
+    }
 }
 
 fn write_chunk(out: &mut impl Write, chunk: &[u8]) -> anyhow::Result<()> {

@@ -347,7 +347,11 @@ impl TextIndex {
         let names = self.names.capacity() * 13 + self.more_names.capacity() * 33;
         (
             self.postings.len(),
-            lists + names + self.postings.capacity() * (9 + size_of::<Postings>()),
+            // A slot (key and pointer) and a shared allocation (two counts and the list).
+            lists
+                + names
+                + self.postings.capacity() * 17
+                + self.postings.len() * (16 + size_of::<Postings>()),
         )
     }
 
