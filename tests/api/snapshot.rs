@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use crate::{
     changes::eventually,
     helpers::{TestApp, data, numeric_id},
+    photos::fixtures::owners_photo,
     reviews::{REVIEW, review, rider},
+    writes::merchant_01_place,
 };
 
 /// Every published place with what the snapshot carries: fields, offers, rating, status.
@@ -24,7 +26,7 @@ const EVERYTHING: &str = "query Everything($after: String) {
             offers { id title description validFrom validUntil }
             rating { average count distribution }
             status { state seatsFree note }
-            photos { id }
+            photos { id url thumbnailUrl width height contentType caption }
         } }
     } }";
 
@@ -100,7 +102,9 @@ async fn a_restart_resumes_from_the_snapshot_and_the_log_after_it() {
     let first = TestApp::spawn().await;
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("directory.snapshot");
-    // A review before the snapshot, so ratings travel through the file.
+    // A review and a photo before the snapshot, so ratings and photos travel through it.
+    let (photographed, _) = merchant_01_place(&first).await;
+    owners_photo(&first, &photographed).await;
     let places = everything(&first).await;
     let reviewed = places[3]["node"]["id"].clone();
     review(
@@ -165,6 +169,11 @@ async fn a_restart_resumes_from_the_snapshot_and_the_log_after_it() {
     assert_eq!(searches(&restarted).await, expected_searches);
     let found = restarted.gql(FIND, json!({ "text": "快照之后" })).await;
     assert_eq!(data(&found)["search"]["edges"][0]["node"]["id"], renamed.as_str());
+    let photographed_now = served
+        .iter()
+        .find(|edge| edge["node"]["id"] == photographed)
+        .unwrap();
+    assert_eq!(photographed_now["node"]["photos"].as_array().unwrap().len(), 1);
     let reviewed_now = served.iter().find(|edge| edge["node"]["id"] == reviewed).unwrap();
     assert_eq!(reviewed_now["node"]["rating"]["count"], 2);
     drop(restarted);
