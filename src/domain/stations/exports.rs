@@ -28,9 +28,11 @@ pub fn may_export(viewer: &Viewer) -> AppResult<()> {
     policy::may_moderate(viewer)
 }
 
-/// One CSV cell, quoted when needed and defused against formula injection.
+/// One CSV cell, quoted when needed and defused against formula injection: a cell that
+/// starts with what a spreadsheet may read as a formula (OWASP's list, tab and carriage
+/// return included) gets a leading apostrophe.
 pub fn cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -211,5 +213,7 @@ mod tests {
         assert_eq!(cell("a,b"), "\"a,b\"");
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=1+1"), "'=1+1");
+        assert_eq!(cell("\t=1+1"), "'\t=1+1");
+        assert_eq!(cell("\r=1+1"), "\"'\r=1+1\"");
     }
 }
