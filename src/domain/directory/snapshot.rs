@@ -65,7 +65,7 @@ const FORMAT: u32 = 1;
 const CHUNK_RECORDS: usize = 16_384;
 const CHUNK_BYTES: usize = 4 << 20;
 /// Larger chunks are refused unread: only corruption makes them.
-const MAX_CHUNK_BYTES: u32 = 256 << 20;
+const MAX_CHUNK_BYTES: u32 = 64 << 20;
 const MAX_HEADER_BYTES: u32 = 64 << 10;
 
 /// The directory's snapshot file, shared by the follower that rewrites it and the shutdown
@@ -76,6 +76,8 @@ pub struct SnapshotFile {
     /// The position of the snapshot on disk, when this process knows it; held while a
     /// snapshot is written, so two writers never interleave.
     on_disk: Arc<tokio::sync::Mutex<Option<i64>>>,
+    /// This database's token, read once: it never changes while the process runs.
+    database: Arc<std::sync::OnceLock<String>>,
 }
 
 /// What a snapshot must match to be used.
@@ -101,6 +103,7 @@ impl SnapshotFile {
         Self {
             path: path.into(),
             on_disk: Arc::default(),
+            database: Arc::default(),
         }
     }
 
@@ -109,7 +112,7 @@ impl SnapshotFile {
     pub async fn load(&self, db: &DatabaseConnection, calendar: WorkCalendar) -> AppResult<Directory> {
         let started = std::time::Instant::now();
         let directory = Directory::new(calendar);
-        let restored = match expected(db).await {
+        let restored = match self.expected(db).await {
             Ok(expected) => {
                 let (path, preparer) = (self.path.clone(), directory.preparer());
                 tokio::task::spawn_blocking(move || read(&path, &expected, &preparer))
@@ -119,7 +122,7 @@ impl SnapshotFile {
             }
             Err(error) => Err(error),
         };
-        match restored {
+        let refusal = match restored {
             Ok(Some((index, applied))) => {
                 let places = index.by_id.len();
                 *directory.write() = index;
@@ -134,30 +137,35 @@ impl SnapshotFile {
                     millis = started.elapsed().as_millis() as u64,
                     "directory restored from its snapshot"
                 );
-                Ok(directory)
+                return Ok(directory);
             }
-            Ok(None) => {
-                tracing::info!(path = %self.path.display(), "no directory snapshot yet; loading from the database");
-                directory.reload(db).await?;
-                Ok(directory)
-            }
-            Err(error) => {
-                tracing::warn!(
-                    path = %self.path.display(),
-                    reason = %format!("{error:#}"),
-                    "not using the directory snapshot; loading from the database"
-                );
-                directory.reload(db).await?;
-                Ok(directory)
-            }
+            Ok(None) => None,
+            Err(error) => Some(error),
+        };
+        match refusal {
+            None => tracing::info!(
+                path = %self.path.display(),
+                "no directory snapshot yet; loading from the database"
+            ),
+            Some(error) => tracing::warn!(
+                path = %self.path.display(),
+                reason = %format!("{error:#}"),
+                "not using the directory snapshot; loading from the database"
+            ),
         }
+        directory.reload(db).await?;
+        Ok(directory)
     }
 
     /// Writes the directory as it stands, unless the file on disk already holds its
-    /// position. Returns whether it wrote.
-    pub async fn save(&self, db: &DatabaseConnection, directory: &Directory) -> AppResult<bool> {
+    /// position.
+    pub async fn save(&self, db: &DatabaseConnection, directory: &Directory) -> AppResult<()> {
         let on_disk = self.on_disk.clone().lock_owned().await;
-        let database = database_identity(db).await.map_err(AppError::internal)?;
+        // Checked before anything is gathered: most intervals bring no change.
+        if *on_disk == Some(directory.applied()) {
+            return Ok(());
+        }
+        let database = self.database(db).await.map_err(AppError::internal)?;
         let build = build().map_err(AppError::internal)?;
         let (applied, listings, mut signatures, lists) = {
             // The follower's turn, so no reload moves the position while the listings are
@@ -174,9 +182,6 @@ impl SnapshotFile {
                 .collect();
             (directory.applied(), listings, signatures, index.text.lists())
         };
-        if *on_disk == Some(applied) {
-            return Ok(false);
-        }
         let header = Header {
             format: FORMAT,
             build,
@@ -205,19 +210,27 @@ impl SnapshotFile {
         .await
         .map_err(|error| anyhow!("the snapshot writer stopped: {error}"))
         .and_then(|written| written)
-        .map_err(AppError::internal)?;
-        Ok(true)
+        .map_err(AppError::internal)
     }
-}
 
-/// What a snapshot must match, read from the database and this process.
-async fn expected(db: &DatabaseConnection) -> anyhow::Result<Expected> {
-    Ok(Expected {
-        build: build()?,
-        database: database_identity(db).await?,
-        horizon: change_log::horizon(db).await?,
-        head: change_log::head(db).await?,
-    })
+    /// What a snapshot must match, read from the database and this process.
+    async fn expected(&self, db: &DatabaseConnection) -> anyhow::Result<Expected> {
+        Ok(Expected {
+            build: build()?,
+            database: self.database(db).await?,
+            horizon: change_log::horizon(db).await?,
+            head: change_log::head(db).await?,
+        })
+    }
+
+    /// This database's token, read the first time it is needed.
+    async fn database(&self, db: &DatabaseConnection) -> anyhow::Result<String> {
+        if let Some(token) = self.database.get() {
+            return Ok(token.clone());
+        }
+        let token = database_identity(db).await?;
+        Ok(self.database.get_or_init(|| token).clone())
+    }
 }
 
 /// The build a snapshot must come from: the SHA-256 of this very executable, with the
