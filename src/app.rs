@@ -10,6 +10,7 @@ use std::{
 };
 
 use anyhow::Context as _;
+use async_graphql::ValidationMode;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use tokio::net::TcpListener;
@@ -26,7 +27,7 @@ use crate::{
     http::router,
     metrics::Metrics,
     seed,
-    state::{AppState, Limits},
+    state::{AppState, Limits, Shared},
     throttle::Throttle,
 };
 
@@ -104,11 +105,16 @@ impl App {
             media,
         };
         let schema = schema_builder().data(domain.clone()).finish();
+        let validated_schema = schema_builder()
+            .data(domain.clone())
+            .validation_mode(ValidationMode::Fast)
+            .finish();
         let (shutdown, shutting_down) = tokio::sync::watch::channel(());
-        let state = AppState {
+        let state = AppState::new(Shared {
             domain,
             auth: Arc::new(auth),
             schema,
+            validated_schema,
             documents: Documents::default(),
             statements,
             limits: Limits {
@@ -118,7 +124,7 @@ impl App {
             throttle: Throttle::new(&config.rate_limits),
             metrics: Metrics::new(),
             shutdown: shutting_down,
-        };
+        });
         let router = router(state.clone());
         let follow = directory::follow::Settings {
             poll_interval: config.sync_interval,

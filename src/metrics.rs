@@ -37,6 +37,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     in_flight: Gauge,
     rate_limited: Counter,
+    validations_reused: Counter,
     websocket_connections: Gauge,
     websocket_operations: Gauge,
     directory_places: Gauge,
@@ -128,12 +129,19 @@ impl Metrics {
             "Requests and WebSocket operations refused by the rate limits",
             rate_limited.clone(),
         );
+        let validations_reused = Counter::default();
+        registry.register(
+            "graphql_validations_reused",
+            "Queries whose document passed every validation rule before, so only their variables were checked",
+            validations_reused.clone(),
+        );
         Arc::new(Self {
             registry,
             operations,
             latency,
             in_flight,
             rate_limited,
+            validations_reused,
             websocket_connections,
             websocket_operations,
             directory_places,
@@ -176,6 +184,11 @@ impl Metrics {
     /// Counts a request or operation refused by the rate limits.
     pub fn rate_limited(&self) {
         self.rate_limited.inc();
+    }
+
+    /// Counts a query that reused its document's earlier validation.
+    pub fn validation_reused(&self) {
+        self.validations_reused.inc();
     }
 
     /// Counts an HTTP request being answered.

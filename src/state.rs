@@ -23,9 +23,21 @@ pub struct Limits {
     pub max_body_bytes: usize,
 }
 
-/// What every request handler may use. Cheap to clone: every part is shared.
+/// What every request handler may use: one shared value, so the extractors and middleware
+/// that clone it for every request touch one reference count, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of the application state.
+pub struct Shared {
     /// The domain handle (database, directory, rules), also in the schema's data for
     /// resolvers; handlers use it for probes, metrics and idempotency keys.
     pub domain: Domain,
@@ -33,6 +45,9 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// The GraphQL schema; one serves HTTP and WebSocket operations, so they cannot drift.
     pub schema: AppSchema,
+    /// The same schema, checking only what depends on the request (variables, depth and
+    /// complexity): for queries whose document passed every rule before (`prepare`).
+    pub validated_schema: AppSchema,
     /// Parsed documents and persisted queries, shared by every request and connection.
     pub documents: Documents,
     /// SQL statements run on behalf of requests (the directory's follower has its own
@@ -49,6 +64,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state handlers share, from its parts.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+
     /// Every minute while the app serves: forgets idle callers' budgets and writes the
     /// demand counted since the last minute.
     pub fn spawn_housekeeping(&self) -> tokio::task::JoinHandle<()> {

@@ -38,6 +38,16 @@ impl PageInfo {
             end_cursor: edges.last().map(&cursor).cloned(),
         }
     }
+
+    /// The page info of ranked edges, whose own cursors are written only when selected.
+    pub fn ranked<E>(edges: &[E], key: impl Fn(&E) -> RankKey, has_next_page: bool) -> Self {
+        Self {
+            has_next_page,
+            has_previous_page: false,
+            start_cursor: edges.first().map(|edge| ranked_cursor(key(edge))),
+            end_cursor: edges.last().map(|edge| ranked_cursor(key(edge))),
+        }
+    }
 }
 
 /// A connection's `first` and `after`, checked: the page size, then where to resume, read

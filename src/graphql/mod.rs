@@ -16,6 +16,7 @@ pub mod prepare;
 pub mod scalars;
 mod schema;
 pub mod stations;
+mod validated;
 pub mod viewer;
 pub mod voice;
 

@@ -7,9 +7,13 @@
 //! Both caches are bounded by an estimate of the memory their documents hold and evict the
 //! least useful entries; a hit clones the document outside any global lock. A persisted
 //! query is remembered only after its document passed validation, so hashes of documents
-//! the schema refuses cannot fill the cache.
+//! the schema refuses cannot fill the cache. A document that passed every validation rule
+//! once is validated again only as far as a request's variables need (`validated`).
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 
 use async_graphql::{ErrorExtensions, Pos, Request, ServerError, Value, parser::types::ExecutableDocument};
 use quick_cache::{Weighter, sync::Cache};
@@ -17,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     limits::{check_aliases, selects_mutation, selects_subscription},
+    validated::{VariableTypes, proves_document},
     voice::give_favorite_cache,
 };
 use crate::error::AppError;
@@ -32,6 +37,8 @@ const PARSED_BYTES_PER_QUERY_BYTE: u64 = 8;
 struct Parsed {
     document: ExecutableDocument,
     weight: u64,
+    /// Set once the document passed every validation rule.
+    validated: AtomicBool,
 }
 
 impl Parsed {
@@ -39,6 +46,7 @@ impl Parsed {
         Arc::new(Self {
             document,
             weight: query.len() as u64 * PARSED_BYTES_PER_QUERY_BYTE + 64,
+            validated: AtomicBool::new(false),
         })
     }
 }
@@ -57,6 +65,7 @@ impl<K: AsRef<str>> Weighter<K, Arc<Parsed>> for ByWeight {
 pub struct Documents {
     by_text: Arc<Cache<Box<str>, Arc<Parsed>, ByWeight>>,
     by_hash: Arc<Cache<String, Arc<Parsed>, ByWeight>>,
+    variable_types: Arc<VariableTypes>,
 }
 
 impl Default for Documents {
@@ -64,6 +73,7 @@ impl Default for Documents {
         Self {
             by_text: Arc::new(Cache::with_weighter(4_096, CACHE_BYTES, ByWeight)),
             by_hash: Arc::new(Cache::with_weighter(4_096, CACHE_BYTES, ByWeight)),
+            variable_types: Arc::default(),
         }
     }
 }
@@ -84,7 +94,14 @@ impl From<ServerError> for Refusal {
 
 /// A request ready to run, with what to remember once its document proves valid.
 pub struct Prepared {
-    persisted: Option<(String, Arc<Parsed>)>,
+    parsed: Arc<Parsed>,
+    /// The hash to remember the document by, for a persisted query seen for the first time.
+    new_hash: Option<String>,
+    /// Whether passing validation proves the document for later requests.
+    proves: bool,
+    /// Whether the request may run with only the checks that depend on the request: its
+    /// document passed every rule before, and its variables are valid for their types.
+    pub validated: bool,
     /// Whether the operation is a subscription (a stream, not one answer).
     pub subscription: bool,
     /// Whether the operation is a mutation.
@@ -160,20 +177,32 @@ impl Documents {
                 _ => None,
             }
         });
+        let validated = parsed.validated.load(Ordering::Relaxed)
+            && self
+                .variable_types
+                .accept(&parsed.document, operation, &request.variables);
+        let proves = proves_document(&parsed.document, operation, &request.variables);
         request.set_parsed_query(parsed.document.clone());
         give_favorite_cache(request);
         Ok(Prepared {
-            persisted: new_hash.map(|hash| (hash, parsed)),
+            parsed,
+            new_hash,
+            proves,
+            validated,
             subscription,
             mutation,
             name,
         })
     }
 
-    /// Remembers a persisted query whose document the schema accepted.
+    /// Remembers a document the schema accepted: that it passed validation (when the
+    /// request's validation proves it), and by its hash when it came as a new persisted query.
     pub fn remember(&self, prepared: Prepared) {
-        if let Some((hash, parsed)) = prepared.persisted {
-            self.by_hash.insert(hash, parsed);
+        if prepared.proves {
+            prepared.parsed.validated.store(true, Ordering::Relaxed);
+        }
+        if let Some(hash) = prepared.new_hash {
+            self.by_hash.insert(hash, prepared.parsed);
         }
     }
 }

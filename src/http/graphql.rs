@@ -283,8 +283,9 @@ async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &He
             }
         }
     };
-    let (schema, documents, metrics) = (
+    let (schema, validated_schema, documents, metrics) = (
         state.schema.clone(),
+        state.validated_schema.clone(),
         state.documents.clone(),
         state.metrics.clone(),
     );
@@ -294,7 +295,12 @@ async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &He
             match operation {
                 Ok((request, ready)) => {
                     let name = ready.name.clone();
-                    let response = schema.execute(request).await;
+                    let response = if ready.validated {
+                        metrics.validation_reused();
+                        validated_schema.execute(request).await
+                    } else {
+                        schema.execute(request).await
+                    };
                     let outcome = if refused_before_execution(&response) {
                         Outcome::Refused
                     } else {

@@ -8,7 +8,7 @@ use crate::{
     ws,
 };
 
-async fn scrape(app: &TestApp) -> String {
+pub async fn scrape(app: &TestApp) -> String {
     let response = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(
@@ -21,7 +21,7 @@ async fn scrape(app: &TestApp) -> String {
 }
 
 /// The value of the first sample line that starts with `prefix`.
-fn sample(metrics: &str, prefix: &str) -> f64 {
+pub fn sample(metrics: &str, prefix: &str) -> f64 {
     metrics
         .lines()
         .find(|line| line.starts_with(prefix))

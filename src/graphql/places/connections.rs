@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::place::Place;
 use crate::{
     domain::{
-        directory::{Listing, Nearest, PlaceFilter},
+        directory::{Listing, Nearest, PlaceFilter, RankKey},
         geo::{Point, TravelMode, TravelSpeeds, Within},
         paging::Page,
         places,
@@ -103,18 +103,38 @@ impl NearbyPlaceConnection {
     }
 }
 
-/// A place found around a point, with how far it is.
-#[derive(SimpleObject)]
+/// A place found around a point, with how far it is. Its cursor is written only when
+/// selected.
 pub struct NearbyPlaceEdge {
+    key: RankKey,
+    node: Place,
+    distance_meters: f64,
+    travel_minutes: f64,
+}
+
+/// A place found around a point, with how far it is.
+#[Object]
+impl NearbyPlaceEdge {
     /// Pass as `after` to get the places that follow this one.
-    pub cursor: String,
+    async fn cursor(&self) -> String {
+        ranked_cursor(self.key)
+    }
+
     /// The place.
-    pub node: Place,
+    async fn node(&self) -> &Place {
+        &self.node
+    }
+
     /// Great-circle distance from the search point, in metres.
-    pub distance_meters: f64,
+    async fn distance_meters(&self) -> f64 {
+        self.distance_meters
+    }
+
     /// Estimated travel time in minutes: by the asked mode, or walking when the radius was
     /// given in metres (speeds and detour factor are in the README).
-    pub travel_minutes: f64,
+    async fn travel_minutes(&self) -> f64 {
+        self.travel_minutes
+    }
 }
 
 impl NearbyPlaceConnection {
@@ -126,7 +146,7 @@ impl NearbyPlaceConnection {
             .map(|found| {
                 let distance = found.distance_meters().unwrap_or_default();
                 NearbyPlaceEdge {
-                    cursor: ranked_cursor(found.key()),
+                    key: found.key(),
                     travel_minutes: speeds.minutes_for(distance, mode),
                     distance_meters: distance,
                     node: Place::new(found.listing),
@@ -134,7 +154,7 @@ impl NearbyPlaceConnection {
             })
             .collect();
         Self {
-            page_info: PageInfo::of(&edges, |edge| &edge.cursor, nearest.has_next_page),
+            page_info: PageInfo::ranked(&edges, |edge| edge.key, nearest.has_next_page),
             edges,
             search,
         }
@@ -182,17 +202,36 @@ impl SearchResultConnection {
     }
 }
 
-/// A place that matched a search.
-#[derive(SimpleObject)]
+/// A place that matched a search. Its cursor is written only when selected.
 pub struct SearchResultEdge {
+    key: RankKey,
+    node: Place,
+    distance_meters: Option<f64>,
+    travel_minutes: Option<f64>,
+}
+
+/// A place that matched a search.
+#[Object]
+impl SearchResultEdge {
     /// Pass as `after` to get the results that follow this one.
-    pub cursor: String,
+    async fn cursor(&self) -> String {
+        ranked_cursor(self.key)
+    }
+
     /// The place.
-    pub node: Place,
+    async fn node(&self) -> &Place {
+        &self.node
+    }
+
     /// Great-circle metres from `near`; null when the search gave no position.
-    pub distance_meters: Option<f64>,
+    async fn distance_meters(&self) -> Option<f64> {
+        self.distance_meters
+    }
+
     /// Estimated walking minutes from `near`; null when the search gave no position.
-    pub travel_minutes: Option<f64>,
+    async fn travel_minutes(&self) -> Option<f64> {
+        self.travel_minutes
+    }
 }
 
 impl SearchResultConnection {
@@ -201,7 +240,7 @@ impl SearchResultConnection {
             .items
             .into_iter()
             .map(|found| SearchResultEdge {
-                cursor: ranked_cursor(found.key()),
+                key: found.key(),
                 travel_minutes: found
                     .distance_meters()
                     .map(|meters| speeds.minutes_for(meters, TravelMode::Walk)),
@@ -210,7 +249,7 @@ impl SearchResultConnection {
             })
             .collect();
         Self {
-            page_info: PageInfo::of(&edges, |edge| &edge.cursor, page.has_next_page),
+            page_info: PageInfo::ranked(&edges, |edge| edge.key, page.has_next_page),
             edges,
             search,
         }

@@ -73,6 +73,9 @@ pub struct OpeningInterval {
     pub closes: DateTime<Utc>,
 }
 
+// Fields that wait on the database box their futures (`Box::pin`): async-graphql moves
+// each field's future of a `Place` into a box of the largest such future's size, so one
+// large inline future would be copied for every field of every place in a page.
 #[Object]
 impl Place {
     /// The place's opaque global id, stable across restarts.
@@ -284,16 +287,22 @@ impl Place {
         #[graphql(desc = "The cursor of the entry to resume after.")] after: Option<String>,
     ) -> Result<PlaceHistoryConnection> {
         let (first, before) = paging(first, after, |after| decode_id_cursor(after, CursorKind::History))?;
-        let page = domain::history::page(ctx.domain(), ctx.viewer(), &*self.listing, before, first)
-            .await
-            .extend()?;
+        let page = Box::pin(domain::history::page(
+            ctx.domain(),
+            ctx.viewer(),
+            &*self.listing,
+            before,
+            first,
+        ))
+        .await
+        .extend()?;
         Ok(PlaceHistoryConnection::from_page(page))
     }
 
     /// True when you keep this place among your favourites; false for anonymous callers
     /// and accounts that are not workers.
     async fn is_favorite(&self, ctx: &Context<'_>) -> Result<bool> {
-        is_favorite(ctx, self.listing.id).await
+        Box::pin(is_favorite(ctx, self.listing.id)).await
     }
 
     /// What riders think of the place: mean stars, how many reviews, and how many gave
@@ -312,13 +321,20 @@ impl Place {
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
         #[graphql(desc = "NEWEST (the default) or MOST_HELPFUL.")] order: Option<ReviewOrder>,
     ) -> Result<ReviewConnection> {
-        reviews_of(ctx, &self.listing, first, after, order.unwrap_or_default()).await
+        Box::pin(reviews_of(
+            ctx,
+            &self.listing,
+            first,
+            after,
+            order.unwrap_or_default(),
+        ))
+        .await
     }
 
     /// Your own review of the place, even while an admin has it hidden; null when you
     /// wrote none.
     async fn my_review(&self, ctx: &Context<'_>) -> Result<Option<Review>> {
-        my_review(ctx, self.listing.id).await
+        Box::pin(my_review(ctx, self.listing.id)).await
     }
 
     /// Riders' reports that the place is not as listed, newest first. Its owner and admins only.
@@ -330,13 +346,13 @@ impl Place {
         #[graphql(desc = "How many reports to return, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<PlaceReportConnection> {
-        reports_of(ctx, &self.listing, state, first, after).await
+        Box::pin(reports_of(ctx, &self.listing, state, first, after)).await
     }
 
     /// What the place lends (umbrellas, reading glasses, first-aid kits…) and how many of
     /// each are available now. Public wherever the place is.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<Item>> {
-        items_of(ctx, self.listing.id).await
+        Box::pin(items_of(ctx, self.listing.id)).await
     }
 
     /// The place's loans, oldest due first: OPEN (not returned, overdue included),
@@ -349,13 +365,13 @@ impl Place {
         #[graphql(desc = "How many loans to return, 0 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The cursor of the edge to resume after.")] after: Option<String>,
     ) -> Result<LoanConnection> {
-        loans_of(ctx, &self.listing, state, first, after).await
+        Box::pin(loans_of(ctx, &self.listing, state, first, after)).await
     }
 
     /// What the place's printed QR code holds, for workers to `checkIn` with. Print it;
     /// `rotateCheckInCode` replaces it. Its owner and admins only.
     async fn check_in_code(&self, ctx: &Context<'_>) -> Result<String> {
-        check_in_code_of(ctx, &self.listing).await
+        Box::pin(check_in_code_of(ctx, &self.listing)).await
     }
 
     /// Visits, distinct workers (by worker group) and loans over `[from, to)`, per DAY,
@@ -369,6 +385,6 @@ impl Place {
         >,
         #[graphql(default, desc = "The period to count by: MONTH unless you say.")] by: StatsPeriod,
     ) -> Result<VisitStats> {
-        visit_stats_of(ctx, &self.listing, from, to, by).await
+        Box::pin(visit_stats_of(ctx, &self.listing, from, to, by)).await
     }
 }

@@ -1,0 +1,244 @@
+//! Validating a document once rather than on every request.
+//!
+//! async-graphql checks each request's document against every validation rule, about a
+//! tenth of a `nearby` request's CPU, although riders' apps send the same few documents
+//! over and over. Of those rules only one reads the request itself: argument values, with
+//! the variables put in. The others depend on the document alone.
+//!
+//! A full validation proves the document for later requests only when it checked every
+//! argument: the document has one operation (arguments of operations not selected are not
+//! checked against variables) and the request gave every variable it declares (an
+//! argument with a missing variable is not checked at all, literal parts included).
+//!
+//! A later query with a proven document runs under the fast validation mode, which still
+//! enforces the depth and complexity limits, when each variable is valid for its declared
+//! type. Such a value is valid wherever the document uses the variable, since the full
+//! check proved each use accepts that type. There is one exception: a nullable variable
+//! with a default may be used where null is not allowed, so an explicit null for such a
+//! variable is never trusted. Whenever trust cannot be shown, the request is validated in
+//! full, as before, and gets exactly the errors it always got.
+
+use async_graphql::{
+    OutputType, Value, Variables,
+    parser::types::{
+        BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Type,
+    },
+    registry::{MetaType, MetaTypeName, Registry},
+};
+
+use super::schema::Query;
+
+/// The input types queries may take, as the schema registers them (with each scalar's own
+/// check), to judge variables the way full validation would.
+pub struct VariableTypes {
+    registry: Registry,
+    /// Whether any input type is a `@oneOf`: a nullable variable may then stand for one of
+    /// its fields, where null is refused, so no variable is trusted at all.
+    has_one_of: bool,
+}
+
+impl Default for VariableTypes {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        <Query as OutputType>::create_type_info(&mut registry);
+        let has_one_of = registry
+            .types
+            .values()
+            .any(|ty| matches!(ty, MetaType::InputObject { oneof: true, .. }));
+        Self { registry, has_one_of }
+    }
+}
+
+/// Whether a full validation of this request checks every argument of its document, so
+/// that passing it proves the document for later requests: the document has one operation
+/// and the request gives every variable it declares (null counts as given).
+pub fn proves_document(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> bool {
+    let single = match &document.operations {
+        DocumentOperations::Single(_) => true,
+        DocumentOperations::Multiple(operations) => operations.len() == 1,
+    };
+    single
+        && selected(document, operation_name).is_some_and(|operation| {
+            operation
+                .variable_definitions
+                .iter()
+                .all(|definition| variables.contains_key(definition.node.name.node.as_str()))
+        })
+}
+
+impl VariableTypes {
+    /// Whether the query `operation_name` selects in a proven `document` may skip the full
+    /// check: a query (mutations and subscriptions always get it) whose variables are each
+    /// valid for their declared type.
+    pub fn accept(
+        &self,
+        document: &ExecutableDocument,
+        operation_name: Option<&str>,
+        variables: &Variables,
+    ) -> bool {
+        !self.has_one_of
+            && selected(document, operation_name).is_some_and(|operation| {
+                operation.ty == OperationType::Query
+                    && operation.variable_definitions.iter().all(|definition| {
+                        let definition = &definition.node;
+                        match variables.get(definition.name.node.as_str()) {
+                            None => definition.default_value.is_some() || definition.var_type.node.nullable,
+                            Some(Value::Null) if definition.default_value.is_some() => false,
+                            Some(value) => self.valid_declared(&definition.var_type.node, value),
+                        }
+                    })
+            })
+    }
+
+    fn valid_declared(&self, ty: &Type, value: &Value) -> bool {
+        if *value == Value::Null {
+            return ty.nullable;
+        }
+        match &ty.base {
+            BaseType::Named(name) => self.valid_named(name, value),
+            BaseType::List(item) => match value {
+                Value::List(items) => items.iter().all(|value| self.valid_declared(item, value)),
+                single => self.valid_declared(item, single),
+            },
+        }
+    }
+
+    /// A value for a type as the registry spells it (`[Amenity!]!`), for input fields.
+    fn valid_registered(&self, ty: &str, value: &Value) -> bool {
+        match MetaTypeName::create(ty) {
+            MetaTypeName::NonNull(inner) => *value != Value::Null && self.valid_registered(inner, value),
+            MetaTypeName::List(item) => match value {
+                Value::Null => true,
+                Value::List(items) => items.iter().all(|value| self.valid_registered(item, value)),
+                single => self.valid_registered(item, single),
+            },
+            MetaTypeName::Named(name) => *value == Value::Null || self.valid_named(name, value),
+        }
+    }
+
+    /// A non-null value for a named type. Whatever full validation would let through to
+    /// execution unchecked (a value of no input type) is not trusted either.
+    fn valid_named(&self, name: &str, value: &Value) -> bool {
+        match self.registry.types.get(name) {
+            Some(MetaType::Scalar { is_valid, .. }) => {
+                is_valid.as_ref().is_none_or(|is_valid| is_valid(value))
+            }
+            Some(MetaType::Enum { enum_values, .. }) => match value {
+                Value::Enum(name) => enum_values.contains_key(name.as_str()),
+                Value::String(name) => enum_values.contains_key(name.as_str()),
+                _ => false,
+            },
+            Some(MetaType::InputObject {
+                input_fields, oneof, ..
+            }) => {
+                let Value::Object(values) = value else {
+                    return false;
+                };
+                let one_of_holds =
+                    !oneof || (values.len() == 1 && values.values().all(|value| *value != Value::Null));
+                one_of_holds
+                    && values.keys().all(|key| input_fields.contains_key(key.as_str()))
+                    && input_fields
+                        .values()
+                        .all(|field| match values.get(field.name.as_str()) {
+                            Some(value) => self.valid_registered(&field.ty, value),
+                            None => {
+                                !MetaTypeName::create(&field.ty).is_non_null()
+                                    || field.default_value.is_some()
+                            }
+                        })
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The operation a request runs, found as execution finds it; none when execution would
+/// refuse the name.
+fn selected<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), None) => operation,
+        (DocumentOperations::Single(_), Some(_)) => return None,
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()?
+        }
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    Some(&operation.node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepts(query: &str, variables: serde_json::Value) -> bool {
+        let document = async_graphql::parser::parse_query(query).expect("parses");
+        let variables = Variables::from_json(variables);
+        VariableTypes::default().accept(&document, None, &variables)
+    }
+
+    const NEARBY: &str = "query N($near: LocationInput!, $filter: PlaceFilterInput, $first: Int = 10) \
+        { nearby(near: $near, within: { meters: 500 }, filter: $filter, first: $first) { edges { node { id } } } }";
+
+    #[test]
+    fn variables_valid_for_their_types_are_trusted() {
+        assert!(accepts(
+            NEARBY,
+            serde_json::json!({ "near": { "lat": 31.2, "lng": 121.4 }, "filter": { "openNow": true, "amenities": ["WIFI"] } })
+        ));
+        // One amenity where a list is declared is coerced to a list, as in full validation.
+        assert!(accepts(
+            NEARBY,
+            serde_json::json!({ "near": { "lat": 31.2, "lng": 121.4 }, "filter": { "amenities": "WIFI" }, "first": 5 })
+        ));
+        // Full validation takes any whole number as an `Int`; the range is checked when the
+        // argument is read, in either mode.
+        assert!(accepts(
+            NEARBY,
+            serde_json::json!({ "near": { "lat": 31.2, "lng": 121.4 }, "first": 3_000_000_000_i64 })
+        ));
+    }
+
+    #[test]
+    fn anything_full_validation_would_question_is_not_trusted() {
+        let near = serde_json::json!({ "lat": 31.2, "lng": 121.4 });
+        for variables in [
+            serde_json::json!({}),
+            serde_json::json!({ "near": null }),
+            serde_json::json!({ "near": { "lat": 31.2 } }),
+            serde_json::json!({ "near": { "lat": "north", "lng": 121.4 } }),
+            serde_json::json!({ "near": near, "filter": { "openNow": true, "bogus": 1 } }),
+            serde_json::json!({ "near": near, "filter": { "amenities": ["JACUZZI"] } }),
+            serde_json::json!({ "near": near, "filter": { "amenities": [null] } }),
+            serde_json::json!({ "near": near, "filter": 7 }),
+            serde_json::json!({ "near": near, "first": "ten" }),
+            serde_json::json!({ "near": near, "first": 1.5 }),
+            // Null for a variable with a default may reach a place that refuses null.
+            serde_json::json!({ "near": near, "first": null }),
+        ] {
+            assert!(!accepts(NEARBY, variables.clone()), "{variables} was trusted");
+        }
+    }
+
+    #[test]
+    fn only_a_query_that_execution_would_select_is_trusted() {
+        let near = serde_json::json!({ "near": { "lat": 31.2, "lng": 121.4 } });
+        let document =
+            async_graphql::parser::parse_query(format!("{NEARBY} query Other {{ __typename }}")).unwrap();
+        let variables = Variables::from_json(near);
+        let types = VariableTypes::default();
+        assert!(types.accept(&document, Some("N"), &variables));
+        assert!(!types.accept(&document, None, &variables));
+        assert!(!types.accept(&document, Some("Missing"), &variables));
+        assert!(!accepts("mutation { __typename }", serde_json::json!({})));
+        assert!(!accepts("subscription { __typename }", serde_json::json!({})));
+    }
+}
