@@ -295,11 +295,13 @@ async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &He
             match operation {
                 Ok((request, ready)) => {
                     let name = ready.name.clone();
+                    // Boxed: an operation's future is many kilobytes (it can hold any root
+                    // field's), and the handler's future is moved several times on its way.
                     let response = if ready.validated {
                         metrics.validation_reused();
-                        validated_schema.execute(request).await
+                        Box::pin(validated_schema.execute(request)).await
                     } else {
-                        schema.execute(request).await
+                        Box::pin(schema.execute(request)).await
                     };
                     let outcome = if refused_before_execution(&response) {
                         Outcome::Refused

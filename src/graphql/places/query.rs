@@ -28,7 +28,9 @@ impl PlaceQuery {
     /// A place by id; null when it does not exist or is not visible to you.
     async fn place(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Place>> {
         let id = decode(&id, NodeType::Place).extend()?;
-        let listing = places::find(ctx.domain(), ctx.viewer(), id).await.extend()?;
+        let listing = Box::pin(places::find(ctx.domain(), ctx.viewer(), id))
+            .await
+            .extend()?;
         Ok(listing.map(Place::new))
     }
 
