@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     limits::{check_aliases, selects_mutation, selects_subscription},
-    validated::{VariableTypes, proves_document},
+    validated::{VariableTypes, nests_variables, proves_document},
     voice::give_favorite_cache,
 };
 use crate::error::AppError;
@@ -39,11 +39,14 @@ struct Parsed {
     weight: u64,
     /// Set once the document passed every validation rule.
     validated: AtomicBool,
+    /// Whether a validation can prove it (`validated`).
+    provable: bool,
 }
 
 impl Parsed {
     fn new(query: &str, document: ExecutableDocument) -> Arc<Self> {
         Arc::new(Self {
+            provable: !nests_variables(&document),
             document,
             weight: query.len() as u64 * PARSED_BYTES_PER_QUERY_BYTE + 64,
             validated: AtomicBool::new(false),
@@ -181,7 +184,7 @@ impl Documents {
             && self
                 .variable_types
                 .accept(&parsed.document, operation, &request.variables);
-        let proves = proves_document(&parsed.document, operation, &request.variables);
+        let proves = parsed.provable && proves_document(&parsed.document, operation, &request.variables);
         request.set_parsed_query(parsed.document.clone());
         give_favorite_cache(request);
         Ok(Prepared {

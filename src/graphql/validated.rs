@@ -8,7 +8,10 @@
 //! A full validation proves the document for later requests only when it checked every
 //! argument: the document has one operation (arguments of operations not selected are not
 //! checked against variables) and the request gave every variable it declares (an
-//! argument with a missing variable is not checked at all, literal parts included).
+//! argument with a missing variable is not checked at all, literal parts included). A
+//! document with a variable inside a list or object literal is never proven: async-graphql
+//! does not learn the type such a variable stands at everywhere (not inside an object
+//! literal where a list is expected), so its declared type vouches for nothing.
 //!
 //! A later query with a proven document runs under the fast validation mode, which still
 //! enforces the depth and complexity limits, when each variable is valid for its declared
@@ -19,12 +22,15 @@
 //! full, as before, and gets exactly the errors it always got.
 
 use async_graphql::{
-    OutputType, Value, Variables,
+    ID, InputType, OutputType, Positioned, Value, Variables,
     parser::types::{
-        BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Type,
+        BaseType, Directive, DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+        Selection, SelectionSet, Type,
     },
     registry::{MetaType, MetaTypeName, Registry},
 };
+// A document's values, variables included (async-graphql exports only the constant ones).
+use async_graphql_value::Value as Literal;
 
 use super::schema::Query;
 
@@ -39,7 +45,14 @@ pub struct VariableTypes {
 
 impl Default for VariableTypes {
     fn default() -> Self {
+        // The built-in scalars first, as the schema registers them, so that each name
+        // gets the same check (`Int` is `i32`'s, whatever other integers map to it).
         let mut registry = Registry::default();
+        <bool as InputType>::create_type_info(&mut registry);
+        <i32 as InputType>::create_type_info(&mut registry);
+        <f32 as InputType>::create_type_info(&mut registry);
+        <String as InputType>::create_type_info(&mut registry);
+        <ID as InputType>::create_type_info(&mut registry);
         <Query as OutputType>::create_type_info(&mut registry);
         let has_one_of = registry
             .types
@@ -157,6 +170,58 @@ impl VariableTypes {
     }
 }
 
+/// Whether any argument of the document holds a variable inside a list or object literal,
+/// which keeps the document from being proven.
+pub fn nests_variables(document: &ExecutableDocument) -> bool {
+    document.operations.iter().any(|(_, operation)| {
+        directives_nest(&operation.node.directives) || selections_nest(&operation.node.selection_set.node)
+    }) || document.fragments.values().any(|fragment| {
+        directives_nest(&fragment.node.directives) || selections_nest(&fragment.node.selection_set.node)
+    })
+}
+
+fn selections_nest(set: &SelectionSet) -> bool {
+    set.items.iter().any(|item| match &item.node {
+        Selection::Field(field) => {
+            let field = &field.node;
+            field.arguments.iter().any(|(_, value)| nests(&value.node))
+                || directives_nest(&field.directives)
+                || selections_nest(&field.selection_set.node)
+        }
+        Selection::FragmentSpread(spread) => directives_nest(&spread.node.directives),
+        Selection::InlineFragment(inline) => {
+            directives_nest(&inline.node.directives) || selections_nest(&inline.node.selection_set.node)
+        }
+    })
+}
+
+fn directives_nest(directives: &[Positioned<Directive>]) -> bool {
+    directives.iter().any(|directive| {
+        directive
+            .node
+            .arguments
+            .iter()
+            .any(|(_, value)| nests(&value.node))
+    })
+}
+
+/// Whether a literal holds a variable below its top level.
+fn nests(value: &Literal) -> bool {
+    fn holds(value: &Literal) -> bool {
+        match value {
+            Literal::Variable(_) => true,
+            Literal::List(items) => items.iter().any(holds),
+            Literal::Object(fields) => fields.values().any(holds),
+            _ => false,
+        }
+    }
+    match value {
+        Literal::List(items) => items.iter().any(holds),
+        Literal::Object(fields) => fields.values().any(holds),
+        _ => false,
+    }
+}
+
 /// The operation a request runs, found as execution finds it; none when execution would
 /// refuse the name.
 fn selected<'a>(
@@ -226,6 +291,45 @@ mod tests {
         ] {
             assert!(!accepts(NEARBY, variables.clone()), "{variables} was trusted");
         }
+    }
+
+    #[test]
+    fn a_validation_proves_a_document_of_one_operation_with_every_variable_given() {
+        let proves = |query: &str, variables: serde_json::Value| {
+            let document = async_graphql::parser::parse_query(query).unwrap();
+            proves_document(&document, None, &Variables::from_json(variables))
+        };
+        let near = serde_json::json!({ "lat": 31.2, "lng": 121.4 });
+        assert!(proves(
+            NEARBY,
+            serde_json::json!({ "near": near, "filter": null, "first": 5 })
+        ));
+        assert!(!proves(
+            NEARBY,
+            serde_json::json!({ "near": near, "filter": null })
+        ));
+        assert!(!proves(
+            &format!("{NEARBY} query Other {{ __typename }}"),
+            serde_json::json!({ "near": near, "filter": null, "first": 5 })
+        ));
+    }
+
+    #[test]
+    fn documents_with_variables_inside_literals_are_never_proven() {
+        let nests = |query: &str| nests_variables(&async_graphql::parser::parse_query(query).unwrap());
+        assert!(!nests(NEARBY));
+        assert!(nests(
+            "query($m: Float) { nearby(near: { lat: 1, lng: 2 }, within: { meters: $m }) { edges { cursor } } }"
+        ));
+        assert!(nests(
+            "query($a: Amenity!) { places(filter: { amenities: [$a] }) { totalCount } }"
+        ));
+        assert!(nests(
+            "query($k: PlaceKind!) { ...F } fragment F on Query { places(filter: { kinds: [$k] }) { totalCount } }"
+        ));
+        assert!(!nests(
+            "query($f: PlaceFilterInput, $s: Boolean!) { places(filter: $f) @skip(if: $s) { totalCount } }"
+        ));
     }
 
     #[test]
