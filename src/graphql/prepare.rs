@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     limits::{check_aliases, selects_mutation, selects_subscription},
-    validated::{VariableTypes, nests_variables, proves_document},
+    validated::{VariableTypes, proves_document},
     voice::give_favorite_cache,
 };
 use crate::error::AppError;
@@ -44,9 +44,9 @@ struct Parsed {
 }
 
 impl Parsed {
-    fn new(query: &str, document: ExecutableDocument) -> Arc<Self> {
+    fn new(query: &str, document: ExecutableDocument, types: &VariableTypes) -> Arc<Self> {
         Arc::new(Self {
-            provable: !nests_variables(&document),
+            provable: types.can_prove(&document),
             document,
             weight: query.len() as u64 * PARSED_BYTES_PER_QUERY_BYTE + 64,
             validated: AtomicBool::new(false),
@@ -122,7 +122,11 @@ impl Documents {
         if let Some(parsed) = self.by_text.get(query) {
             return Ok(parsed);
         }
-        let parsed = Parsed::new(query, async_graphql::parser::parse_query(query)?);
+        let parsed = Parsed::new(
+            query,
+            async_graphql::parser::parse_query(query)?,
+            &self.variable_types,
+        );
         if query.len() <= CACHED_QUERY_BYTES {
             self.by_text.insert(query.into(), parsed.clone());
         }

@@ -8,10 +8,12 @@
 //! A full validation proves the document for later requests only when it checked every
 //! argument: the document has one operation (arguments of operations not selected are not
 //! checked against variables) and the request gave every variable it declares (an
-//! argument with a missing variable is not checked at all, literal parts included). A
-//! document with a variable inside a list or object literal is never proven: async-graphql
-//! does not learn the type such a variable stands at everywhere (not inside an object
-//! literal where a list is expected), so its declared type vouches for nothing.
+//! argument with a missing variable is not checked at all, literal parts included).
+//! Full validation also learns the type a variable stands at inside a literal only where
+//! the literal's type is known: not inside an object literal where a list of input objects
+//! is expected (it is coerced to a list), nor inside a custom scalar's literal. Should the
+//! schema's queries take either, a document with a variable inside a literal is never
+//! proven.
 //!
 //! A later query with a proven document runs under the fast validation mode, which still
 //! enforces the depth and complexity limits, when each variable is valid for its declared
@@ -41,6 +43,8 @@ pub struct VariableTypes {
     /// Whether any input type is a `@oneOf`: a nullable variable may then stand for one of
     /// its fields, where null is refused, so no variable is trusted at all.
     has_one_of: bool,
+    /// Whether full validation types every variable inside a literal (see the module).
+    types_nested_variables: bool,
 }
 
 impl Default for VariableTypes {
@@ -58,8 +62,51 @@ impl Default for VariableTypes {
             .types
             .values()
             .any(|ty| matches!(ty, MetaType::InputObject { oneof: true, .. }));
-        Self { registry, has_one_of }
+        let types_nested_variables = types_nested_variables(&registry);
+        Self {
+            registry,
+            has_one_of,
+            types_nested_variables,
+        }
     }
+}
+
+const BUILT_IN_SCALARS: [&str; 5] = ["Boolean", "Int", "Float", "String", "ID"];
+
+/// Whether no argument or input field of the registry is a list of input objects, and no
+/// custom scalar refuses an object (so none looks inside one).
+fn types_nested_variables(registry: &Registry) -> bool {
+    let list_of_inputs = |ty: &str| {
+        let mut ty = MetaTypeName::create(ty);
+        let mut in_list = false;
+        loop {
+            match ty {
+                MetaTypeName::NonNull(inner) => ty = MetaTypeName::create(inner),
+                MetaTypeName::List(inner) => {
+                    in_list = true;
+                    ty = MetaTypeName::create(inner);
+                }
+                MetaTypeName::Named(name) => {
+                    return in_list && matches!(registry.types.get(name), Some(MetaType::InputObject { .. }));
+                }
+            }
+        }
+    };
+    let object = Value::Object(Default::default());
+    registry.types.values().all(|ty| match ty {
+        MetaType::Object { fields, .. } | MetaType::Interface { fields, .. } => fields
+            .values()
+            .all(|field| field.args.values().all(|arg| !list_of_inputs(&arg.ty))),
+        MetaType::InputObject { input_fields, .. } => {
+            input_fields.values().all(|field| !list_of_inputs(&field.ty))
+        }
+        MetaType::Scalar {
+            name,
+            is_valid: Some(is_valid),
+            ..
+        } => BUILT_IN_SCALARS.contains(&name.as_str()) || is_valid(&object),
+        _ => true,
+    })
 }
 
 /// Whether a full validation of this request checks every argument of its document, so
@@ -170,9 +217,17 @@ impl VariableTypes {
     }
 }
 
-/// Whether any argument of the document holds a variable inside a list or object literal,
-/// which keeps the document from being proven.
-pub fn nests_variables(document: &ExecutableDocument) -> bool {
+impl VariableTypes {
+    /// Whether a validation of `document` can prove it: always, unless the schema's queries
+    /// take a literal whose variables full validation does not type and the document has a
+    /// variable inside a literal.
+    pub fn can_prove(&self, document: &ExecutableDocument) -> bool {
+        self.types_nested_variables || !nests_variables(document)
+    }
+}
+
+/// Whether any argument of the document holds a variable inside a list or object literal.
+fn nests_variables(document: &ExecutableDocument) -> bool {
     document.operations.iter().any(|(_, operation)| {
         directives_nest(&operation.node.directives) || selections_nest(&operation.node.selection_set.node)
     }) || document.fragments.values().any(|fragment| {
@@ -315,7 +370,21 @@ mod tests {
     }
 
     #[test]
-    fn documents_with_variables_inside_literals_are_never_proven() {
+    fn every_variable_inside_a_literal_of_a_query_gets_its_type() {
+        // No query argument is a list of input objects and no custom scalar looks inside
+        // objects; should that change, documents with variables inside literals stop
+        // being proven, which this test is here to make a decision.
+        assert!(VariableTypes::default().types_nested_variables);
+        let mut registry = Registry::default();
+        <crate::graphql::Mutation as OutputType>::create_type_info(&mut registry);
+        assert!(
+            !types_nested_variables(&registry),
+            "the work calendar's days are a list of input objects"
+        );
+    }
+
+    #[test]
+    fn documents_with_variables_inside_literals_are_found() {
         let nests = |query: &str| nests_variables(&async_graphql::parser::parse_query(query).unwrap());
         assert!(!nests(NEARBY));
         assert!(nests(

@@ -242,9 +242,8 @@ async fn a_document_validated_before_still_has_each_requests_variables_checked()
 }
 
 /// A full validation proves a document only when it checked every argument: not when a
-/// variable inside a literal was left out (the argument holding it goes unchecked, literal
-/// parts included), nor for a document of several operations (those not selected go
-/// unchecked).
+/// variable was left out (the argument holding it goes unchecked, literal parts included),
+/// nor for a document of several operations (those not selected go unchecked).
 #[tokio::test]
 async fn a_validation_that_checked_only_part_of_a_document_proves_nothing() {
     let app = &TestApp::spawn().await;
