@@ -46,11 +46,7 @@ pub(super) struct Matcher<'a> {
     kinds: u32,
     amenities: u32,
     groups: u32,
-    /// Whether any filter looks past the inline keys (at hours, status, offers or rating).
     needs_listing: bool,
-    /// Whether any filter reads the listing itself (status, offers or rating), not only
-    /// the schedule the index entry holds.
-    reads_listing: bool,
     now: DateTime<Utc>,
     /// Whether each schedule met is open at `filter.open_at`, by its address: as many
     /// entries as distinct schedules, which the directory's listings bound.
@@ -68,9 +64,6 @@ impl<'a> Matcher<'a> {
                 || filter.offers_for.is_some()
                 || filter.open_now.is_some()
                 || filter.open_at.is_some()
-                || filter.min_rating.is_some(),
-            reads_listing: filter.available.is_some()
-                || filter.offers_for.is_some()
                 || filter.min_rating.is_some(),
             now,
             open_at: RefCell::default(),
@@ -106,15 +99,11 @@ impl<'a> Matcher<'a> {
     /// Whether a listing with these filter keys passes; the listing is read only when the
     /// keys pass and the filter needs it.
     fn matches_with(&self, profile: &Profile, listing: &Listing) -> bool {
-        self.matches_profile(profile)
-            && (!self.needs_listing || self.matches_read(listing, listing.schedule.as_ref()))
+        self.matches_profile(profile) && (!self.needs_listing || self.matches_read(listing))
     }
 
-    /// Whether an index entry passes: hours are read from the schedule the entry holds,
-    /// so `openNow` alone turns a place away without a visit to its listing.
     pub(super) fn matches(&self, entry: &Entry) -> bool {
-        self.matches_profile(&entry.profile())
-            && (!self.needs_listing || self.matches_read(&entry.listing, entry.schedule.as_ref()))
+        self.matches_with(&entry.profile(), &entry.listing)
     }
 
     /// Whether a place kept by id passes.
@@ -145,14 +134,8 @@ impl<'a> Matcher<'a> {
             .or_insert_with(|| schedule.is_open_at(at) == Some(true))
     }
 
-    /// Whether a listing with `schedule` passes the filters past the inline keys: hours,
-    /// then status, offers and rating.
-    fn matches_read(&self, listing: &Listing, schedule: Option<&Arc<Schedule>>) -> bool {
-        self.matches_hours(schedule) && (!self.reads_listing || self.matches_listing(listing))
-    }
-
-    /// Whether a listing passes the filters that read it: status, offers, rating.
-    fn matches_listing(&self, listing: &Listing) -> bool {
+    /// Whether a listing passes the filters that read it: status, offers, hours, rating.
+    fn matches_read(&self, listing: &Listing) -> bool {
         let filter = self.filter;
         filter.available.is_none_or(|wanted| {
             let blocked = listing.status(self.now).is_some_and(|status| {
@@ -163,8 +146,9 @@ impl<'a> Matcher<'a> {
             listing
                 .current_offers(self.now)
                 .any(|offer| Listing::offer_is_for(offer, group))
-        }) && filter
-            .min_rating
-            .is_none_or(|min| listing.rating.average().is_some_and(|average| average >= min))
+        }) && self.matches_hours(listing.schedule.as_ref())
+            && filter
+                .min_rating
+                .is_none_or(|min| listing.rating.average().is_some_and(|average| average >= min))
     }
 }

@@ -58,8 +58,6 @@ pub(super) struct Entry {
     pub(super) group_bits: u32,
     /// The characters and pinyin of its text, for search to turn it away unread.
     pub(super) signature: Signature,
-    /// Its listing's schedule, so that hours filters turn it away unread.
-    pub(super) schedule: Option<Arc<Schedule>>,
     pub(super) listing: Arc<Listing>,
 }
 
@@ -76,7 +74,6 @@ impl Entry {
             amenity_bits: profile.amenity_bits,
             group_bits: profile.group_bits,
             signature,
-            schedule: listing.schedule.clone(),
             listing,
         }
     }
