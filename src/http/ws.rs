@@ -261,11 +261,13 @@ impl Connection {
             }
         };
         let request = request.data(viewer);
-        let (schema, documents, outgoing) = (
-            state.schema.clone(),
-            state.documents.clone(),
-            self.outgoing.clone(),
-        );
+        let schema = if prepared.validated {
+            state.metrics.validation_reused();
+            state.validated_schema.clone()
+        } else {
+            state.schema.clone()
+        };
+        let (documents, outgoing) = (state.documents.clone(), self.outgoing.clone());
         let timeout = state.limits.request_timeout;
         let operation_id = id.clone();
         let running = state.metrics.websocket_operation();

@@ -7,6 +7,7 @@ use yizhan::auth::Role;
 
 use crate::{
     helpers::TestApp,
+    operations::{sample, scrape},
     ws::{acknowledged, next, open, send},
 };
 
@@ -138,4 +139,40 @@ async fn a_connection_runs_a_bounded_number_of_operations_and_messages_are_bound
         matches!(closed, Err(code) if code == u16::from(CloseCode::Size) || code == 1006),
         "{closed:?}"
     );
+}
+
+/// Over a WebSocket as over HTTP, a query reuses its document's validation, and bad
+/// variables still get the full check's error.
+#[tokio::test]
+async fn queries_reuse_their_documents_validation_and_bad_variables_are_still_refused() {
+    let app = TestApp::spawn().await;
+    let mut socket = acknowledged(&app.address, None).await;
+    let subscribe = |id: &str, variables: serde_json::Value| {
+        let query = "query Few($first: Int) { places(first: $first) { edges { node { name } } } }";
+        json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } })
+    };
+    let reused = |metrics: &str| sample(metrics, "yizhan_graphql_validations_reused_total");
+
+    send(&mut socket, subscribe("1", json!({ "first": 2 }))).await;
+    let first = next(&mut socket).await.unwrap();
+    assert_eq!(first["type"], "next", "{first}");
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "complete");
+    let before = reused(&scrape(&app).await);
+    send(&mut socket, subscribe("2", json!({ "first": 2 }))).await;
+    let second = next(&mut socket).await.unwrap();
+    assert_eq!(second["payload"], first["payload"]);
+    assert_eq!(next(&mut socket).await.unwrap()["type"], "complete");
+    assert_eq!(reused(&scrape(&app).await), before + 1.0);
+
+    send(&mut socket, subscribe("3", json!({ "first": "two" }))).await;
+    let bad = next(&mut socket).await.unwrap();
+    assert_eq!(bad["type"], "error", "{bad}");
+    assert!(
+        bad["payload"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid value"),
+        "{bad}"
+    );
+    assert_eq!(reused(&scrape(&app).await), before + 1.0);
 }
