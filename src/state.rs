@@ -9,7 +9,10 @@ use std::{
 use crate::{
     auth::Authenticator,
     domain::Domain,
-    graphql::{AppSchema, prepare::Documents},
+    graphql::{
+        AppSchema,
+        prepare::{Documents, Prepared},
+    },
     metrics::Metrics,
     throttle::Throttle,
 };
@@ -67,6 +70,17 @@ impl AppState {
     /// The state handlers share, from its parts.
     pub fn new(shared: Shared) -> Self {
         Self(Arc::new(shared))
+    }
+
+    /// The schema a prepared operation runs on: the one that checks only its variables
+    /// when its document was validated before (counted), else the fully validating one.
+    pub fn schema_for(&self, prepared: &Prepared) -> &AppSchema {
+        if prepared.validated {
+            self.metrics.validation_reused();
+            &self.validated_schema
+        } else {
+            &self.schema
+        }
     }
 
     /// Every minute while the app serves: forgets idle callers' budgets and writes the

@@ -184,11 +184,13 @@ impl Documents {
                 _ => None,
             }
         });
-        let validated = parsed.validated.load(Ordering::Relaxed)
+        let proven = parsed.validated.load(Ordering::Relaxed);
+        let validated = proven
             && self
                 .variable_types
                 .accept(&parsed.document, operation, &request.variables);
-        let proves = parsed.provable && proves_document(&parsed.document, operation, &request.variables);
+        let proves =
+            !proven && parsed.provable && proves_document(&parsed.document, operation, &request.variables);
         request.set_parsed_query(parsed.document.clone());
         give_favorite_cache(request);
         Ok(Prepared {

@@ -26,8 +26,8 @@
 use async_graphql::{
     ID, InputType, OutputType, Positioned, Value, Variables,
     parser::types::{
-        BaseType, Directive, DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
-        Selection, SelectionSet, Type,
+        Directive, DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+        SelectionSet,
     },
     registry::{MetaType, MetaTypeName, Registry},
 };
@@ -131,6 +131,13 @@ pub fn proves_document(
 }
 
 impl VariableTypes {
+    /// Whether a validation of `document` can prove it: always, unless the schema's queries
+    /// take a literal whose variables full validation does not type and the document has a
+    /// variable inside a literal.
+    pub fn can_prove(&self, document: &ExecutableDocument) -> bool {
+        self.types_nested_variables || !nests_variables(document)
+    }
+
     /// Whether the query `operation_name` selects in a proven `document` may skip the full
     /// check: a query (mutations and subscriptions always get it) whose variables are each
     /// valid for their declared type.
@@ -148,33 +155,21 @@ impl VariableTypes {
                         match variables.get(definition.name.node.as_str()) {
                             None => definition.default_value.is_some() || definition.var_type.node.nullable,
                             Some(Value::Null) if definition.default_value.is_some() => false,
-                            Some(value) => self.valid_declared(&definition.var_type.node, value),
+                            Some(value) => self.valid(&definition.var_type.node.to_string(), value),
                         }
                     })
             })
     }
 
-    fn valid_declared(&self, ty: &Type, value: &Value) -> bool {
-        if *value == Value::Null {
-            return ty.nullable;
-        }
-        match &ty.base {
-            BaseType::Named(name) => self.valid_named(name, value),
-            BaseType::List(item) => match value {
-                Value::List(items) => items.iter().all(|value| self.valid_declared(item, value)),
-                single => self.valid_declared(item, single),
-            },
-        }
-    }
-
-    /// A value for a type as the registry spells it (`[Amenity!]!`), for input fields.
-    fn valid_registered(&self, ty: &str, value: &Value) -> bool {
+    /// Whether a value is valid for a type spelled as GraphQL writes it (`[Amenity!]!`), as
+    /// async-graphql's `is_valid_input_value` decides.
+    fn valid(&self, ty: &str, value: &Value) -> bool {
         match MetaTypeName::create(ty) {
-            MetaTypeName::NonNull(inner) => *value != Value::Null && self.valid_registered(inner, value),
+            MetaTypeName::NonNull(inner) => *value != Value::Null && self.valid(inner, value),
             MetaTypeName::List(item) => match value {
                 Value::Null => true,
-                Value::List(items) => items.iter().all(|value| self.valid_registered(item, value)),
-                single => self.valid_registered(item, single),
+                Value::List(items) => items.iter().all(|value| self.valid(item, value)),
+                single => self.valid(item, single),
             },
             MetaTypeName::Named(name) => *value == Value::Null || self.valid_named(name, value),
         }
@@ -205,7 +200,7 @@ impl VariableTypes {
                     && input_fields
                         .values()
                         .all(|field| match values.get(field.name.as_str()) {
-                            Some(value) => self.valid_registered(&field.ty, value),
+                            Some(value) => self.valid(&field.ty, value),
                             None => {
                                 !MetaTypeName::create(&field.ty).is_non_null()
                                     || field.default_value.is_some()
@@ -214,15 +209,6 @@ impl VariableTypes {
             }
             _ => false,
         }
-    }
-}
-
-impl VariableTypes {
-    /// Whether a validation of `document` can prove it: always, unless the schema's queries
-    /// take a literal whose variables full validation does not type and the document has a
-    /// variable inside a literal.
-    pub fn can_prove(&self, document: &ExecutableDocument) -> bool {
-        self.types_nested_variables || !nests_variables(document)
     }
 }
 

@@ -283,13 +283,7 @@ async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &He
             }
         }
     };
-    let (schema, validated_schema, documents, metrics) = (
-        state.schema.clone(),
-        state.validated_schema.clone(),
-        state.documents.clone(),
-        state.metrics.clone(),
-    );
-    let run = async move {
+    let run = async {
         let mut outcomes = Vec::with_capacity(prepared.len());
         for operation in prepared {
             match operation {
@@ -297,23 +291,18 @@ async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &He
                     let name = ready.name.clone();
                     // Boxed: an operation's future is many kilobytes (it can hold any root
                     // field's), and the handler's future is moved several times on its way.
-                    let response = if ready.validated {
-                        metrics.validation_reused();
-                        Box::pin(validated_schema.execute(request)).await
-                    } else {
-                        Box::pin(schema.execute(request)).await
-                    };
+                    let response = Box::pin(state.schema_for(&ready).execute(request)).await;
                     let outcome = if refused_before_execution(&response) {
                         Outcome::Refused
                     } else {
-                        documents.remember(ready);
+                        state.documents.remember(ready);
                         if response.errors.is_empty() {
                             Outcome::Ok
                         } else {
                             Outcome::Errors
                         }
                     };
-                    metrics.operation(name.as_deref(), outcome);
+                    state.metrics.operation(name.as_deref(), outcome);
                     outcomes.push(response);
                 }
                 Err(error) => outcomes.push(async_graphql::Response::from_errors(vec![error])),

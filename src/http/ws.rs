@@ -261,12 +261,7 @@ impl Connection {
             }
         };
         let request = request.data(viewer);
-        let schema = if prepared.validated {
-            state.metrics.validation_reused();
-            state.validated_schema.clone()
-        } else {
-            state.schema.clone()
-        };
+        let schema = state.schema_for(&prepared).clone();
         let (documents, outgoing) = (state.documents.clone(), self.outgoing.clone());
         let timeout = state.limits.request_timeout;
         let operation_id = id.clone();
