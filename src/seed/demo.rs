@@ -11,6 +11,7 @@ use sea_orm::ActiveValue::Set;
 use serde::Deserialize;
 
 use super::owner_role_for;
+use crate::domain::validate;
 
 /// The network, compiled into the binary so a fresh start needs no file beside it.
 const FEICHENG: &str = include_str!("feicheng.toml");
@@ -113,8 +114,9 @@ pub fn network(now: DateTime<Utc>) -> Vec<Seed> {
                 opening_hours: Set(spec.hours),
                 time_zone: Set("Asia/Shanghai".to_owned()),
                 phone: Set(Some(spec.phone)),
-                amenities: Set(Amenities(spec.amenities)),
-                serves_groups: Set(WorkerGroups(spec.groups)),
+                // Stored as the API stores them: in declaration order, each once.
+                amenities: Set(Amenities(validate::deduplicated(spec.amenities))),
+                serves_groups: Set(WorkerGroups(validate::deduplicated(spec.groups))),
                 owner_subject: Set(spec.owner),
                 owner_role: Set(owner_role_for(spec.kind).to_owned()),
                 follows_work_calendar: Set(spec.follows_work_calendar),

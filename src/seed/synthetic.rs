@@ -132,13 +132,14 @@ fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) 
         "Mo-Fr 08:30-17:30",
         "Mo-Su 06:00-22:00",
     ][rng.random_range(0..4)];
+    // In declaration order, each once, as the API stores amenities.
     let amenities = [
         Amenity::DrinkingWater,
         Amenity::HotWater,
-        Amenity::PhoneCharging,
-        Amenity::Seating,
         Amenity::Wifi,
+        Amenity::PhoneCharging,
         Amenity::EbikeCharging,
+        Amenity::Seating,
     ]
     .into_iter()
     .filter(|_| rng.random_bool(0.6))

@@ -149,6 +149,6 @@ impl<'a> Matcher<'a> {
         }) && self.matches_hours(listing.schedule.as_ref())
             && filter
                 .min_rating
-                .is_none_or(|min| listing.rating.average().is_some_and(|average| average >= min))
+                .is_none_or(|min| listing.rating().average().is_some_and(|average| average >= min))
     }
 }

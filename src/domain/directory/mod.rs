@@ -14,7 +14,8 @@
 //!   between listings, with their state now kept until it changes;
 //! - `filter.rs`: `PlaceFilter` and the matcher that checks it;
 //! - `ranking.rs`: ranked results and their pages (`Found`, `RankKey`, `Nearest`);
-//! - `spatial.rs`: the grid index and the geometry of a radius search;
+//! - `spatial.rs`: the grid index and the geometry of a radius search, and `by_id.rs`,
+//!   what it keeps of every place in id order;
 //! - `queries.rs`: the query engines (`list`, `nearest`, `count_nearby`, `within`);
 //! - `text.rs`, `postings.rs` and `pinyin.rs`: the search index (character n-grams and
 //!   pinyin of names) and `search.rs`, the text search over it;
@@ -23,6 +24,7 @@
 //!   `catch_up`), the one seam the write paths and the app use to keep it current;
 //! - `snapshot.rs`: the directory in a file, so a restart resumes from it and the log.
 
+mod by_id;
 mod filter;
 pub mod follow;
 mod listing;

@@ -68,10 +68,7 @@ impl Directory {
         let matcher = Matcher::new(filter, now);
         let index = self.read();
         let start = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-        let mut following = index
-            .by_id
-            .range((start, std::ops::Bound::Unbounded))
-            .map(|(_, kept)| kept);
+        let mut following = index.by_id.after(after);
         if matcher.is_empty() {
             // Nothing to filter: the count is the directory's size and a page is a range.
             let items: Vec<Arc<Listing>> = following
@@ -91,13 +88,13 @@ impl Directory {
                 index
                     .with_offers
                     .iter()
-                    .filter_map(|id| index.by_id.get(id))
+                    .filter_map(|&id| index.by_id.get(id))
                     .filter(|kept| matcher.matches_kept(kept))
             };
             let mut matching = index
                 .with_offers
                 .range((start, std::ops::Bound::Unbounded))
-                .filter_map(|id| index.by_id.get(id))
+                .filter_map(|&id| index.by_id.get(id))
                 .filter(|kept| matcher.matches_kept(kept));
             return page_in_order(&mut matching, with_offers().count(), first);
         }

@@ -511,19 +511,19 @@ fn drop_expired_offers(index: &mut Index, preparer: &Preparer) {
     let stale: Vec<Arc<Listing>> = index
         .by_id
         .values()
-        .filter(|kept| kept.listing.offers.iter().any(|offer| offer.valid_until <= now))
+        .filter(|kept| kept.listing.offers().iter().any(|offer| offer.valid_until <= now))
         .map(|kept| kept.listing.clone())
         .collect();
     for listing in stale {
         let live = listing
-            .offers
+            .offers()
             .iter()
             .filter(|offer| offer.valid_until > now)
             .cloned()
             .collect();
         let fresh = preparer
-            .listing(listing.to_model(), live, listing.rating)
-            .with_photos(listing.photos.to_vec());
+            .listing(listing.to_model(), live, listing.rating())
+            .with_photos(listing.photos().to_vec());
         index.insert(Arc::new(fresh));
     }
 }
@@ -771,9 +771,9 @@ impl<'a> Record<'a> {
     fn of(place: &'a place::Model, listing: &'a Listing, signature: Signature) -> Self {
         Self {
             place: PlaceRecord::of(place),
-            offers: listing.offers.iter().map(OfferRecord::of).collect(),
-            rating: listing.rating.distribution,
-            photos: listing.photos.iter().map(PhotoRecord::of).collect(),
+            offers: listing.offers().iter().map(OfferRecord::of).collect(),
+            rating: listing.rating().distribution,
+            photos: listing.photos().iter().map(PhotoRecord::of).collect(),
             signature: signature.to_bits(),
         }
     }

@@ -5,11 +5,12 @@
 //! centre to measure from and a circle to search in.
 
 use std::{
-    collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap},
+    collections::{BTreeSet, BinaryHeap, HashMap},
     sync::Arc,
 };
 
 use super::{
+    by_id::ById,
     listing::Listing,
     schedule::Schedule,
     text::{Signature, TextIndex},
@@ -51,7 +52,6 @@ pub(super) fn meters_for(a: f64) -> f64 {
 pub(super) struct Entry {
     id: i32,
     lat_rad: f64,
-    cos_lat: f64,
     lng: f64,
     pub(super) kind_bit: u32,
     pub(super) amenity_bits: u32,
@@ -68,7 +68,6 @@ impl Entry {
         Self {
             id: listing.id,
             lat_rad,
-            cos_lat: lat_rad.cos(),
             lng: listing.longitude,
             kind_bit: profile.kind_bit,
             amenity_bits: profile.amenity_bits,
@@ -155,23 +154,15 @@ impl Centre {
         }
     }
 
-    /// True when the entry is certainly further than `angle` radians: a flat-projection
-    /// estimate that never overstates the distance, a few multiplications instead of sines.
-    fn clearly_beyond(&self, entry: &Entry, angle: f64) -> bool {
-        let dy = entry.lat_rad - self.lat_rad;
-        let dx = (entry.lng - self.lng).to_radians() * self.cos_lat.min(entry.cos_lat);
-        let reach = angle * 1.01;
-        dx * dx + dy * dy > reach * reach
-    }
-
-    /// The haversine term to an entry.
+    /// The haversine term to an entry. Its cosine is computed here rather than kept in
+    /// every entry: a million entries would hold 8 MB of them.
     pub(super) fn a_to(&self, entry: &Entry) -> f64 {
         haversine_a(
             self.lat_rad,
             self.cos_lat,
             self.lng,
             entry.lat_rad,
-            entry.cos_lat,
+            entry.lat_rad.cos(),
             entry.lng,
         )
     }
@@ -182,18 +173,34 @@ impl Centre {
 pub(super) struct Circle {
     centre: Centre,
     radius: f64,
-    angle: f64,
+    /// The radius as an angle, and 1 % more, within which `clearly_beyond` looks.
+    reach: f64,
+    /// The smallest cosine of a latitude within `reach` of the centre's.
+    cos_floor: f64,
     a_max: f64,
 }
 
 impl Circle {
     pub(super) fn new(center: Point, radius: f64) -> Self {
+        let centre = Centre::new(center);
+        let reach = radius / EARTH_RADIUS_METERS * 1.01;
+        let furthest_lat = (centre.lat_rad.abs() + reach).min(std::f64::consts::FRAC_PI_2);
         Self {
-            centre: Centre::new(center),
+            centre,
             radius,
-            angle: radius / EARTH_RADIUS_METERS,
+            reach,
+            cos_floor: furthest_lat.cos().max(0.0).min(centre.cos_lat),
             a_max: (radius / (2.0 * EARTH_RADIUS_METERS)).sin().powi(2),
         }
+    }
+
+    /// True when the entry is certainly outside the circle: a flat-projection estimate that
+    /// never overstates the distance, a few multiplications instead of sines. An entry
+    /// within `reach` north or south has a latitude whose cosine is at least `cos_floor`.
+    fn clearly_beyond(&self, entry: &Entry) -> bool {
+        let dy = entry.lat_rad - self.centre.lat_rad;
+        let dx = (entry.lng - self.centre.lng).to_radians() * self.cos_floor;
+        dy.abs() > self.reach || dx * dx + dy * dy > self.reach * self.reach
     }
 
     /// Whether everything at least `bound` (a haversine term) away lies outside the circle.
@@ -203,7 +210,7 @@ impl Circle {
 
     /// The haversine term from the centre to `entry` when it lies within the circle.
     pub(super) fn proximity_of(&self, entry: &Entry) -> Option<f64> {
-        if self.centre.clearly_beyond(entry, self.angle) {
+        if self.clearly_beyond(entry) {
             return None;
         }
         let a = self.centre.a_to(entry);
@@ -351,7 +358,7 @@ pub(super) struct Index {
     /// Every published listing, by place id.
     /// The listing and its filter keys: its entry is in its grid cell (`entry`), so the
     /// index holds one entry a place, not two.
-    pub(super) by_id: BTreeMap<i32, Kept>,
+    pub(super) by_id: ById<Kept>,
     /// Looked up hundreds of times a search, so hashed with foldhash rather than the slower standard hasher.
     grid: HashMap<Cell, Vec<Entry>, foldhash::fast::RandomState>,
     /// The log position of places that are not published (or gone), so that an older
@@ -374,7 +381,7 @@ impl Index {
     /// The log position the index holds for a place, published or not; 0 when unknown.
     pub(super) fn position_of(&self, id: i32) -> i64 {
         self.by_id
-            .get(&id)
+            .get(id)
             .map(|kept| kept.listing.log_position)
             .or_else(|| self.hidden.get(&id).copied())
             .unwrap_or(0)
@@ -406,7 +413,7 @@ impl Index {
         let id = listing.id;
         let entry = Entry::new(listing, signature);
         self.count_in(&entry);
-        if !entry.listing.offers.is_empty() {
+        if !entry.listing.offers().is_empty() {
             self.with_offers.insert(id);
         }
         let cell = cell_of(entry.listing.latitude, entry.lng);
@@ -431,11 +438,7 @@ impl Index {
     pub(super) fn append(&mut self, mut later: Index) {
         // Not `BTreeMap::append`, which rebuilds the whole map: joining many parts would
         // be quadratic. Every later id is larger, so each insert goes to the right edge.
-        if self.by_id.is_empty() {
-            std::mem::swap(&mut self.by_id, &mut later.by_id);
-        } else {
-            self.by_id.extend(std::mem::take(&mut later.by_id));
-        }
+        self.by_id.append(std::mem::take(&mut later.by_id));
         for (cell, mut members) in later.grid {
             self.grid.entry(cell).or_default().append(&mut members);
         }
@@ -489,7 +492,7 @@ impl Index {
     /// kind and position are the same (its hours read against a new calendar).
     pub(super) fn swap_listing(&mut self, listing: Arc<Listing>) {
         let id = listing.id;
-        let Some(kept) = self.by_id.get(&id) else {
+        let Some(kept) = self.by_id.get(id) else {
             return;
         };
         let cell = cell_of(kept.listing.latitude, kept.listing.longitude);
@@ -521,7 +524,7 @@ impl Index {
 
     /// The entry of a published place, from its grid cell.
     pub(super) fn entry(&self, id: i32) -> Option<&Entry> {
-        let listing = &self.by_id.get(&id)?.listing;
+        let listing = &self.by_id.get(id)?.listing;
         self.grid
             .get(&cell_of(listing.latitude, listing.longitude))?
             .iter()
@@ -542,7 +545,7 @@ impl Index {
     }
 
     pub(super) fn remove(&mut self, id: i32) {
-        let Some(Kept { listing: old, .. }) = self.by_id.remove(&id) else {
+        let Some(Kept { listing: old, .. }) = self.by_id.remove(id) else {
             return;
         };
         self.text.remove(&old);

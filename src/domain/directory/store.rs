@@ -140,6 +140,6 @@ impl Directory {
 
     /// A published place by id.
     pub fn get(&self, id: i32) -> Option<Arc<Listing>> {
-        self.read().by_id.get(&id).map(|kept| kept.listing.clone())
+        self.read().by_id.get(id).map(|kept| kept.listing.clone())
     }
 }

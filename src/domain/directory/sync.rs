@@ -227,7 +227,7 @@ impl Directory {
             if position <= index.position_of(id) {
                 continue;
             }
-            let before = index.by_id.get(&id).map(|kept| kept.listing.clone());
+            let before = index.by_id.get(id).map(|kept| kept.listing.clone());
             let after = (listing.publication == Publication::Published).then(|| listing.clone());
             match &after {
                 Some(published) => index.insert(published.clone()),
@@ -245,7 +245,7 @@ impl Directory {
             if position <= index.position_of(id) {
                 continue;
             }
-            let before = index.by_id.get(&id).map(|kept| kept.listing.clone());
+            let before = index.by_id.get(id).map(|kept| kept.listing.clone());
             index.hide(id, position);
             self.hub.publish(ChangeEvent {
                 position,
@@ -271,8 +271,8 @@ impl Directory {
             .values()
             .map(|Kept { listing, .. }| {
                 Arc::new(
-                    self.listing(listing.to_model(), listing.offers.to_vec(), listing.rating)
-                        .with_photos(listing.photos.to_vec()),
+                    self.listing(listing.to_model(), listing.offers().to_vec(), listing.rating())
+                        .with_photos(listing.photos().to_vec()),
                 )
             })
             .collect();

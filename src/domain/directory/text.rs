@@ -39,10 +39,12 @@ fn key(kind: Kind, payload: u64) -> u64 {
 
 /// A whole (lower-case) name, hashed: places whose name is exactly the text rank first
 /// wherever they are, so they are found by this rather than by walking. Most names are
-/// unique, so these live in a map of their own, not as a posting list each.
-fn name_hash(name: &str) -> u64 {
+/// unique, so these live in a map of their own, not as a posting list each. Thirty-two
+/// bits halve that map for a million names at the cost of a few hundred shared hashes,
+/// whose places are checked against the text like any candidate.
+fn name_hash(name: &str) -> u32 {
     use std::hash::BuildHasher;
-    foldhash::fast::FixedState::default().hash_one(name)
+    foldhash::fast::FixedState::default().hash_one(name) as u32
 }
 
 fn char_key(c: char) -> u64 {
@@ -89,7 +91,7 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
     }
     text_keys(listing.lower_name(), true, &mut push);
     text_keys(listing.lower_address(), false, &mut push);
-    for offer in &listing.offers {
+    for offer in listing.offers() {
         text_keys(&offer.title.to_lowercase(), false, &mut push);
     }
     let name: Vec<char> = listing.lower_name().chars().collect();
@@ -232,8 +234,8 @@ pub(super) struct TextIndex {
     postings: HashMap<u64, Arc<Postings>, Fast>,
     /// A place by the hash of its lower-case name; `more_names` holds any further places
     /// with the same hash.
-    names: HashMap<u64, u32, Fast>,
-    more_names: HashMap<u64, Vec<u32>, Fast>,
+    names: HashMap<u32, u32, Fast>,
+    more_names: HashMap<u32, Vec<u32>, Fast>,
 }
 
 pub(super) type Fast = foldhash::fast::RandomState;
@@ -270,7 +272,7 @@ impl TextIndex {
         self.postings = lists;
     }
 
-    fn insert_name(&mut self, hash: u64, id: u32) {
+    fn insert_name(&mut self, hash: u32, id: u32) {
         if let Some(&first) = self.names.get(&hash) {
             if first != id {
                 self.more_names.entry(hash).or_default().push(id);
@@ -280,7 +282,7 @@ impl TextIndex {
         }
     }
 
-    fn remove_name(&mut self, hash: u64, id: u32) {
+    fn remove_name(&mut self, hash: u32, id: u32) {
         let more = self.more_names.get_mut(&hash);
         if self.names.get(&hash) == Some(&id) {
             match more.and_then(Vec::pop) {
@@ -344,7 +346,7 @@ impl TextIndex {
     /// How many keys it holds and the bytes their lists take.
     pub(super) fn size(&self) -> (usize, usize) {
         let lists: usize = self.postings.values().map(|postings| postings.heap_bytes()).sum();
-        let names = self.names.capacity() * 13 + self.more_names.capacity() * 33;
+        let names = self.names.capacity() * 9 + self.more_names.capacity() * 29;
         (
             self.postings.len(),
             // A slot (key and pointer) and a shared allocation (two counts and the list).

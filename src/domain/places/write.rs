@@ -176,7 +176,11 @@ pub(super) async fn save(domain: &Domain, viewer: &Viewer, change: Change<'_>) -
                 tracing::warn!(error = ?error, "could not read the offers of a place just written");
             }
             let (offers, rating, photos) = previous.map_or_else(Default::default, |listing| {
-                (listing.offers.to_vec(), listing.rating, listing.photos.to_vec())
+                (
+                    listing.offers().to_vec(),
+                    listing.rating(),
+                    listing.photos().to_vec(),
+                )
             });
             Ok(Arc::new(
                 domain

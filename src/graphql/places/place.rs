@@ -169,20 +169,12 @@ impl Place {
 
     /// What the place offers a worker who stops by.
     async fn amenities(&self) -> Vec<Amenity> {
-        self.listing
-            .amenities
-            .iter()
-            .map(|&amenity| amenity.into())
-            .collect()
+        self.listing.amenities().into_iter().map(Into::into).collect()
     }
 
     /// The worker groups the place welcomes.
     async fn serves_groups(&self) -> Vec<WorkerGroup> {
-        self.listing
-            .serves_groups
-            .iter()
-            .map(|&group| group.into())
-            .collect()
+        self.listing.serves_groups().into_iter().map(Into::into).collect()
     }
 
     /// A phone number to call the place.
@@ -220,7 +212,7 @@ impl Place {
             policy::may_manage(ctx.viewer(), &*self.listing).extend()?;
             return Ok(self
                 .listing
-                .offers
+                .offers()
                 .iter()
                 .filter(|offer| now < offer.valid_until)
                 .cloned()
@@ -238,7 +230,12 @@ impl Place {
     /// Its photos in display order (at most 9): published places' photos reach everyone,
     /// a draft's only its owner and admins, as the place itself does.
     async fn photos(&self) -> Vec<PlacePhoto> {
-        self.listing.photos.iter().cloned().map(PlacePhoto::new).collect()
+        self.listing
+            .photos()
+            .iter()
+            .cloned()
+            .map(PlacePhoto::new)
+            .collect()
     }
 
     /// When the listing was created.
@@ -308,7 +305,7 @@ impl Place {
     /// What riders think of the place: mean stars, how many reviews, and how many gave
     /// each number of stars. Hidden and deleted reviews do not count.
     async fn rating(&self) -> PlaceRating {
-        PlaceRating::new(self.listing.rating)
+        PlaceRating::new(self.listing.rating())
     }
 
     /// Riders' reviews, newest first or most helpful first. Authors appear as pseudonyms.

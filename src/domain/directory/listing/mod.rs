@@ -16,11 +16,12 @@ use entity::{
     place::{Amenity, PlaceKind, Publication, StatusState, WorkerGroup},
     place_photo,
 };
+use sea_orm::Iterable as _;
 
 use self::packed::PackedStrings;
 use super::schedule::Schedule;
 use crate::{
-    auth::policy::OwnedPlace,
+    auth::{policy::OwnedPlace, viewer::Role},
     domain::{geo::Point, hours::Hours, voice::Rating},
 };
 
@@ -48,29 +49,56 @@ pub struct Listing {
     pub created_at: DateTime<Utc>,
     /// When the place last changed.
     pub updated_at: DateTime<Utc>,
-    /// Its amenities in their stored order, which the API keeps.
-    pub amenities: Box<[Amenity]>,
-    /// The groups it serves in their stored order, which the API keeps.
-    pub serves_groups: Box<[WorkerGroup]>,
-    /// Offers not deleted and not yet over, by id; `current_offers` narrows to now.
-    pub offers: Box<[offer::Model]>,
     /// Its opening hours, shared with every listing that has the same; `None` when the
     /// stored hours do not parse: the place's open state is then unknown.
     pub schedule: Option<Arc<Schedule>>,
-    /// Its visible reviews by stars, read with the listing, so `rating` costs no query.
-    pub rating: Rating,
-    /// Its photos in display order, read with the listing, so `photos` costs no query.
-    pub photos: Box<[place_photo::Model]>,
     /// Every string of the place, by `Text`.
     texts: PackedStrings<TEXTS>,
+    /// Its amenities as bits: as the API stores them (ascending, each once), their bits
+    /// are all there is to keep; `rare` keeps any other order.
+    amenity_bits: u32,
+    /// The groups it serves as bits, kept as amenities are.
+    group_bits: u32,
+    /// The role of the account that owns it, when it is one tokens grant, as nearly every
+    /// owner's is; any other is among the texts.
+    owner_role: Option<Role>,
     /// True when it was approved exactly where it stands, as nearly every published place
     /// was: then the approved coordinates are its own and `lifecycle` need not keep them.
     approved_here: bool,
+    /// What most places lack: offers, reviews, photos, a live status, a review history.
+    rare: Option<Box<Rare>>,
+}
+
+/// The parts of a listing that most places lack, behind one pointer.
+#[derive(Debug, Default)]
+struct Rare {
+    /// Offers not deleted and not yet over, by id; `current_offers` narrows to now.
+    offers: Box<[offer::Model]>,
+    /// Its visible reviews by stars, read with the listing, so `rating` costs no query.
+    rating: Rating,
+    /// Its photos in display order, read with the listing, so `photos` costs no query.
+    photos: Box<[place_photo::Model]>,
     /// Its live status as stored, when one was ever set.
     status: Option<Box<StoredStatus>>,
     /// Its review and deletion dates and its approved coordinates, when it has any of them
     /// to keep.
     lifecycle: Option<Box<Lifecycle>>,
+    /// Its amenities as stored, when that is not ascending and each once.
+    amenities: Option<Box<[Amenity]>>,
+    /// The groups it serves as stored, when that is not ascending and each once.
+    serves_groups: Option<Box<[WorkerGroup]>>,
+}
+
+impl Rare {
+    fn is_empty(&self) -> bool {
+        self.offers.is_empty()
+            && self.rating == Rating::default()
+            && self.photos.is_empty()
+            && self.status.is_none()
+            && self.lifecycle.is_none()
+            && self.amenities.is_none()
+            && self.serves_groups.is_none()
+    }
 }
 
 /// The strings of a listing, as `texts` holds them.
@@ -85,6 +113,7 @@ enum Text {
     Description,
     Phone,
     OwnerSubject,
+    /// Present only when it is not a role tokens grant.
     OwnerRole,
     ReviewNote,
     StatusNote,
@@ -162,7 +191,10 @@ impl Listing {
 
     /// The role of the account that owns the listing.
     pub fn owner_role(&self) -> &str {
-        self.text(Text::OwnerRole).unwrap_or_default()
+        self.owner_role
+            .map(Role::claim)
+            .or_else(|| self.text(Text::OwnerRole))
+            .unwrap_or_default()
     }
 
     /// Why an admin rejected or suspended the place.
@@ -184,16 +216,57 @@ impl Listing {
             .unwrap_or_default()
     }
 
+    fn rare(&self) -> Option<&Rare> {
+        self.rare.as_deref()
+    }
+
+    fn lifecycle(&self) -> Option<&Lifecycle> {
+        self.rare().and_then(|rare| rare.lifecycle.as_deref())
+    }
+
+    fn stored_status(&self) -> Option<&StoredStatus> {
+        self.rare().and_then(|rare| rare.status.as_deref())
+    }
+
     /// When the place last entered review.
     pub fn submitted_at(&self) -> Option<DateTime<Utc>> {
-        self.lifecycle
-            .as_ref()
-            .and_then(|lifecycle| lifecycle.submitted_at)
+        self.lifecycle().and_then(|lifecycle| lifecycle.submitted_at)
     }
 
     /// When its owner deleted the listing.
     pub fn deleted_at(&self) -> Option<DateTime<Utc>> {
-        self.lifecycle.as_ref().and_then(|lifecycle| lifecycle.deleted_at)
+        self.lifecycle().and_then(|lifecycle| lifecycle.deleted_at)
+    }
+
+    /// Offers not deleted and not yet over, by id.
+    pub fn offers(&self) -> &[offer::Model] {
+        self.rare().map_or(&[], |rare| &rare.offers)
+    }
+
+    /// Its visible reviews by stars.
+    pub fn rating(&self) -> Rating {
+        self.rare().map_or_else(Rating::default, |rare| rare.rating)
+    }
+
+    /// Its photos in display order.
+    pub fn photos(&self) -> &[place_photo::Model] {
+        self.rare().map_or(&[], |rare| &rare.photos)
+    }
+
+    /// Its amenities in their stored order, which the API keeps.
+    pub fn amenities(&self) -> Vec<Amenity> {
+        match self.rare().and_then(|rare| rare.amenities.as_deref()) {
+            Some(stored) => stored.to_vec(),
+            None => of_bits(self.amenity_bits, Amenity::iter()),
+        }
+    }
+
+    /// The groups it serves in their stored order, which the API keeps.
+    pub fn serves_groups(&self) -> Vec<WorkerGroup> {
+        match self.rare().and_then(|rare| rare.serves_groups.as_deref()) {
+            Some(stored) => stored.to_vec(),
+            None => of_bits(self.group_bits, WorkerGroup::iter()),
+        }
     }
 
     /// The name in lower case, as search compares it.
@@ -208,12 +281,12 @@ impl Listing {
 
     /// The place's amenities as bits, for the index's filter checks.
     pub(super) fn amenity_bits(&self) -> u32 {
-        bits(self.amenities.iter().map(|&amenity| amenity as u32))
+        self.amenity_bits
     }
 
     /// The groups the place serves as bits, for the index's filter checks.
     pub(super) fn group_bits(&self) -> u32 {
-        bits(self.serves_groups.iter().map(|&group| group as u32))
+        self.group_bits
     }
 
     /// Where the place is, in WGS-84.
@@ -245,14 +318,14 @@ impl Listing {
 
     /// Offers valid at `now`.
     pub fn current_offers(&self, now: DateTime<Utc>) -> impl Iterator<Item = &offer::Model> {
-        self.offers
+        self.offers()
             .iter()
             .filter(move |offer| offer.valid_from <= now && now < offer.valid_until)
     }
 
     /// The live status, or `None` once it expired or when none was set.
     pub fn status(&self, now: DateTime<Utc>) -> Option<LiveStatus> {
-        let status = self.status.as_deref()?;
+        let status = self.stored_status()?;
         let expires_at = status.expires_at.filter(|expires| *expires > now)?;
         Some(LiveStatus {
             state: status.state?,
@@ -294,4 +367,13 @@ impl OwnedPlace for Listing {
 /// A set of small enum indices as one bit mask.
 pub(super) fn bits(indices: impl Iterator<Item = u32>) -> u32 {
     indices.fold(0, |acc, index| acc | (1 << index))
+}
+
+/// The variants of an enum whose bits are set, in declaration order.
+fn of_bits<T>(bits: u32, variants: impl Iterator<Item = T>) -> Vec<T> {
+    variants
+        .enumerate()
+        .filter(|(index, _)| bits & (1 << index) != 0)
+        .map(|(_, variant)| variant)
+        .collect()
 }

@@ -8,8 +8,11 @@ use entity::{
     place_photo,
 };
 
-use super::{Lifecycle, Listing, PackedStrings, StoredStatus, Text};
-use crate::domain::{directory::schedule::Schedule, voice::Rating};
+use super::{Lifecycle, Listing, PackedStrings, Rare, StoredStatus, Text, bits};
+use crate::{
+    auth::viewer::Role,
+    domain::{directory::schedule::Schedule, voice::Rating},
+};
 
 impl Listing {
     /// Prepares a listing from its parts: deleted offers dropped, offers by id, filter keys
@@ -58,6 +61,7 @@ impl Listing {
         let hours_shared = schedule
             .as_deref()
             .is_some_and(|schedule| schedule.expression() == opening_hours && schedule.zone() == time_zone);
+        let known_role = Role::from_claim(&owner_role);
         let texts = PackedStrings::new([
             Some(name.as_str()),
             Some(address.as_str()),
@@ -66,7 +70,7 @@ impl Listing {
             description.as_deref(),
             phone.as_deref(),
             Some(owner_subject.as_str()),
-            Some(owner_role.as_str()),
+            known_role.is_none().then_some(owner_role.as_str()),
             review_note.as_deref(),
             status_note.as_deref(),
             (!hours_shared).then_some(opening_hours.as_str()),
@@ -80,6 +84,8 @@ impl Listing {
         } else {
             (approved_latitude, approved_longitude)
         };
+        let amenity_bits = bits(amenities.0.iter().map(|&amenity| amenity as u32));
+        let group_bits = bits(serves_groups.0.iter().map(|&group| group as u32));
         let status = (status_state.is_some()
             || status_seats_free.is_some()
             || status_updated_at.is_some()
@@ -104,6 +110,15 @@ impl Listing {
                 deleted_at,
             })
         });
+        let rare = Rare {
+            offers: offers.into_boxed_slice(),
+            rating,
+            photos: Box::default(),
+            status,
+            lifecycle,
+            amenities: unless_ascending(amenities.0),
+            serves_groups: unless_ascending(serves_groups.0),
+        };
         Self {
             id,
             kind,
@@ -115,29 +130,28 @@ impl Listing {
             follows_work_calendar,
             created_at,
             updated_at,
-            amenities: amenities.0.into_boxed_slice(),
-            serves_groups: serves_groups.0.into_boxed_slice(),
-            offers: offers.into_boxed_slice(),
             schedule,
-            rating,
-            photos: Box::default(),
             texts,
+            amenity_bits,
+            group_bits,
+            owner_role: known_role,
             approved_here,
-            status,
-            lifecycle,
+            rare: (!rare.is_empty()).then(|| Box::new(rare)),
         }
     }
 
     /// The listing with its photos, in display order.
     pub(crate) fn with_photos(mut self, photos: Vec<place_photo::Model>) -> Self {
-        self.photos = photos.into_boxed_slice();
+        if !photos.is_empty() {
+            self.rare.get_or_insert_default().photos = photos.into_boxed_slice();
+        }
         self
     }
 
     /// The place's row as it was read, for the few paths that need a whole row.
     pub fn to_model(&self) -> place::Model {
-        let status = self.status.as_deref();
-        let lifecycle = self.lifecycle.as_deref();
+        let status = self.stored_status();
+        let lifecycle = self.lifecycle();
         let (approved_latitude, approved_longitude) = if self.approved_here {
             (Some(self.latitude), Some(self.longitude))
         } else {
@@ -156,8 +170,8 @@ impl Listing {
             opening_hours: self.opening_hours().to_owned(),
             time_zone: self.time_zone().to_owned(),
             phone: self.phone().map(str::to_owned),
-            amenities: Amenities(self.amenities.to_vec()),
-            serves_groups: WorkerGroups(self.serves_groups.to_vec()),
+            amenities: Amenities(self.amenities()),
+            serves_groups: WorkerGroups(self.serves_groups()),
             owner_subject: self.owner_subject().to_owned(),
             owner_role: self.owner_role().to_owned(),
             publication: self.publication,
@@ -178,6 +192,12 @@ impl Listing {
             log_position: self.log_position,
         }
     }
+}
+
+/// A list to keep as it is stored, unless it is ascending with each item once: then its
+/// bits say all of it, and nothing more is kept.
+fn unless_ascending<T: Ord>(stored: Vec<T>) -> Option<Box<[T]>> {
+    (!stored.is_sorted_by(|before, after| before < after)).then(|| stored.into_boxed_slice())
 }
 
 #[cfg(test)]
@@ -297,7 +317,45 @@ mod tests {
     }
 
     #[test]
-    fn a_listing_stays_within_mimallocs_256_byte_class_with_its_arc_counts() {
-        assert!(std::mem::size_of::<Listing>() + 2 * std::mem::size_of::<usize>() <= 256);
+    fn amenities_and_groups_in_any_other_order_read_back_as_stored() {
+        round_trip(place::Model {
+            amenities: Amenities(vec![Amenity::Wifi, Amenity::HotWater, Amenity::Wifi]),
+            serves_groups: WorkerGroups(vec![WorkerGroup::Courier, WorkerGroup::DeliveryRider]),
+            ..row()
+        });
+        round_trip(place::Model {
+            amenities: Amenities(Vec::new()),
+            serves_groups: WorkerGroups(vec![WorkerGroup::DeliveryRider, WorkerGroup::OtherOutdoorWorker]),
+            ..row()
+        });
+    }
+
+    #[test]
+    fn an_owner_role_no_token_grants_reads_back_as_stored() {
+        round_trip(place::Model {
+            owner_role: "cooperative".to_owned(),
+            ..row()
+        });
+        round_trip(place::Model {
+            owner_role: "Merchant".to_owned(),
+            ..row()
+        });
+    }
+
+    #[test]
+    fn a_plain_listing_keeps_nothing_rare() {
+        let plain = place::Model {
+            amenities: Amenities(vec![Amenity::HotWater, Amenity::Wifi]),
+            serves_groups: WorkerGroups(vec![WorkerGroup::DeliveryRider, WorkerGroup::Courier]),
+            ..row()
+        };
+        let listing = Listing::new(plain.clone(), Vec::new(), Rating::default(), schedule_of(&plain));
+        assert!(listing.rare.is_none());
+        assert_eq!(listing.to_model(), plain);
+    }
+
+    #[test]
+    fn a_listing_stays_within_mimallocs_128_byte_class_with_its_arc_counts() {
+        assert!(std::mem::size_of::<Listing>() + 2 * std::mem::size_of::<usize>() <= 128);
     }
 }
