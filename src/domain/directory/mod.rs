@@ -41,6 +41,18 @@ mod sync;
 mod text;
 
 pub use filter::{PlaceFilter, matches};
+
+/// `vec` moved to an allocation of its length. `shrink_to_fit` is not enough: mimalloc keeps
+/// a block that shrinks by less than half where it is, so what doubled while it loaded would
+/// stay up to twice its size.
+fn exactly_sized<T>(mut vec: Vec<T>) -> Vec<T> {
+    if vec.capacity() == vec.len() {
+        return vec;
+    }
+    let mut exact = Vec::with_capacity(vec.len());
+    exact.append(&mut vec);
+    exact
+}
 pub use listing::{Listing, LiveStatus};
 pub use ranking::{Found, Nearest, RankKey};
 pub use schedule::Schedule;

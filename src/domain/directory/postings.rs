@@ -3,6 +3,8 @@
 //! names and addresses make tens of millions of entries; packed, most take one byte instead
 //! of four. Changes collect in two small sorted overlays until they are worth repacking.
 
+use super::exactly_sized;
+
 /// One entry: a place id and whether the key is in its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Posting {
@@ -109,7 +111,7 @@ impl Postings {
     /// Folds the overlays into the packed bytes, and returns spare capacity.
     pub(super) fn repack(&mut self) {
         if self.added.is_empty() && self.removed.is_empty() {
-            self.packed.shrink_to_fit();
+            self.packed = exactly_sized(std::mem::take(&mut self.packed));
             return;
         }
         let mut packed = Vec::with_capacity(self.packed.len() + self.added.len() * 2);
@@ -121,8 +123,7 @@ impl Postings {
             previous = value;
             count += 1;
         }
-        packed.shrink_to_fit();
-        self.packed = packed;
+        self.packed = exactly_sized(packed);
         self.packed_len = count;
         self.packed_last = previous;
         self.added = Vec::new();

@@ -11,6 +11,7 @@ use std::{
 
 use super::{
     by_id::ById,
+    exactly_sized,
     listing::Listing,
     schedule::Schedule,
     text::{Signature, TextIndex},
@@ -538,7 +539,9 @@ impl Index {
 
     /// Returns the spare capacity the cells grew while loading.
     pub(super) fn shrink_to_fit(&mut self) {
-        self.grid.values_mut().for_each(Vec::shrink_to_fit);
+        for members in self.grid.values_mut() {
+            *members = exactly_sized(std::mem::take(members));
+        }
         self.grid.shrink_to_fit();
         self.hidden.shrink_to_fit();
         self.text.repack();
