@@ -162,6 +162,8 @@ fn synthetic_place(rng: &mut impl Rng, number: u32, now: chrono::DateTime<Utc>) 
         owner_subject: Set("synthetic".to_owned()),
         owner_role: Set(super::owner_role_for(kind).to_owned()),
         publication: Set(Publication::Published),
+        // Submitted and approved as a place published through review is.
+        submitted_at: Set(Some(now)),
         // Published as approved where it stands: moves are measured from here.
         approved_latitude: Set(Some(point.lat)),
         approved_longitude: Set(Some(point.lng)),

@@ -41,6 +41,12 @@ mod sync;
 mod text;
 
 pub use filter::{PlaceFilter, matches};
+pub use listing::{Listing, LiveStatus};
+pub use ranking::{Found, Nearest, RankKey};
+pub use schedule::Schedule;
+pub use snapshot::SnapshotFile;
+pub use store::Directory;
+pub use sync::CatchUp;
 
 /// `vec` moved to an allocation of its length. `shrink_to_fit` is not enough: mimalloc keeps
 /// a block that shrinks by less than half where it is, so what doubled while it loaded would
@@ -53,9 +59,3 @@ fn exactly_sized<T>(mut vec: Vec<T>) -> Vec<T> {
     exact.append(&mut vec);
     exact
 }
-pub use listing::{Listing, LiveStatus};
-pub use ranking::{Found, Nearest, RankKey};
-pub use schedule::Schedule;
-pub use snapshot::SnapshotFile;
-pub use store::Directory;
-pub use sync::CatchUp;

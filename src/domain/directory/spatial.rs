@@ -196,8 +196,10 @@ impl Circle {
     }
 
     /// True when the entry is certainly outside the circle: a flat-projection estimate that
-    /// never overstates the distance, a few multiplications instead of sines. An entry
-    /// within `reach` north or south has a latitude whose cosine is at least `cos_floor`.
+    /// never overstates the distance, a few multiplications instead of sines. The shortest
+    /// path from the centre to anything inside stays within `reach` of it, so every latitude
+    /// along that path has a cosine of at least `cos_floor`, and measuring east–west with
+    /// it understates the path.
     fn clearly_beyond(&self, entry: &Entry) -> bool {
         let dy = entry.lat_rad - self.centre.lat_rad;
         let dx = (entry.lng - self.centre.lng).to_radians() * self.cos_floor;
@@ -437,8 +439,6 @@ impl Index {
 
     /// Joins an index of places all with larger ids than this one's, as loaded in parts.
     pub(super) fn append(&mut self, mut later: Index) {
-        // Not `BTreeMap::append`, which rebuilds the whole map: joining many parts would
-        // be quadratic. Every later id is larger, so each insert goes to the right edge.
         self.by_id.append(std::mem::take(&mut later.by_id));
         for (cell, mut members) in later.grid {
             self.grid.entry(cell).or_default().append(&mut members);

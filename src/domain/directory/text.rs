@@ -40,7 +40,7 @@ fn key(kind: Kind, payload: u64) -> u64 {
 /// A whole (lower-case) name, hashed: places whose name is exactly the text rank first
 /// wherever they are, so they are found by this rather than by walking. Most names are
 /// unique, so these live in a map of their own, not as a posting list each. Thirty-two
-/// bits halve that map for a million names at the cost of a few hundred shared hashes,
+/// bits halve that map for a million names at the cost of about a hundred shared hashes,
 /// whose places are checked against the text like any candidate.
 fn name_hash(name: &str) -> u32 {
     use std::hash::BuildHasher;

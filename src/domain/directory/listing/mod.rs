@@ -65,8 +65,30 @@ pub struct Listing {
     /// True when it was approved exactly where it stands, as nearly every published place
     /// was: then the approved coordinates are its own and `lifecycle` need not keep them.
     approved_here: bool,
-    /// What most places lack: offers, reviews, photos, a live status, a review history.
+    /// When it last entered review, which every place published through review has: kept
+    /// here, in 8 bytes, so that such a place needs nothing in `rare`.
+    submitted: Stamp,
+    /// What most places lack: offers, reviews, photos, a live status, a move or deletion.
     rare: Option<Box<Rare>>,
+}
+
+/// A time, or none, as nanoseconds since the epoch: every time from 1677 to 2262 but one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp(i64);
+
+impl Stamp {
+    /// No time here: none at all, or one kept elsewhere.
+    const NONE: Self = Self(i64::MIN);
+
+    /// The stamp of `at`, when one holds `at` exactly.
+    fn of(at: DateTime<Utc>) -> Option<Self> {
+        let nanos = at.timestamp_nanos_opt().filter(|&nanos| nanos != Self::NONE.0)?;
+        (DateTime::from_timestamp_nanos(nanos) == at).then_some(Self(nanos))
+    }
+
+    fn time(self) -> Option<DateTime<Utc>> {
+        (self != Self::NONE).then(|| DateTime::from_timestamp_nanos(self.0))
+    }
 }
 
 /// The parts of a listing that most places lack, behind one pointer.
@@ -80,8 +102,8 @@ struct Rare {
     photos: Box<[place_photo::Model]>,
     /// Its live status as stored, when one was ever set.
     status: Option<Box<StoredStatus>>,
-    /// Its review and deletion dates and its approved coordinates, when it has any of them
-    /// to keep.
+    /// Its deletion date, its approved coordinates when it moved since, and its
+    /// submission date when a `Stamp` cannot hold it, when it has any of them to keep.
     lifecycle: Option<Box<Lifecycle>>,
     /// Its amenities as stored, when that is not ascending and each once.
     amenities: Option<Box<[Amenity]>>,
@@ -134,8 +156,8 @@ struct StoredStatus {
     expires_at: Option<DateTime<Utc>>,
 }
 
-/// When the place entered review and was deleted, and where it was approved unless it
-/// stands there still.
+/// When the place entered review (unless `Listing::submitted` holds it) and was deleted,
+/// and where it was approved unless it stands there still.
 #[derive(Debug)]
 struct Lifecycle {
     submitted_at: Option<DateTime<Utc>>,
@@ -230,7 +252,9 @@ impl Listing {
 
     /// When the place last entered review.
     pub fn submitted_at(&self) -> Option<DateTime<Utc>> {
-        self.lifecycle().and_then(|lifecycle| lifecycle.submitted_at)
+        self.submitted
+            .time()
+            .or_else(|| self.lifecycle().and_then(|lifecycle| lifecycle.submitted_at))
     }
 
     /// When its owner deleted the listing.

@@ -8,7 +8,7 @@ use entity::{
     place_photo,
 };
 
-use super::{Lifecycle, Listing, PackedStrings, Rare, StoredStatus, Text, bits};
+use super::{Lifecycle, Listing, PackedStrings, Rare, Stamp, StoredStatus, Text, bits};
 use crate::{
     auth::viewer::Role,
     domain::{directory::schedule::Schedule, voice::Rating},
@@ -98,6 +98,8 @@ impl Listing {
                 expires_at: status_expires_at,
             })
         });
+        let submitted = submitted_at.and_then(Stamp::of);
+        let submitted_at = submitted_at.filter(|_| submitted.is_none());
         let lifecycle = (submitted_at.is_some()
             || approved_latitude.is_some()
             || approved_longitude.is_some()
@@ -136,13 +138,14 @@ impl Listing {
             group_bits,
             owner_role: known_role,
             approved_here,
+            submitted: submitted.unwrap_or(Stamp::NONE),
             rare: (!rare.is_empty()).then(|| Box::new(rare)),
         }
     }
 
     /// The listing with its photos, in display order.
     pub(crate) fn with_photos(mut self, photos: Vec<place_photo::Model>) -> Self {
-        if !photos.is_empty() {
+        if !photos.is_empty() || self.rare.is_some() {
             self.rare.get_or_insert_default().photos = photos.into_boxed_slice();
         }
         self
@@ -202,7 +205,7 @@ fn unless_ascending<T: Ord>(stored: Vec<T>) -> Option<Box<[T]>> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
+    use chrono::{DateTime, TimeZone, Utc};
     use entity::place::{Amenity, PlaceKind, Publication, StatusState, WorkerGroup};
 
     use super::*;
@@ -343,10 +346,41 @@ mod tests {
     }
 
     #[test]
+    fn submission_times_a_stamp_cannot_hold_read_back_whole() {
+        for submitted_at in [
+            Utc.with_ymd_and_hms(1500, 1, 2, 3, 4, 5).unwrap(),
+            Utc.with_ymd_and_hms(2400, 1, 2, 3, 4, 5).unwrap(),
+            DateTime::from_timestamp_nanos(i64::MIN),
+            Utc.timestamp_opt(1_780_000_000, 123_456_789).unwrap(),
+        ] {
+            round_trip(place::Model {
+                submitted_at: Some(submitted_at),
+                ..row()
+            });
+        }
+    }
+
+    #[test]
+    fn amenity_and_group_bits_follow_declaration_order() {
+        use sea_orm::Iterable as _;
+        assert!(
+            Amenity::iter()
+                .enumerate()
+                .all(|(index, amenity)| amenity as usize == index)
+        );
+        assert!(
+            WorkerGroup::iter()
+                .enumerate()
+                .all(|(index, group)| group as usize == index)
+        );
+    }
+
+    #[test]
     fn a_plain_listing_keeps_nothing_rare() {
         let plain = place::Model {
             amenities: Amenities(vec![Amenity::HotWater, Amenity::Wifi]),
             serves_groups: WorkerGroups(vec![WorkerGroup::DeliveryRider, WorkerGroup::Courier]),
+            submitted_at: Some(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()),
             ..row()
         };
         let listing = Listing::new(plain.clone(), Vec::new(), Rating::default(), schedule_of(&plain));
