@@ -190,7 +190,7 @@ impl Circle {
             centre,
             radius,
             reach,
-            cos_floor: furthest_lat.cos().max(0.0).min(centre.cos_lat),
+            cos_floor: furthest_lat.cos(),
             a_max: (radius / (2.0 * EARTH_RADIUS_METERS)).sin().powi(2),
         }
     }
@@ -203,7 +203,7 @@ impl Circle {
     fn clearly_beyond(&self, entry: &Entry) -> bool {
         let dy = entry.lat_rad - self.centre.lat_rad;
         let dx = (entry.lng - self.centre.lng).to_radians() * self.cos_floor;
-        dy.abs() > self.reach || dx * dx + dy * dy > self.reach * self.reach
+        dx * dx + dy * dy > self.reach * self.reach
     }
 
     /// Whether everything at least `bound` (a haversine term) away lies outside the circle.

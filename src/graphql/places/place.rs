@@ -169,12 +169,12 @@ impl Place {
 
     /// What the place offers a worker who stops by.
     async fn amenities(&self) -> Vec<Amenity> {
-        self.listing.amenities().into_iter().map(Into::into).collect()
+        self.listing.amenities().map(Into::into).collect()
     }
 
     /// The worker groups the place welcomes.
     async fn serves_groups(&self) -> Vec<WorkerGroup> {
-        self.listing.serves_groups().into_iter().map(Into::into).collect()
+        self.listing.serves_groups().map(Into::into).collect()
     }
 
     /// A phone number to call the place.

@@ -278,19 +278,21 @@ impl Listing {
     }
 
     /// Its amenities in their stored order, which the API keeps.
-    pub fn amenities(&self) -> Vec<Amenity> {
-        match self.rare().and_then(|rare| rare.amenities.as_deref()) {
-            Some(stored) => stored.to_vec(),
-            None => of_bits(self.amenity_bits, Amenity::iter()),
-        }
+    pub fn amenities(&self) -> impl Iterator<Item = Amenity> + '_ {
+        as_stored(
+            self.rare().and_then(|rare| rare.amenities.as_deref()),
+            self.amenity_bits,
+            Amenity::iter(),
+        )
     }
 
     /// The groups it serves in their stored order, which the API keeps.
-    pub fn serves_groups(&self) -> Vec<WorkerGroup> {
-        match self.rare().and_then(|rare| rare.serves_groups.as_deref()) {
-            Some(stored) => stored.to_vec(),
-            None => of_bits(self.group_bits, WorkerGroup::iter()),
-        }
+    pub fn serves_groups(&self) -> impl Iterator<Item = WorkerGroup> + '_ {
+        as_stored(
+            self.rare().and_then(|rare| rare.serves_groups.as_deref()),
+            self.group_bits,
+            WorkerGroup::iter(),
+        )
     }
 
     /// The name in lower case, as search compares it.
@@ -393,11 +395,18 @@ pub(super) fn bits(indices: impl Iterator<Item = u32>) -> u32 {
     indices.fold(0, |acc, index| acc | (1 << index))
 }
 
-/// The variants of an enum whose bits are set, in declaration order.
-fn of_bits<T>(bits: u32, variants: impl Iterator<Item = T>) -> Vec<T> {
-    variants
-        .enumerate()
-        .filter(|(index, _)| bits & (1 << index) != 0)
-        .map(|(_, variant)| variant)
-        .collect()
+/// A list of enum values as stored: `kept` whole when it was stored out of order, else the
+/// variants whose bits are set, in declaration order.
+fn as_stored<'l, T: Copy + 'l>(
+    kept: Option<&'l [T]>,
+    bits: u32,
+    variants: impl Iterator<Item = T> + 'l,
+) -> impl Iterator<Item = T> + 'l {
+    let bits = if kept.is_some() { 0 } else { bits };
+    kept.into_iter().flatten().copied().chain(
+        variants
+            .enumerate()
+            .filter(move |(index, _)| bits & (1 << index) != 0)
+            .map(|(_, variant)| variant),
+    )
 }

@@ -35,14 +35,17 @@ impl<const N: usize> PackedStrings<N> {
                 "a presence bit for each string"
             )
         };
-        let present: Vec<&str> = strings.iter().flatten().copied().collect();
-        let total: usize = present.iter().map(|string| string.len()).sum();
+        let present = || strings.iter().flatten();
+        let (count, total) = (
+            present().count(),
+            present().map(|string| string.len()).sum::<usize>(),
+        );
         // Ends count from the start of the header, whose length depends on their width.
         let mut width = NARROW;
-        while digits_for(ENDS_AT + width * present.len() + total) > width {
+        while digits_for(ENDS_AT + width * count + total) > width {
             width += 1;
         }
-        let header = ENDS_AT + width * present.len();
+        let header = ENDS_AT + width * count;
         let mut packed = String::with_capacity(header + total);
         let presence = strings
             .iter()
@@ -52,13 +55,11 @@ impl<const N: usize> PackedStrings<N> {
         push_digits(&mut packed, presence, PRESENCE_DIGITS);
         push_digits(&mut packed, width, 1);
         let mut end = header;
-        for string in &present {
+        for string in present() {
             end += string.len();
             push_digits(&mut packed, end, width);
         }
-        for string in present {
-            packed.push_str(string);
-        }
+        present().for_each(|string| packed.push_str(string));
         Self {
             packed: packed.into_boxed_str(),
         }
