@@ -91,9 +91,9 @@ impl<'a> Matcher<'a> {
 
     /// Whether listings with this profile pass the filters on kind, amenities and groups.
     pub(super) fn matches_profile(&self, profile: &Profile) -> bool {
-        (self.kinds == 0 || self.kinds & profile.kind_bit != 0)
-            && profile.amenity_bits & self.amenities == self.amenities
-            && (self.groups == 0 || profile.group_bits & self.groups != 0)
+        (self.kinds == 0 || self.kinds & profile.kind_bit() != 0)
+            && profile.amenity_bits() & self.amenities == self.amenities
+            && (self.groups == 0 || profile.group_bits() & self.groups != 0)
     }
 
     /// Whether a listing with these filter keys passes; the listing is read only when the
@@ -103,7 +103,7 @@ impl<'a> Matcher<'a> {
     }
 
     pub(super) fn matches(&self, entry: &Entry) -> bool {
-        self.matches_with(&entry.profile(), &entry.listing)
+        self.matches_with(&entry.profile, &entry.listing)
     }
 
     /// Whether a place kept by id passes.

@@ -1,7 +1,9 @@
 //! A posting list: the sorted place ids under one search key, each with a flag (whether the
-//! key occurs in the place's name), packed as variable-length deltas. A million places'
-//! names and addresses make tens of millions of entries; packed, most take one byte instead
-//! of four. Changes collect in two small sorted overlays until they are worth repacking.
+//! key occurs in the place's name), packed as variable-length deltas, or as bits when most
+//! places in its range have the key. A million places' names and addresses make tens of
+//! millions of entries; packed, most take one byte instead of four, and those of a common
+//! character an eighth of a byte. Changes collect in two small sorted overlays until they
+//! are worth repacking.
 
 use super::exactly_sized;
 
@@ -28,17 +30,132 @@ impl Posting {
 /// The sorted entries of one key.
 #[derive(Clone, Default)]
 pub(super) struct Postings {
-    /// Deltas of `id << 1 | in_name`, LEB128, ascending.
-    packed: Vec<u8>,
-    packed_len: u32,
-    /// The last packed value, which the next list appended continues from.
-    packed_last: u64,
+    /// The entries as of the last repack.
+    base: Base,
+    base_len: u32,
     /// How many entries are in a name.
     in_names: u32,
-    /// Entries added since the last repack, by id; never also live in `packed`.
+    /// Entries added since the last repack, by id; never also live in `base`.
     added: Vec<Posting>,
-    /// Ids whose packed entry is gone, ascending.
+    /// Ids whose entry in `base` is gone, ascending.
     removed: Vec<u32>,
+}
+
+/// The entries folded in at a repack, in whichever form is smaller.
+#[derive(Clone)]
+enum Base {
+    /// Deltas of `id << 1 | in_name`, LEB128, ascending, and the last value, which the
+    /// next list appended continues from.
+    Deltas { bytes: Vec<u8>, last: u64 },
+    /// A bit for each id in the list's range.
+    Bits(Box<Bits>),
+}
+
+impl Default for Base {
+    fn default() -> Self {
+        Self::Deltas {
+            bytes: Vec::new(),
+            last: 0,
+        }
+    }
+}
+
+/// A list as bits: `present` has bit `i % 64` of word `i / 64` set when id `first + i` is
+/// listed.
+#[derive(Clone)]
+struct Bits {
+    /// A multiple of 64.
+    first: u32,
+    present: Box<[u64]>,
+    in_name: InName,
+}
+
+/// Which entries of a list as bits are in a name: often none or all, which need no bits.
+#[derive(Clone)]
+enum InName {
+    None,
+    All,
+    /// Laid out as `present`.
+    Some(Box<[u64]>),
+}
+
+impl Base {
+    /// Bits when they take less room than deltas, as for a key most places in its range
+    /// have; `in_names` only estimates whether bits need a second set for the name flags.
+    fn smallest(self, len: u32, in_names: u32) -> Self {
+        let Self::Deltas { bytes, last } = &self else {
+            return self;
+        };
+        let Some(first) = Packed::new(bytes).next() else {
+            return self;
+        };
+        let words = (last >> 1) as usize / 64 - first.id as usize / 64 + 1;
+        let mixed = in_names != 0 && in_names != len;
+        // The box counts too, so that a few ids close together stay deltas.
+        if size_of::<Bits>() + words * 8 * (1 + usize::from(mixed)) >= bytes.len() {
+            return self;
+        }
+        self.into_bits()
+    }
+
+    /// The same entries as bits, their name flags read from the entries themselves.
+    fn into_bits(self) -> Self {
+        let Self::Deltas { bytes, last } = &self else {
+            return self;
+        };
+        let Some(first) = Packed::new(bytes).next() else {
+            return self;
+        };
+        let first = first.id / 64 * 64;
+        let words = (last >> 1) as usize / 64 - first as usize / 64 + 1;
+        let mut present = vec![0u64; words];
+        let mut named = vec![0u64; words];
+        let (mut any_named, mut any_unnamed) = (false, false);
+        for posting in Packed::new(bytes) {
+            let offset = (posting.id - first) as usize;
+            present[offset / 64] |= 1 << (offset % 64);
+            if posting.in_name {
+                named[offset / 64] |= 1 << (offset % 64);
+                any_named = true;
+            } else {
+                any_unnamed = true;
+            }
+        }
+        let in_name = match (any_named, any_unnamed) {
+            (true, true) => InName::Some(named.into_boxed_slice()),
+            (true, false) => InName::All,
+            (false, _) => InName::None,
+        };
+        Self::Bits(Box::new(Bits {
+            first,
+            present: present.into_boxed_slice(),
+            in_name,
+        }))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Self::Deltas { bytes, .. } => bytes.capacity(),
+            Self::Bits(bits) => {
+                let names = match &bits.in_name {
+                    InName::Some(named) => named.len() * 8,
+                    InName::None | InName::All => 0,
+                };
+                size_of::<Bits>() + bits.present.len() * 8 + names
+            }
+        }
+    }
+
+    fn iter(&self) -> BaseIter<'_> {
+        match self {
+            Self::Deltas { bytes, .. } => BaseIter::Deltas(Packed::new(bytes)),
+            Self::Bits(bits) => BaseIter::Bits(SetBits {
+                bits,
+                word: 0,
+                rest: bits.present.first().copied().unwrap_or(0),
+            }),
+        }
+    }
 }
 
 impl Postings {
@@ -49,12 +166,12 @@ impl Postings {
 
     /// How many places the key lists.
     pub(super) fn len(&self) -> usize {
-        self.packed_len as usize + self.added.len() - self.removed.len()
+        self.base_len as usize + self.added.len() - self.removed.len()
     }
 
     /// Bytes held on the heap.
     pub(super) fn heap_bytes(&self) -> usize {
-        self.packed.capacity() + (self.added.capacity() + self.removed.capacity()) * 8
+        self.base.heap_bytes() + (self.added.capacity() + self.removed.capacity()) * 8
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -70,8 +187,8 @@ impl Postings {
             // Appends let the overlay grow as large as the list: loading then encodes
             // each entry about twice. Anything else keeps it at a quarter, since inserting
             // into it moves what follows.
-            if self.overlaid() > 16 + self.packed_len as usize {
-                self.repack();
+            if self.overlaid() > 16 + self.base_len as usize {
+                self.fold();
             }
             return;
         }
@@ -103,31 +220,63 @@ impl Postings {
     /// Overlays stay small relative to the list, so reading one costs little more than
     /// decoding it.
     fn repack_if_worth_it(&mut self) {
-        if self.overlaid() > 16 + self.packed_len as usize / 4 {
+        if self.overlaid() > 16 + self.base_len as usize / 4 {
             self.repack();
         }
     }
 
-    /// Folds the overlays into the packed bytes, and returns spare capacity.
-    pub(super) fn repack(&mut self) {
+    /// Folds the overlays into the base, keeping its form: while a load appends, every
+    /// list stays deltas, which join cheaply, until `repack` settles each list's form.
+    fn fold(&mut self) {
         if self.added.is_empty() && self.removed.is_empty() {
-            self.packed = exactly_sized(std::mem::take(&mut self.packed));
             return;
         }
-        let mut packed = Vec::with_capacity(self.packed.len() + self.added.len() * 2);
-        let mut previous = 0;
-        let mut count = 0;
-        for posting in self.iter() {
-            let value = posting.encoded();
-            write_varint(&mut packed, value - previous);
-            previous = value;
-            count += 1;
+        let was_bits = matches!(self.base, Base::Bits(_));
+        *self = Self::as_deltas(self.iter(), self.base_bytes() + self.added.len() * 2);
+        if was_bits {
+            self.base = std::mem::take(&mut self.base).into_bits();
         }
-        self.packed = exactly_sized(packed);
-        self.packed_len = count;
-        self.packed_last = previous;
-        self.added = Vec::new();
-        self.removed = Vec::new();
+    }
+
+    /// Folds the overlays in, and keeps the list in its smaller form without spare capacity.
+    pub(super) fn repack(&mut self) {
+        if !(self.added.is_empty() && self.removed.is_empty()) {
+            *self = Self::as_deltas(self.iter(), self.base_bytes() + self.added.len() * 2);
+        } else if let Base::Deltas { bytes, .. } = &mut self.base {
+            *bytes = exactly_sized(std::mem::take(bytes));
+        }
+        self.base = std::mem::take(&mut self.base).smallest(self.base_len, self.in_names);
+    }
+
+    /// About how many bytes the base would take as deltas.
+    fn base_bytes(&self) -> usize {
+        match &self.base {
+            Base::Deltas { bytes, .. } => bytes.len(),
+            Base::Bits(_) => self.base_len as usize,
+        }
+    }
+
+    /// A list of `postings`, ascending by id, as deltas.
+    fn as_deltas(postings: impl Iterator<Item = Posting>, capacity: usize) -> Self {
+        let mut bytes = Vec::with_capacity(capacity);
+        let (mut last, mut len, mut in_names) = (0, 0, 0);
+        for posting in postings {
+            let value = posting.encoded();
+            write_varint(&mut bytes, value - last);
+            last = value;
+            len += 1;
+            in_names += u32::from(posting.in_name);
+        }
+        Self {
+            base: Base::Deltas {
+                bytes: exactly_sized(bytes),
+                last,
+            },
+            base_len: len,
+            in_names,
+            added: Vec::new(),
+            removed: Vec::new(),
+        }
     }
 
     /// Appends a list whose ids are all larger than this one's, re-encoding only the
@@ -135,29 +284,43 @@ impl Postings {
     pub(super) fn append(&mut self, mut later: Postings) {
         // Only overlays are folded: re-encoding the whole list on every append would make
         // joining many parts quadratic.
-        if !(self.added.is_empty() && self.removed.is_empty()) {
-            self.repack();
-        }
-        later.repack();
-        if later.packed_len == 0 {
+        self.fold();
+        later.fold();
+        if later.base_len == 0 {
             return;
         }
-        if self.packed_len == 0 {
+        if self.base_len == 0 {
             *self = later;
             return;
         }
-        let (first, length) = read_varint(&later.packed);
-        write_varint(&mut self.packed, first - self.packed_last);
-        self.packed.extend_from_slice(&later.packed[length..]);
-        self.packed_len += later.packed_len;
-        self.in_names += later.in_names;
-        self.packed_last = later.packed_last;
+        match (&mut self.base, &later.base) {
+            (
+                Base::Deltas { bytes, last },
+                Base::Deltas {
+                    bytes: more,
+                    last: more_last,
+                },
+            ) => {
+                let (first, length) = read_varint(more);
+                write_varint(bytes, first - *last);
+                bytes.extend_from_slice(&more[length..]);
+                *last = *more_last;
+                self.base_len += later.base_len;
+                self.in_names += later.in_names;
+            }
+            // Only a list repacked before it joins is bits; entry by entry is then right,
+            // if slower.
+            _ => {
+                let capacity = self.base_bytes() + later.base_bytes();
+                *self = Self::as_deltas(self.iter().chain(later.iter()), capacity);
+            }
+        }
     }
 
     /// The list as packed bytes with the overlays folded in, for a snapshot.
     pub(super) fn packed_list(&self) -> PackedList {
         let mut list = PackedList {
-            bytes: Vec::with_capacity(self.packed.len() + self.added.len() * 2),
+            bytes: Vec::with_capacity(self.base_bytes() + self.added.len() * 2),
             ..PackedList::default()
         };
         for posting in self.iter() {
@@ -203,9 +366,12 @@ impl Postings {
             return Err("a posting list does not hold what its header says");
         }
         Ok(Self {
-            packed: list.bytes,
-            packed_len: len,
-            packed_last: value,
+            base: Base::Deltas {
+                bytes: list.bytes,
+                last: value,
+            }
+            .smallest(len, in_names),
+            base_len: len,
             in_names,
             added: Vec::new(),
             removed: Vec::new(),
@@ -215,7 +381,7 @@ impl Postings {
     /// Every entry, by id.
     pub(super) fn iter(&self) -> impl Iterator<Item = Posting> + '_ {
         Merge {
-            packed: Packed::new(&self.packed).peekable(),
+            packed: self.base.iter().peekable(),
             added: self.added.iter().copied().peekable(),
             removed: &self.removed,
         }
@@ -287,6 +453,53 @@ impl Iterator for Packed<'_> {
         }
         self.value += delta;
         Some(Posting::decoded(self.value))
+    }
+}
+
+/// The entries of a base, in either form.
+enum BaseIter<'a> {
+    Deltas(Packed<'a>),
+    Bits(SetBits<'a>),
+}
+
+impl Iterator for BaseIter<'_> {
+    type Item = Posting;
+
+    fn next(&mut self) -> Option<Posting> {
+        match self {
+            Self::Deltas(packed) => packed.next(),
+            Self::Bits(bits) => bits.next(),
+        }
+    }
+}
+
+/// Reads a list as bits.
+struct SetBits<'a> {
+    bits: &'a Bits,
+    /// The word being read, and its bits not yet read.
+    word: usize,
+    rest: u64,
+}
+
+impl Iterator for SetBits<'_> {
+    type Item = Posting;
+
+    fn next(&mut self) -> Option<Posting> {
+        while self.rest == 0 {
+            self.word += 1;
+            self.rest = *self.bits.present.get(self.word)?;
+        }
+        let bit = self.rest.trailing_zeros();
+        self.rest &= self.rest - 1;
+        let in_name = match &self.bits.in_name {
+            InName::None => false,
+            InName::All => true,
+            InName::Some(named) => named[self.word] >> bit & 1 == 1,
+        };
+        Some(Posting {
+            id: self.bits.first + (self.word as u32) * 64 + bit,
+            in_name,
+        })
     }
 }
 
@@ -424,6 +637,98 @@ mod tests {
         for list in damaged {
             assert!(Postings::from_packed_list(list).is_err());
         }
+    }
+
+    fn is_bits(list: &Postings) -> bool {
+        matches!(list.base, Base::Bits(_))
+    }
+
+    #[test]
+    fn dense_lists_take_bits_and_read_back_the_same() {
+        // None, all and some entries in a name: the three ways bits keep the flag.
+        for named in [|_: u32| false, |_: u32| true, |id: u32| id.is_multiple_of(3)] {
+            let wanted: Vec<Posting> = (1_000..6_000)
+                .filter(|id| id % 5 != 0)
+                .map(|id| posting(id, named(id)))
+                .collect();
+            let mut list = Postings::default();
+            wanted.iter().for_each(|&entry| list.insert(entry));
+            list.repack();
+            assert!(is_bits(&list));
+            assert!(list.heap_bytes() < wanted.len() / 2);
+            assert_eq!(list.iter().collect::<Vec<_>>(), wanted);
+            let in_names = wanted.iter().filter(|entry| entry.in_name).count();
+            assert_eq!((list.len(), list.in_names()), (wanted.len(), in_names));
+
+            // Through a snapshot and back.
+            let restored = Postings::from_packed_list(list.packed_list()).unwrap();
+            assert!(is_bits(&restored));
+            assert_eq!(restored.iter().collect::<Vec<_>>(), wanted);
+        }
+    }
+
+    #[test]
+    fn dense_lists_change_and_thin_out_to_deltas() {
+        let mut list = Postings::default();
+        let mut expected = std::collections::BTreeMap::new();
+        for id in 64..4_096 {
+            list.insert(posting(id, id % 2 == 0));
+            expected.insert(id, id % 2 == 0);
+        }
+        list.repack();
+        assert!(is_bits(&list));
+        // Changes on top of bits: a new id beyond the range, one before it, removals.
+        for (id, in_name) in [(10_000, true), (3, false), (100, false)] {
+            if let Some(was) = expected.remove(&id) {
+                list.remove(id, was);
+            }
+            list.insert(posting(id, in_name));
+            expected.insert(id, in_name);
+        }
+        for id in (64..4_096).filter(|id| id % 7 != 0) {
+            if id != 100 {
+                list.remove(id, expected.remove(&id).unwrap());
+            }
+        }
+        let wanted: Vec<Posting> = expected
+            .iter()
+            .map(|(&id, &in_name)| posting(id, in_name))
+            .collect();
+        assert_eq!(list.iter().collect::<Vec<_>>(), wanted);
+        list.repack();
+        // One id in seven left over a range now ten thousand wide: deltas are smaller.
+        assert!(!is_bits(&list));
+        assert_eq!(list.iter().collect::<Vec<_>>(), wanted);
+        assert_eq!(list.len(), wanted.len());
+        assert_eq!(
+            list.in_names(),
+            wanted.iter().filter(|entry| entry.in_name).count()
+        );
+    }
+
+    #[test]
+    fn dense_parts_append_to_any_list() {
+        let part = |ids: std::ops::Range<u32>, step: u32| {
+            let mut list = Postings::default();
+            ids.step_by(step as usize)
+                .for_each(|id| list.insert(posting(id, id % 4 == 0)));
+            list.repack();
+            list
+        };
+        let (sparse, dense, sparse_again) = (
+            part(0..10_000, 97),
+            part(10_000..20_000, 1),
+            part(20_000..90_000, 131),
+        );
+        assert!(!is_bits(&sparse) && is_bits(&dense) && !is_bits(&sparse_again));
+        let mut wanted: Vec<Posting> = sparse.iter().collect();
+        wanted.extend(dense.iter());
+        wanted.extend(sparse_again.iter());
+        let mut joined = sparse;
+        joined.append(dense);
+        joined.append(sparse_again);
+        assert_eq!(joined.iter().collect::<Vec<_>>(), wanted);
+        assert_eq!(joined.len(), wanted.len());
     }
 
     #[test]

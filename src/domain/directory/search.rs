@@ -192,7 +192,7 @@ impl Checker<'_> {
             proximity: self.centre.map_or(0.0, |centre| centre.a_to(entry)),
             id: entry.id(),
         };
-        if best.closed_before(key) || !self.matcher.matches_profile(&entry.profile()) {
+        if best.closed_before(key) || !self.matcher.matches_profile(&entry.profile) {
             return;
         }
         if let Some(rank) = self.query.rank_of(&entry.listing, self.now)

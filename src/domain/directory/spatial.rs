@@ -12,10 +12,12 @@ use std::{
 use super::{
     by_id::ById,
     exactly_sized,
-    listing::Listing,
+    listing::{Listing, Traits},
     schedule::Schedule,
     text::{Signature, TextIndex},
 };
+use entity::place::PlaceKind;
+
 use crate::domain::geo::{EARTH_RADIUS_METERS, Point};
 
 /// Grid cells are 0.0025° on a side: about 280 m north–south and 225 m east–west in
@@ -52,27 +54,25 @@ pub(super) fn meters_for(a: f64) -> f64 {
 #[derive(Clone)]
 pub(super) struct Entry {
     id: i32,
+    /// Its kind, amenities and groups.
+    pub(super) profile: Profile,
     lat_rad: f64,
     lng: f64,
-    pub(super) kind_bit: u32,
-    pub(super) amenity_bits: u32,
-    pub(super) group_bits: u32,
     /// The characters and pinyin of its text, for search to turn it away unread.
     pub(super) signature: Signature,
     pub(super) listing: Arc<Listing>,
 }
 
+// Cells hold a million of these, and the index a million `Kept`: 8 bytes more each is 8 MB.
+const _: () = assert!(size_of::<Entry>() <= 48 && size_of::<Option<Kept>>() <= 16);
+
 impl Entry {
     pub(super) fn new(listing: Arc<Listing>, signature: Signature) -> Self {
-        let lat_rad = listing.latitude.to_radians();
-        let profile = Profile::of(&listing);
         Self {
             id: listing.id,
-            lat_rad,
+            profile: Profile::of(&listing),
+            lat_rad: listing.latitude.to_radians(),
             lng: listing.longitude,
-            kind_bit: profile.kind_bit,
-            amenity_bits: profile.amenity_bits,
-            group_bits: profile.group_bits,
             signature,
             listing,
         }
@@ -80,15 +80,6 @@ impl Entry {
 
     pub(super) fn id(&self) -> i32 {
         self.id
-    }
-
-    /// What filters on kind, amenities and groups see of it.
-    pub(super) fn profile(&self) -> Profile {
-        Profile {
-            kind_bit: self.kind_bit,
-            amenity_bits: self.amenity_bits,
-            group_bits: self.group_bits,
-        }
     }
 }
 
@@ -109,7 +100,7 @@ fn alike_key(entry: &Entry) -> AlikeKey {
         .schedule
         .as_ref()
         .map_or(0, |schedule| Arc::as_ptr(schedule) as usize);
-    (entry.profile(), schedule)
+    (entry.profile, schedule)
 }
 
 /// How many published listings share a profile and a schedule.
@@ -119,23 +110,35 @@ pub(super) struct Alike {
     pub(super) schedule: Option<Arc<Schedule>>,
 }
 
-/// A listing's inline filter keys: its kind, amenities and groups as bits.
+/// A listing's inline filter keys in one word: its amenities and groups as `Traits`
+/// keeps them, and its kind's index above them.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) struct Profile {
-    pub(super) kind_bit: u32,
-    pub(super) amenity_bits: u32,
-    pub(super) group_bits: u32,
-}
+pub(super) struct Profile(u32);
 
 impl Profile {
+    const KIND_SHIFT: u32 = Traits::GROUPS_SHIFT + Traits::GROUPS;
+
     pub(super) fn of(listing: &Listing) -> Self {
-        Self {
-            kind_bit: 1 << listing.kind as u32,
-            amenity_bits: listing.amenity_bits(),
-            group_bits: listing.group_bits(),
-        }
+        Self(listing.traits().filter_word() | (listing.kind as u32) << Self::KIND_SHIFT)
+    }
+
+    /// Its kind as a bit, bit `i` for the `i`th kind declared.
+    pub(super) fn kind_bit(self) -> u32 {
+        1 << (self.0 >> Self::KIND_SHIFT)
+    }
+
+    pub(super) fn amenity_bits(self) -> u32 {
+        Traits::from_filter_word(self.0).amenities()
+    }
+
+    pub(super) fn group_bits(self) -> u32 {
+        Traits::from_filter_word(self.0).groups()
     }
 }
+
+// A kind's index fits above the amenities and groups, and its bit in a `u32` mask.
+const _: () = assert!((PlaceKind::VolunteerHome as u32) < 1 << (32 - Profile::KIND_SHIFT));
+const _: () = assert!((PlaceKind::VolunteerHome as u32) < 32);
 
 /// A centre to measure from, prepared once per search.
 #[derive(Clone, Copy)]
@@ -431,7 +434,7 @@ impl Index {
         self.by_id.insert(
             id,
             Kept {
-                profile: entry.profile(),
+                profile: entry.profile,
                 listing: entry.listing.clone(),
             },
         );
@@ -513,7 +516,7 @@ impl Index {
         self.by_id.insert(
             id,
             Kept {
-                profile: new.profile(),
+                profile: new.profile,
                 listing: new.listing.clone(),
             },
         );

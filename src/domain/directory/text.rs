@@ -14,6 +14,7 @@ use std::{
 };
 
 use super::{
+    exactly_sized,
     listing::Listing,
     pinyin,
     postings::{Posting, Postings},
@@ -39,9 +40,9 @@ fn key(kind: Kind, payload: u64) -> u64 {
 
 /// A whole (lower-case) name, hashed: places whose name is exactly the text rank first
 /// wherever they are, so they are found by this rather than by walking. Most names are
-/// unique, so these live in a map of their own, not as a posting list each. Thirty-two
-/// bits halve that map for a million names at the cost of about a hundred shared hashes,
-/// whose places are checked against the text like any candidate.
+/// unique, so these live in an index of their own, not as a posting list each. Thirty-two
+/// bits keep an entry of `NameIndex` at 8 bytes, at the cost of about a hundred shared hashes
+/// among a million names, whose places are checked against the text like any candidate.
 fn name_hash(name: &str) -> u32 {
     use std::hash::BuildHasher;
     foldhash::fast::FixedState::default().hash_one(name) as u32
@@ -232,10 +233,83 @@ pub(super) struct TextIndex {
     /// Shared, so a snapshot takes the lists without copying them under the directory's
     /// lock; a list changed while a snapshot holds it is copied then (`Arc::make_mut`).
     postings: HashMap<u64, Arc<Postings>, Fast>,
-    /// A place by the hash of its lower-case name; `more_names` holds any further places
-    /// with the same hash.
-    names: HashMap<u32, u32, Fast>,
-    more_names: HashMap<u32, Vec<u32>, Fast>,
+    /// Places by the hash of their lower-case name.
+    names: NameIndex,
+}
+
+/// Places by the hash of their lower-case name, each as `hash << 32 | id`, sorted, in 4,096
+/// shards by the hash's top bits: 8 bytes a place where a hash map took 19 (its table
+/// doubles, so a million entries fill 2²¹ slots of 9 bytes), and as the hashes spread
+/// evenly, a change moves about a kilobyte.
+struct NameIndex {
+    shards: Vec<Vec<u64>>,
+}
+
+impl Default for NameIndex {
+    fn default() -> Self {
+        Self {
+            shards: vec![Vec::new(); 1 << NameIndex::SHARD_BITS],
+        }
+    }
+}
+
+impl NameIndex {
+    const SHARD_BITS: u32 = 12;
+
+    fn shard(&self, hash: u32) -> &Vec<u64> {
+        &self.shards[(hash >> (32 - Self::SHARD_BITS)) as usize]
+    }
+
+    fn shard_mut(&mut self, hash: u32) -> &mut Vec<u64> {
+        &mut self.shards[(hash >> (32 - Self::SHARD_BITS)) as usize]
+    }
+
+    fn insert(&mut self, hash: u32, id: u32) {
+        let entry = u64::from(hash) << 32 | u64::from(id);
+        let shard = self.shard_mut(hash);
+        if let Err(at) = shard.binary_search(&entry) {
+            shard.insert(at, entry);
+        }
+    }
+
+    fn remove(&mut self, hash: u32, id: u32) {
+        let entry = u64::from(hash) << 32 | u64::from(id);
+        let shard = self.shard_mut(hash);
+        if let Ok(at) = shard.binary_search(&entry) {
+            shard.remove(at);
+        }
+    }
+
+    /// The places whose name has `hash`, ascending.
+    fn get(&self, hash: u32) -> impl Iterator<Item = u32> + '_ {
+        let shard = self.shard(hash);
+        let first = u64::from(hash) << 32;
+        shard[shard.partition_point(|&entry| entry < first)..]
+            .iter()
+            .take_while(move |&&entry| entry >> 32 == u64::from(hash))
+            .map(|&entry| entry as u32)
+    }
+
+    /// Joins another index's entries: a few in each shard, so each goes where it sorts.
+    fn append(&mut self, later: NameIndex) {
+        for (shard, more) in self.shards.iter_mut().zip(later.shards) {
+            for entry in more {
+                if let Err(at) = shard.binary_search(&entry) {
+                    shard.insert(at, entry);
+                }
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.shards.iter().map(|shard| 24 + shard.capacity() * 8).sum()
+    }
+
+    fn shrink(&mut self) {
+        for shard in &mut self.shards {
+            *shard = exactly_sized(std::mem::take(shard));
+        }
+    }
 }
 
 pub(super) type Fast = foldhash::fast::RandomState;
@@ -249,13 +323,14 @@ impl TextIndex {
             signature.add(key);
             Arc::make_mut(self.postings.entry(key).or_default()).insert(Posting { id, in_name });
         }
-        self.insert_name(name_hash(listing.lower_name()), id);
+        self.names.insert(name_hash(listing.lower_name()), id);
         signature
     }
 
     /// Lists a listing's name alone: its keys come with the lists of a snapshot.
     pub(super) fn insert_name_of(&mut self, listing: &Listing) {
-        self.insert_name(name_hash(listing.lower_name()), listing.id as u32);
+        self.names
+            .insert(name_hash(listing.lower_name()), listing.id as u32);
     }
 
     /// Every posting list, shared, for a snapshot.
@@ -272,38 +347,9 @@ impl TextIndex {
         self.postings = lists;
     }
 
-    fn insert_name(&mut self, hash: u32, id: u32) {
-        if let Some(&first) = self.names.get(&hash) {
-            if first != id {
-                self.more_names.entry(hash).or_default().push(id);
-            }
-        } else {
-            self.names.insert(hash, id);
-        }
-    }
-
-    fn remove_name(&mut self, hash: u32, id: u32) {
-        let more = self.more_names.get_mut(&hash);
-        if self.names.get(&hash) == Some(&id) {
-            match more.and_then(Vec::pop) {
-                Some(next) => self.names.insert(hash, next),
-                None => self.names.remove(&hash),
-            };
-        } else if let Some(more) = more {
-            more.retain(|&other| other != id);
-        }
-        if self.more_names.get(&hash).is_some_and(Vec::is_empty) {
-            self.more_names.remove(&hash);
-        }
-    }
-
     /// The places named exactly `name` (lower case), and perhaps a few others, by id.
     fn named(&self, name: &str) -> Vec<u32> {
-        let hash = name_hash(name);
-        let mut ids: Vec<u32> = self.names.get(&hash).copied().into_iter().collect();
-        ids.extend(self.more_names.get(&hash).into_iter().flatten());
-        ids.sort_unstable();
-        ids
+        self.names.get(name_hash(name)).collect()
     }
 
     /// Unlists a listing as it was inserted.
@@ -318,7 +364,7 @@ impl TextIndex {
                 }
             }
         }
-        self.remove_name(name_hash(listing.lower_name()), id);
+        self.names.remove(name_hash(listing.lower_name()), id);
     }
 
     /// Joins the index of places all with larger ids than this one's.
@@ -333,20 +379,13 @@ impl TextIndex {
                 }
             }
         }
-        for (hash, id) in later.names {
-            self.insert_name(hash, id);
-        }
-        for (hash, ids) in later.more_names {
-            for id in ids {
-                self.insert_name(hash, id);
-            }
-        }
+        self.names.append(later.names);
     }
 
     /// How many keys it holds and the bytes their lists take.
     pub(super) fn size(&self) -> (usize, usize) {
         let lists: usize = self.postings.values().map(|postings| postings.heap_bytes()).sum();
-        let names = self.names.capacity() * 9 + self.more_names.capacity() * 29;
+        let names = self.names.heap_bytes();
         (
             self.postings.len(),
             // A slot (key and pointer) and a shared allocation (two counts and the list).
@@ -363,8 +402,7 @@ impl TextIndex {
             .values_mut()
             .for_each(|postings| Arc::make_mut(postings).repack());
         self.postings.shrink_to_fit();
-        self.names.shrink_to_fit();
-        self.more_names.shrink_to_fit();
+        self.names.shrink();
     }
 
     fn list(&self, key: u64) -> Vec<Posting> {
@@ -571,4 +609,43 @@ fn intersect(left: &Candidates, right: &Candidates) -> Candidates {
                 .map(|(_, other_rank)| (id, rank.max(other_rank)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_name_index_keeps_every_place_of_a_shared_hash() {
+        let mut names = NameIndex::default();
+        let shared = 0xABCD_1234;
+        // Neighbours in the same shard, either side of the shared hash.
+        for (hash, id) in [
+            (shared, 7),
+            (shared - 1, 3),
+            (shared, 2),
+            (shared + 1, 1),
+            (shared, 9),
+        ] {
+            names.insert(hash, id);
+        }
+        names.insert(shared, 7);
+        assert_eq!(names.get(shared).collect::<Vec<_>>(), [2, 7, 9]);
+        names.remove(shared, 7);
+        names.remove(shared, 8);
+        assert_eq!(names.get(shared).collect::<Vec<_>>(), [2, 9]);
+        assert_eq!(names.get(shared - 1).collect::<Vec<_>>(), [3]);
+
+        let mut later = NameIndex::default();
+        later.insert(shared, 12);
+        later.insert(u32::MAX, 13);
+        later.insert(0, 14);
+        names.append(later);
+        assert_eq!(names.get(shared).collect::<Vec<_>>(), [2, 9, 12]);
+        assert_eq!(names.get(u32::MAX).collect::<Vec<_>>(), [13]);
+        assert_eq!(names.get(0).collect::<Vec<_>>(), [14]);
+        names.shrink();
+        assert_eq!(names.get(shared + 1).collect::<Vec<_>>(), [1]);
+        assert_eq!(names.get(shared + 2).count(), 0);
+    }
 }

@@ -240,12 +240,12 @@ impl Place {
 
     /// When the listing was created.
     async fn created_at(&self) -> DateTime<Utc> {
-        self.listing.created_at
+        self.listing.created_at()
     }
 
     /// When the listing last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.listing.updated_at
+        self.listing.updated_at()
     }
 
     /// The account (token `sub`) that owns the listing. Its owner and admins only.

@@ -119,7 +119,7 @@ impl PlaceQuery {
             .extend()?;
         Ok(PlaceConnection::from_page(page, |listing| {
             queue_cursor(places::QueueKey {
-                submitted_at: listing.submitted_at().unwrap_or(listing.created_at),
+                submitted_at: listing.submitted_at().unwrap_or_else(|| listing.created_at()),
                 id: listing.id,
             })
         }))
