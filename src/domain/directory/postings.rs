@@ -732,6 +732,23 @@ mod tests {
     }
 
     #[test]
+    fn dense_lists_reach_the_largest_id() {
+        let wanted: Vec<Posting> = (u32::MAX - 300..=u32::MAX)
+            .map(|id| posting(id, id % 2 == 1))
+            .collect();
+        let mut list = Postings::default();
+        wanted.iter().for_each(|&entry| list.insert(entry));
+        list.repack();
+        assert!(is_bits(&list));
+        assert_eq!(list.iter().collect::<Vec<_>>(), wanted);
+        list.remove(u32::MAX, true);
+        list.insert(posting(u32::MAX, false));
+        list.repack();
+        assert_eq!(list.iter().last(), Some(posting(u32::MAX, false)));
+        assert_eq!(list.len(), wanted.len());
+    }
+
+    #[test]
     fn large_ids_survive_packing() {
         let mut list = Postings::default();
         for id in [0, 1, 127, 128, 16_384, u32::MAX >> 1, u32::MAX] {
