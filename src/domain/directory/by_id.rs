@@ -1,7 +1,7 @@
 //! What the index keeps of every published place, by id, in id order.
 //!
 //! Place ids come from the database's sequence, so they are nearly consecutive: pages of 64
-//! consecutive ids, each a plain array, hold a million places in 24 bytes a place (when
+//! consecutive ids, each a plain array, hold a million places in 16 bytes a place (when
 //! their ids are dense) where a `BTreeMap` took about 56 (half-full nodes and a key beside
 //! every value). Ids the sequence skipped or places not published leave empty slots; a
 //! page goes when its last place does, so however sparse the ids, a place never costs more
