@@ -83,13 +83,9 @@ impl Base {
     /// Bits when they take less room than deltas, as for a key most places in its range
     /// have; `in_names` only estimates whether bits need a second set for the name flags.
     fn smallest(self, len: u32, in_names: u32) -> Self {
-        let Self::Deltas { bytes, last } = &self else {
+        let (Some((_, words)), Self::Deltas { bytes, .. }) = (self.span(), &self) else {
             return self;
         };
-        let Some(first) = Packed::new(bytes).next() else {
-            return self;
-        };
-        let words = (last >> 1) as usize / 64 - first.id as usize / 64 + 1;
         let mixed = in_names != 0 && in_names != len;
         // The box counts too, so that a few ids close together stay deltas.
         if size_of::<Bits>() + words * 8 * (1 + usize::from(mixed)) >= bytes.len() {
@@ -98,16 +94,21 @@ impl Base {
         self.into_bits()
     }
 
+    /// For deltas that list anything: the first id as bits would count from (a multiple
+    /// of 64), and how many words of bits they would take.
+    fn span(&self) -> Option<(u32, usize)> {
+        let Self::Deltas { bytes, last } = self else {
+            return None;
+        };
+        let first = Packed::new(bytes).next()?.id / 64 * 64;
+        Some((first, (last >> 1) as usize / 64 - first as usize / 64 + 1))
+    }
+
     /// The same entries as bits, their name flags read from the entries themselves.
     fn into_bits(self) -> Self {
-        let Self::Deltas { bytes, last } = &self else {
+        let (Some((first, words)), Self::Deltas { bytes, .. }) = (self.span(), &self) else {
             return self;
         };
-        let Some(first) = Packed::new(bytes).next() else {
-            return self;
-        };
-        let first = first.id / 64 * 64;
-        let words = (last >> 1) as usize / 64 - first as usize / 64 + 1;
         let mut present = vec![0u64; words];
         let mut named = vec![0u64; words];
         let (mut any_named, mut any_unnamed) = (false, false);

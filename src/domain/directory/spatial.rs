@@ -16,8 +16,6 @@ use super::{
     schedule::Schedule,
     text::{Signature, TextIndex},
 };
-use entity::place::PlaceKind;
-
 use crate::domain::geo::{EARTH_RADIUS_METERS, Point};
 
 /// Grid cells are 0.0025° on a side: about 280 m north–south and 225 m east–west in
@@ -135,10 +133,6 @@ impl Profile {
         Traits::from_filter_word(self.0).groups()
     }
 }
-
-// A kind's index fits above the amenities and groups, and its bit in a `u32` mask.
-const _: () = assert!((PlaceKind::VolunteerHome as u32) < 1 << (32 - Profile::KIND_SHIFT));
-const _: () = assert!((PlaceKind::VolunteerHome as u32) < 32);
 
 /// A centre to measure from, prepared once per search.
 #[derive(Clone, Copy)]

@@ -256,35 +256,36 @@ impl Default for NameIndex {
 impl NameIndex {
     const SHARD_BITS: u32 = 12;
 
-    fn shard(&self, hash: u32) -> &Vec<u64> {
-        &self.shards[(hash >> (32 - Self::SHARD_BITS)) as usize]
+    fn shard_of(hash: u32) -> usize {
+        (hash >> (32 - Self::SHARD_BITS)) as usize
     }
 
-    fn shard_mut(&mut self, hash: u32) -> &mut Vec<u64> {
-        &mut self.shards[(hash >> (32 - Self::SHARD_BITS)) as usize]
+    fn entry(hash: u32, id: u32) -> u64 {
+        u64::from(hash) << 32 | u64::from(id)
     }
 
     fn insert(&mut self, hash: u32, id: u32) {
-        let entry = u64::from(hash) << 32 | u64::from(id);
-        let shard = self.shard_mut(hash);
+        self.insert_entry(Self::entry(hash, id));
+    }
+
+    fn insert_entry(&mut self, entry: u64) {
+        let shard = &mut self.shards[Self::shard_of((entry >> 32) as u32)];
         if let Err(at) = shard.binary_search(&entry) {
             shard.insert(at, entry);
         }
     }
 
     fn remove(&mut self, hash: u32, id: u32) {
-        let entry = u64::from(hash) << 32 | u64::from(id);
-        let shard = self.shard_mut(hash);
-        if let Ok(at) = shard.binary_search(&entry) {
+        let shard = &mut self.shards[Self::shard_of(hash)];
+        if let Ok(at) = shard.binary_search(&Self::entry(hash, id)) {
             shard.remove(at);
         }
     }
 
     /// The places whose name has `hash`, ascending.
     fn get(&self, hash: u32) -> impl Iterator<Item = u32> + '_ {
-        let shard = self.shard(hash);
-        let first = u64::from(hash) << 32;
-        shard[shard.partition_point(|&entry| entry < first)..]
+        let shard = &self.shards[Self::shard_of(hash)];
+        shard[shard.partition_point(|&entry| entry < Self::entry(hash, 0))..]
             .iter()
             .take_while(move |&&entry| entry >> 32 == u64::from(hash))
             .map(|&entry| entry as u32)
@@ -292,13 +293,11 @@ impl NameIndex {
 
     /// Joins another index's entries: a few in each shard, so each goes where it sorts.
     fn append(&mut self, later: NameIndex) {
-        for (shard, more) in self.shards.iter_mut().zip(later.shards) {
-            for entry in more {
-                if let Err(at) = shard.binary_search(&entry) {
-                    shard.insert(at, entry);
-                }
-            }
-        }
+        later
+            .shards
+            .into_iter()
+            .flatten()
+            .for_each(|entry| self.insert_entry(entry));
     }
 
     fn heap_bytes(&self) -> usize {

@@ -86,6 +86,8 @@ impl Traits {
     /// The bits the groups take: one for each group.
     pub(super) const GROUPS: u32 = 7;
     const APPROVED_HERE: u32 = 1 << 31;
+    /// The amenities and groups, without the flag.
+    const FILTER_MASK: u32 = (1 << (Self::GROUPS_SHIFT + Self::GROUPS)) - 1;
 
     fn new(
         amenities: impl Iterator<Item = Amenity>,
@@ -111,12 +113,12 @@ impl Traits {
 
     /// The amenities and groups as one word, nothing else: what filters test.
     pub(super) fn filter_word(self) -> u32 {
-        self.0 & ((1 << (Self::GROUPS_SHIFT + Self::GROUPS)) - 1)
+        self.0 & Self::FILTER_MASK
     }
 
     /// Amenities and groups from `filter_word`.
     pub(super) fn from_filter_word(word: u32) -> Self {
-        Self(word & ((1 << (Self::GROUPS_SHIFT + Self::GROUPS)) - 1))
+        Self(word & Self::FILTER_MASK)
     }
 
     /// True when it was approved exactly where it stands, as nearly every published place
@@ -125,10 +127,6 @@ impl Traits {
         self.0 & Self::APPROVED_HERE != 0
     }
 }
-
-// Every amenity and group has its bit, and a kind's index fits above them (see `Profile`).
-const _: () = assert!((Amenity::Lockers as u32) < Traits::GROUPS_SHIFT);
-const _: () = assert!((WorkerGroup::OtherOutdoorWorker as u32) < Traits::GROUPS);
 
 /// A time, or none, as nanoseconds since the epoch: every time from 1677 to 2262 but one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
