@@ -38,6 +38,7 @@ pub struct Metrics {
     in_flight: Gauge,
     rate_limited: Counter,
     validations_reused: Counter,
+    planned: Counter,
     websocket_connections: Gauge,
     websocket_operations: Gauge,
     directory_places: Gauge,
@@ -135,6 +136,12 @@ impl Metrics {
             "Queries whose document passed every validation rule before, so only their variables were checked",
             validations_reused.clone(),
         );
+        let planned = Counter::default();
+        registry.register(
+            "graphql_operations_planned",
+            "Queries answered by their document's compiled plan rather than the general executor",
+            planned.clone(),
+        );
         Arc::new(Self {
             registry,
             operations,
@@ -142,6 +149,7 @@ impl Metrics {
             in_flight,
             rate_limited,
             validations_reused,
+            planned,
             websocket_connections,
             websocket_operations,
             directory_places,
@@ -189,6 +197,11 @@ impl Metrics {
     /// Counts a query that reused its document's earlier validation.
     pub fn validation_reused(&self) {
         self.validations_reused.inc();
+    }
+
+    /// Counts a query answered by a compiled plan.
+    pub fn planned(&self) {
+        self.planned.inc();
     }
 
     /// Counts an HTTP request being answered.

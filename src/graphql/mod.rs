@@ -12,6 +12,7 @@ pub mod node;
 pub mod offers;
 pub mod photos;
 pub mod places;
+pub mod plan;
 pub mod prepare;
 pub mod scalars;
 mod schema;

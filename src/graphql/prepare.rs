@@ -11,7 +11,7 @@
 //! once is validated again only as far as a request's variables need (`validated`).
 
 use std::sync::{
-    Arc,
+    Arc, OnceLock,
     atomic::{AtomicBool, Ordering},
 };
 
@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     limits::{check_aliases, selects_mutation, selects_subscription},
+    plan::Plan,
     validated::{VariableTypes, proves_document},
     voice::give_favorite_cache,
 };
@@ -41,6 +42,8 @@ struct Parsed {
     validated: AtomicBool,
     /// Whether a validation can prove it (`validated`).
     provable: bool,
+    /// Its compiled plan, made when it passed every rule; none when plans do not cover it.
+    plan: OnceLock<Option<Plan>>,
 }
 
 impl Parsed {
@@ -50,6 +53,7 @@ impl Parsed {
             document,
             weight: query.len() as u64 * PARSED_BYTES_PER_QUERY_BYTE + 64,
             validated: AtomicBool::new(false),
+            plan: OnceLock::new(),
         })
     }
 }
@@ -111,6 +115,17 @@ pub struct Prepared {
     pub mutation: bool,
     /// The operation's name: asked for by `operationName`, or the document's only one.
     pub name: Option<String>,
+}
+
+impl Prepared {
+    /// The plan that may answer the request instead of the executor: its document passed
+    /// every rule before, and the request's variables are valid for their types.
+    pub fn plan(&self) -> Option<&Plan> {
+        if !self.validated {
+            return None;
+        }
+        self.parsed.plan.get().and_then(Option::as_ref)
+    }
 }
 
 fn refused(error: AppError) -> ServerError {
@@ -208,7 +223,9 @@ impl Documents {
     /// request's validation proves it), and by its hash when it came as a new persisted query.
     pub fn remember(&self, prepared: Prepared) {
         if prepared.proves {
-            prepared.parsed.validated.store(true, Ordering::Relaxed);
+            let parsed = &prepared.parsed;
+            parsed.plan.get_or_init(|| Plan::compile(&parsed.document));
+            parsed.validated.store(true, Ordering::Relaxed);
         }
         if let Some(hash) = prepared.new_hash {
             self.by_hash.insert(hash, prepared.parsed);

@@ -24,6 +24,7 @@ mod offers;
 mod operations;
 mod photos;
 mod places;
+mod plans;
 mod portal;
 mod ratings;
 mod reports;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::place::Place;
 use crate::{
     domain::{
+        Domain,
         directory::{Listing, Nearest, PlaceFilter, RankKey},
         geo::{Point, TravelMode, TravelSpeeds, Within},
         paging::Page,
@@ -93,23 +94,17 @@ impl NearbyPlaceConnection {
 
     /// How many places lie within reach in all, across every page.
     async fn total_count(&self, ctx: &Context<'_>) -> i32 {
-        let search = &self.search;
-        count(places::count_nearby(
-            ctx.domain(),
-            search.near,
-            search.within,
-            &search.filter,
-        ))
+        self.total_count_in(ctx.domain())
     }
 }
 
 /// A place found around a point, with how far it is. Its cursor is written only when
 /// selected.
 pub struct NearbyPlaceEdge {
-    key: RankKey,
-    node: Place,
-    distance_meters: f64,
-    travel_minutes: f64,
+    pub(crate) key: RankKey,
+    pub(crate) node: Place,
+    pub(crate) distance_meters: f64,
+    pub(crate) travel_minutes: f64,
 }
 
 /// A place found around a point, with how far it is.
@@ -138,6 +133,28 @@ impl NearbyPlaceEdge {
 }
 
 impl NearbyPlaceConnection {
+    /// The edges of this page.
+    pub(crate) fn edge_list(&self) -> &[NearbyPlaceEdge] {
+        &self.edges
+    }
+
+    /// Where this page sits.
+    pub(crate) fn page(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// How many places lie within reach in all.
+    pub(crate) fn total_count_in(&self, domain: &Domain) -> i32 {
+        let search = &self.search;
+        count(places::count_nearby(
+            domain,
+            search.near,
+            search.within,
+            &search.filter,
+        ))
+    }
+
+    /// The connection for the nearest places found, with the question they answered.
     pub fn new(nearest: Nearest, search: NearbySearch, speeds: &TravelSpeeds) -> Self {
         let mode = search.within.mode();
         let edges: Vec<NearbyPlaceEdge> = nearest
@@ -193,21 +210,16 @@ impl SearchResultConnection {
 
     /// How many places match in all, across every page.
     async fn total_count(&self, ctx: &Context<'_>) -> i32 {
-        count(places::count_search(
-            ctx.domain(),
-            &self.search.text,
-            &self.search.filter,
-            self.search.now,
-        ))
+        self.total_count_in(ctx.domain())
     }
 }
 
 /// A place that matched a search. Its cursor is written only when selected.
 pub struct SearchResultEdge {
-    key: RankKey,
-    node: Place,
-    distance_meters: Option<f64>,
-    travel_minutes: Option<f64>,
+    pub(crate) key: RankKey,
+    pub(crate) node: Place,
+    pub(crate) distance_meters: Option<f64>,
+    pub(crate) travel_minutes: Option<f64>,
 }
 
 /// A place that matched a search.
@@ -235,6 +247,28 @@ impl SearchResultEdge {
 }
 
 impl SearchResultConnection {
+    /// The edges of this page.
+    pub(crate) fn edge_list(&self) -> &[SearchResultEdge] {
+        &self.edges
+    }
+
+    /// Where this page sits.
+    pub(crate) fn page(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// How many places match in all.
+    pub(crate) fn total_count_in(&self, domain: &Domain) -> i32 {
+        let search = &self.search;
+        count(places::count_search(
+            domain,
+            &search.text,
+            &search.filter,
+            search.now,
+        ))
+    }
+
+    /// The connection for the matches found, with the question they answered.
     pub fn new(page: Nearest, search: TextSearch, speeds: &TravelSpeeds) -> Self {
         let edges: Vec<SearchResultEdge> = page
             .items

@@ -9,8 +9,9 @@ mod place;
 mod query;
 
 pub use changes::{PlaceChangeQuery, PlaceSubscription, ReviewQueueSubscription};
-pub use connections::PlaceConnection;
+pub use connections::{NearbyPlaceConnection, PlaceConnection, SearchResultConnection};
 pub use inputs::{LocationInput, WithinInput};
 pub use mutation::PlaceMutation;
 pub use place::{Location, Place};
 pub use query::PlaceQuery;
+pub(crate) use query::{nearby_page, place_by_id, places_page, search_page};

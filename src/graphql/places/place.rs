@@ -37,6 +37,47 @@ impl Place {
     pub fn new(listing: Arc<Listing>) -> Self {
         Self { listing }
     }
+
+    /// The listing shown.
+    pub(crate) fn listing(&self) -> &Listing {
+        &self.listing
+    }
+
+    /// When the place is open on its own local date at `now`.
+    pub(crate) fn today_hours_at(&self, now: DateTime<Utc>) -> Vec<OpeningInterval> {
+        let follows = self.listing.follows_work_calendar;
+        let Some(hours) = self.listing.hours() else {
+            return Vec::new();
+        };
+        hours
+            .intervals_on(hours.local_date(now), follows)
+            .into_iter()
+            .map(|interval| OpeningInterval {
+                opens: interval.opens,
+                closes: interval.closes,
+            })
+            .collect()
+    }
+
+    /// The live status at `now`.
+    pub(crate) fn status_at(&self, now: DateTime<Utc>) -> Option<PlaceStatus> {
+        self.listing.status(now).map(|status| PlaceStatus {
+            state: status.state.into(),
+            seats_free: status.seats_free,
+            note: status.note,
+            updated_at: status.updated_at,
+            expires_at: status.expires_at,
+        })
+    }
+
+    /// The offers valid at `now`.
+    pub(crate) fn current_offers_at(&self, now: DateTime<Utc>) -> Vec<Offer> {
+        self.listing
+            .current_offers(now)
+            .cloned()
+            .map(Offer::new)
+            .collect()
+    }
 }
 
 /// A position on the earth.
@@ -153,18 +194,7 @@ impl Place {
 
     /// When the place is open today, its own local date, holidays and make-up days included.
     async fn today_hours(&self) -> Vec<OpeningInterval> {
-        let follows = self.listing.follows_work_calendar;
-        let Some(hours) = self.listing.hours() else {
-            return Vec::new();
-        };
-        hours
-            .intervals_on(hours.local_date(Utc::now()), follows)
-            .into_iter()
-            .map(|interval| OpeningInterval {
-                opens: interval.opens,
-                closes: interval.closes,
-            })
-            .collect()
+        self.today_hours_at(Utc::now())
     }
 
     /// What the place offers a worker who stops by.
@@ -195,13 +225,7 @@ impl Place {
 
     /// The live status; null when none was set or it expired.
     async fn status(&self) -> Option<PlaceStatus> {
-        self.listing.status(Utc::now()).map(|status| PlaceStatus {
-            state: status.state.into(),
-            seats_free: status.seats_free,
-            note: status.note,
-            updated_at: status.updated_at,
-            expires_at: status.expires_at,
-        })
+        self.status_at(Utc::now())
     }
 
     /// Perks for workers that are valid now. `forMe` tells a worker which are for their
@@ -219,12 +243,7 @@ impl Place {
                 .map(Offer::new)
                 .collect());
         }
-        Ok(self
-            .listing
-            .current_offers(now)
-            .cloned()
-            .map(Offer::new)
-            .collect())
+        Ok(self.current_offers_at(now))
     }
 
     /// Its photos in display order (at most 9): published places' photos reach everyone,
