@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     limits::{check_aliases, selects_mutation, selects_subscription},
-    plan::Plan,
+    plan::{self, Plan},
     validated::{VariableTypes, proves_document},
     voice::give_favorite_cache,
 };
@@ -34,9 +34,11 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// A parsed document takes several times the memory of its text.
 const PARSED_BYTES_PER_QUERY_BYTE: u64 = 8;
 
-/// A parsed document and what it is estimated to weigh.
+/// A parsed document and what it is estimated to weigh, its plan included.
 struct Parsed {
     document: ExecutableDocument,
+    /// The length of its text.
+    query_bytes: usize,
     weight: u64,
     /// Set once the document passed every validation rule.
     validated: AtomicBool,
@@ -51,7 +53,8 @@ impl Parsed {
         Arc::new(Self {
             provable: types.can_prove(&document),
             document,
-            weight: query.len() as u64 * PARSED_BYTES_PER_QUERY_BYTE + 64,
+            query_bytes: query.len(),
+            weight: query.len() as u64 * (PARSED_BYTES_PER_QUERY_BYTE + plan::BYTES_PER_QUERY_BYTE) + 64,
             validated: AtomicBool::new(false),
             plan: OnceLock::new(),
         })
@@ -199,7 +202,7 @@ impl Documents {
                 _ => None,
             }
         });
-        let proven = parsed.validated.load(Ordering::Relaxed);
+        let proven = parsed.validated.load(Ordering::Acquire);
         let validated = proven
             && self
                 .variable_types
@@ -224,8 +227,11 @@ impl Documents {
     pub fn remember(&self, prepared: Prepared) {
         if prepared.proves {
             let parsed = &prepared.parsed;
-            parsed.plan.get_or_init(|| Plan::compile(&parsed.document));
-            parsed.validated.store(true, Ordering::Relaxed);
+            parsed
+                .plan
+                .get_or_init(|| Plan::compile(&parsed.document, parsed.query_bytes));
+            // Released after the plan, so a request that sees the document proven sees its plan.
+            parsed.validated.store(true, Ordering::Release);
         }
         if let Some(hash) = prepared.new_hash {
             self.by_hash.insert(hash, prepared.parsed);

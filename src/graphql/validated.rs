@@ -7,8 +7,13 @@
 //!
 //! A full validation proves the document for later requests only when it checked every
 //! argument: the document has one operation (arguments of operations not selected are not
-//! checked against variables) and the request gave every variable it declares (an
-//! argument with a missing variable is not checked at all, literal parts included).
+//! checked against variables), and the request gave every variable that stands inside a
+//! list or object literal (an argument with a missing variable is not checked at all,
+//! literal parts included). A variable the request leaves out may be the whole of an
+//! argument: such an argument has nothing of its own to check, and the rule that each
+//! variable fits where it is used, which depends on the document alone, still holds.
+//! Apps commonly leave out a nullable variable they have no value for, such as `after`
+//! on a first page, so their documents are proven too.
 //! Full validation also learns the type a variable stands at inside a literal only where
 //! the literal's type is known: not inside an object literal where a list of input objects
 //! is expected (it is coerced to a list), nor inside a custom scalar's literal. Should the
@@ -111,7 +116,8 @@ fn types_nested_variables(registry: &Registry) -> bool {
 
 /// Whether a full validation of this request checks every argument of its document, so
 /// that passing it proves the document for later requests: the document has one operation
-/// and the request gives every variable it declares (null counts as given).
+/// and the request gives every variable it declares that stands inside a literal (null
+/// counts as given).
 pub fn proves_document(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
@@ -123,10 +129,11 @@ pub fn proves_document(
     };
     single
         && selected(document, operation_name).is_some_and(|operation| {
-            operation
-                .variable_definitions
-                .iter()
-                .all(|definition| variables.contains_key(definition.node.name.node.as_str()))
+            operation.variable_definitions.iter().all(|definition| {
+                let name = definition.node.name.node.as_str();
+                variables.contains_key(name)
+                    || !any_argument(document, |value| nests(value, |nested| nested == name))
+            })
         })
 }
 
@@ -214,51 +221,59 @@ impl VariableTypes {
 
 /// Whether any argument of the document holds a variable inside a list or object literal.
 fn nests_variables(document: &ExecutableDocument) -> bool {
+    any_argument(document, |value| nests(value, |_| true))
+}
+
+/// Whether `holds` is true of any argument's value in the document, directives' included.
+fn any_argument(document: &ExecutableDocument, holds: impl Fn(&Literal) -> bool + Copy) -> bool {
     document.operations.iter().any(|(_, operation)| {
-        directives_nest(&operation.node.directives) || selections_nest(&operation.node.selection_set.node)
+        directives_hold(&operation.node.directives, holds)
+            || selections_hold(&operation.node.selection_set.node, holds)
     }) || document.fragments.values().any(|fragment| {
-        directives_nest(&fragment.node.directives) || selections_nest(&fragment.node.selection_set.node)
+        directives_hold(&fragment.node.directives, holds)
+            || selections_hold(&fragment.node.selection_set.node, holds)
     })
 }
 
-fn selections_nest(set: &SelectionSet) -> bool {
+fn selections_hold(set: &SelectionSet, holds: impl Fn(&Literal) -> bool + Copy) -> bool {
     set.items.iter().any(|item| match &item.node {
         Selection::Field(field) => {
             let field = &field.node;
-            field.arguments.iter().any(|(_, value)| nests(&value.node))
-                || directives_nest(&field.directives)
-                || selections_nest(&field.selection_set.node)
+            field.arguments.iter().any(|(_, value)| holds(&value.node))
+                || directives_hold(&field.directives, holds)
+                || selections_hold(&field.selection_set.node, holds)
         }
-        Selection::FragmentSpread(spread) => directives_nest(&spread.node.directives),
+        Selection::FragmentSpread(spread) => directives_hold(&spread.node.directives, holds),
         Selection::InlineFragment(inline) => {
-            directives_nest(&inline.node.directives) || selections_nest(&inline.node.selection_set.node)
+            directives_hold(&inline.node.directives, holds)
+                || selections_hold(&inline.node.selection_set.node, holds)
         }
     })
 }
 
-fn directives_nest(directives: &[Positioned<Directive>]) -> bool {
+fn directives_hold(directives: &[Positioned<Directive>], holds: impl Fn(&Literal) -> bool + Copy) -> bool {
     directives.iter().any(|directive| {
         directive
             .node
             .arguments
             .iter()
-            .any(|(_, value)| nests(&value.node))
+            .any(|(_, value)| holds(&value.node))
     })
 }
 
-/// Whether a literal holds a variable below its top level.
-fn nests(value: &Literal) -> bool {
-    fn holds(value: &Literal) -> bool {
+/// Whether a literal holds a variable that `named` picks below its top level.
+fn nests(value: &Literal, named: impl Fn(&str) -> bool + Copy) -> bool {
+    fn holds(value: &Literal, named: impl Fn(&str) -> bool + Copy) -> bool {
         match value {
-            Literal::Variable(_) => true,
-            Literal::List(items) => items.iter().any(holds),
-            Literal::Object(fields) => fields.values().any(holds),
+            Literal::Variable(name) => named(name.as_str()),
+            Literal::List(items) => items.iter().any(|item| holds(item, named)),
+            Literal::Object(fields) => fields.values().any(|field| holds(field, named)),
             _ => false,
         }
     }
     match value {
-        Literal::List(items) => items.iter().any(holds),
-        Literal::Object(fields) => fields.values().any(holds),
+        Literal::List(items) => items.iter().any(|item| holds(item, named)),
+        Literal::Object(fields) => fields.values().any(|field| holds(field, named)),
         _ => false,
     }
 }
@@ -335,7 +350,7 @@ mod tests {
     }
 
     #[test]
-    fn a_validation_proves_a_document_of_one_operation_with_every_variable_given() {
+    fn a_validation_proves_a_document_of_one_operation_with_every_variable_inside_a_literal_given() {
         let proves = |query: &str, variables: serde_json::Value| {
             let document = async_graphql::parser::parse_query(query).unwrap();
             proves_document(&document, None, &Variables::from_json(variables))
@@ -345,14 +360,17 @@ mod tests {
             NEARBY,
             serde_json::json!({ "near": near, "filter": null, "first": 5 })
         ));
-        assert!(!proves(
-            NEARBY,
-            serde_json::json!({ "near": near, "filter": null })
-        ));
+        // Variables that are whole arguments may be left out.
+        assert!(proves(NEARBY, serde_json::json!({ "near": near })));
         assert!(!proves(
             &format!("{NEARBY} query Other {{ __typename }}"),
             serde_json::json!({ "near": near, "filter": null, "first": 5 })
         ));
+        // A variable inside a literal must be given: without it, the literal's other
+        // parts (here `mode`) go unchecked.
+        let within = "query W($m: Float, $near: LocationInput!) { nearby(near: $near, within: { minutes: $m, mode: EBIKE }) { totalCount } }";
+        assert!(proves(within, serde_json::json!({ "near": near, "m": 5 })));
+        assert!(!proves(within, serde_json::json!({ "near": near })));
     }
 
     #[test]

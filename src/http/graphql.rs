@@ -295,6 +295,8 @@ async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &He
                         state.metrics.validation_reused();
                         state.metrics.planned();
                         state.metrics.operation(name.as_deref(), Outcome::Ok);
+                        // A persisted query's hash, new to the hash cache, is kept.
+                        state.documents.remember(ready);
                         outcomes.push(Answer::Written(body));
                         continue;
                     }

@@ -11,6 +11,7 @@ use std::{
 
 use entity::place::WorkerGroup;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use yizhan::auth::Role;
 
 use crate::{
@@ -138,6 +139,25 @@ async fn a_plan_answers_byte_for_byte_as_the_executor_does() {
         }
     }
     assert!(statuses > 0, "the live status was written");
+
+    // A persisted query whose document a plan answers is kept by its hash.
+    let query = requests[0]["query"].as_str().unwrap();
+    let hash = format!("{:x}", Sha256::digest(query.as_bytes()));
+    let persisted = json!({ "version": 1, "sha256Hash": hash });
+    let mut with_text = requests[0].clone();
+    with_text["extensions"] = json!({ "persistedQuery": persisted });
+    let mut by_hash = with_text.clone();
+    by_hash["query"] = json!("");
+    let (executed, _, _) = both(&app, None, &requests[0]).await;
+    let before = sample(&scrape(&app).await, PLANNED);
+    assert_eq!(raw(&app, None, &with_text).await, executed);
+    assert_eq!(
+        raw(&app, None, &by_hash).await,
+        executed,
+        "answered by the hash alone"
+    );
+    assert_eq!(sample(&scrape(&app).await, PLANNED) - before, 2.0);
+
     let status = json!({ "query": format!("query One($id: ID!) {{ place(id: $id) {{ {PLACE_FIELDS} }} }}"),
         "variables": { "id": id } });
     prove(&app, std::slice::from_ref(&status)).await;

@@ -19,7 +19,11 @@
 
 mod answer;
 
-use std::{cell::RefCell, collections::HashMap};
+use std::{
+    cell::{Cell, RefCell},
+    collections::HashMap,
+    mem::size_of,
+};
 
 use async_graphql::{
     Name, Positioned,
@@ -30,6 +34,11 @@ use async_graphql::{
 };
 // A document's values, variables included.
 use async_graphql_value::Value as Literal;
+
+/// The most a plan may take, in bytes for each byte of its document's text. Fragments
+/// spread in several places are copied into each, so a short document could otherwise
+/// compile to a large plan; the document caches weigh each document with this allowance.
+pub const BYTES_PER_QUERY_BYTE: u64 = 16;
 
 /// A document's one query, compiled.
 pub struct Plan {
@@ -216,8 +225,9 @@ enum OfferField {
 type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 
 impl Plan {
-    /// The plan of a document's only operation, when it is a query that plans cover.
-    pub fn compile(document: &ExecutableDocument) -> Option<Self> {
+    /// The plan of a document's only operation, when it is a query that plans cover and
+    /// its plan takes at most `BYTES_PER_QUERY_BYTE` for each of `query_bytes`.
+    pub fn compile(document: &ExecutableDocument, query_bytes: usize) -> Option<Self> {
         let (name, operation) = match &document.operations {
             DocumentOperations::Single(operation) => (None, operation),
             DocumentOperations::Multiple(operations) if operations.len() == 1 => {
@@ -234,6 +244,7 @@ impl Plan {
             fragments: &document.fragments,
             systems: RefCell::default(),
             upcoming: RefCell::default(),
+            budget: Cell::new(query_bytes.saturating_mul(BYTES_PER_QUERY_BYTE as usize)),
         };
         let mut fixed_complexity = 0;
         let root = compiler.fields(&operation.selection_set.node, "Query", |field| {
@@ -298,6 +309,8 @@ struct Compiler<'d> {
     fragments: &'d Fragments,
     systems: RefCell<Vec<Argument>>,
     upcoming: RefCell<Vec<Argument>>,
+    /// The bytes the plan's fields may still take.
+    budget: Cell<usize>,
 }
 
 /// Keeps `argument` in `arguments` and says where.
@@ -318,6 +331,8 @@ impl<'d> Compiler<'d> {
     ) -> Option<Vec<Selected<F>>> {
         let mut fields = Vec::new();
         self.collect(set, on, &mut fields)?;
+        let bytes = fields.len().checked_mul(size_of::<Selected<F>>())?;
+        self.budget.set(self.budget.get().checked_sub(bytes)?);
         fields
             .into_iter()
             .map(|(key, field)| {
@@ -518,5 +533,62 @@ impl<'d> Compiler<'d> {
                 _ => return None,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{
+        OutputType,
+        registry::{MetaType, Registry},
+    };
+
+    use super::*;
+    use crate::graphql::schema::Query;
+
+    /// Plans read these arguments as the document writes them, with no default of the
+    /// schema's own: one added later, or a new argument, must be taught to plans first.
+    #[test]
+    fn plans_read_every_argument_of_the_fields_they_cover_and_none_has_a_default() {
+        let mut registry = Registry::default();
+        <Query as OutputType>::create_type_info(&mut registry);
+        let covered: [(&str, &str, &[&str]); 6] = [
+            ("Query", "place", &["id"]),
+            ("Query", "places", &["first", "after", "filter"]),
+            ("Query", "nearby", &["near", "within", "filter", "first", "after"]),
+            ("Query", "search", &["text", "near", "filter", "first", "after"]),
+            ("Place", "location", &["system"]),
+            ("Place", "offers", &["includeUpcoming"]),
+        ];
+        for (type_name, field, arguments) in covered {
+            let Some(MetaType::Object { fields, .. }) = registry.types.get(type_name) else {
+                panic!("{type_name} is an object type");
+            };
+            let meta = &fields[field];
+            let names: Vec<&str> = meta.args.keys().map(String::as_str).collect();
+            assert_eq!(names, arguments, "the arguments of {type_name}.{field}");
+            assert!(
+                meta.args
+                    .values()
+                    .all(|argument| argument.default_value.is_none()),
+                "an argument of {type_name}.{field} has a default"
+            );
+        }
+    }
+
+    #[test]
+    fn a_plan_takes_no_more_than_its_allowance() {
+        let query = "{ places(first: 2) { ...C } }
+            fragment C on PlaceConnection { a: edges { ...E } b: edges { ...E } c: edges { ...E } d: edges { ...E } }
+            fragment E on PlaceEdge { a: node { ...P } b: node { ...P } c: node { ...P } d: node { ...P } }
+            fragment P on Place { id name kind address phone openNow nextChange amenities servesGroups version }";
+        let document = async_graphql::parser::parse_query(query).expect("parses");
+        assert!(
+            Plan::compile(&document, query.len()).is_none(),
+            "16 copies of a place's fields"
+        );
+        let query = "{ places(first: 2) { edges { node { id name kind address phone openNow } } } }";
+        let document = async_graphql::parser::parse_query(query).expect("parses");
+        assert!(Plan::compile(&document, query.len()).is_some());
     }
 }
