@@ -28,6 +28,8 @@
 //! variable is never trusted. Whenever trust cannot be shown, the request is validated in
 //! full, as before, and gets exactly the errors it always got.
 
+use std::collections::HashSet;
+
 use async_graphql::{
     ID, InputType, OutputType, Positioned, Value, Variables,
     parser::types::{
@@ -129,11 +131,16 @@ pub fn proves_document(
     };
     single
         && selected(document, operation_name).is_some_and(|operation| {
-            operation.variable_definitions.iter().all(|definition| {
-                let name = definition.node.name.node.as_str();
-                variables.contains_key(name)
-                    || !any_argument(document, |value| nests(value, |nested| nested == name))
-            })
+            let mut omitted = operation
+                .variable_definitions
+                .iter()
+                .map(|definition| definition.node.name.node.as_str())
+                .filter(|name| !variables.contains_key(*name))
+                .peekable();
+            omitted.peek().is_none() || {
+                let nested = nested_variables(document);
+                omitted.all(|name| !nested.contains(name))
+            }
         })
 }
 
@@ -221,60 +228,68 @@ impl VariableTypes {
 
 /// Whether any argument of the document holds a variable inside a list or object literal.
 fn nests_variables(document: &ExecutableDocument) -> bool {
-    any_argument(document, |value| nests(value, |_| true))
+    !nested_variables(document).is_empty()
 }
 
-/// Whether `holds` is true of any argument's value in the document, directives' included.
-fn any_argument(document: &ExecutableDocument, holds: impl Fn(&Literal) -> bool + Copy) -> bool {
-    document.operations.iter().any(|(_, operation)| {
-        directives_hold(&operation.node.directives, holds)
-            || selections_hold(&operation.node.selection_set.node, holds)
-    }) || document.fragments.values().any(|fragment| {
-        directives_hold(&fragment.node.directives, holds)
-            || selections_hold(&fragment.node.selection_set.node, holds)
-    })
-}
-
-fn selections_hold(set: &SelectionSet, holds: impl Fn(&Literal) -> bool + Copy) -> bool {
-    set.items.iter().any(|item| match &item.node {
-        Selection::Field(field) => {
-            let field = &field.node;
-            field.arguments.iter().any(|(_, value)| holds(&value.node))
-                || directives_hold(&field.directives, holds)
-                || selections_hold(&field.selection_set.node, holds)
+/// The variables that stand inside a list or object literal of an argument anywhere in
+/// the document (directives' arguments included), found in one pass.
+fn nested_variables<'d>(document: &'d ExecutableDocument) -> HashSet<&'d str> {
+    let mut nested = HashSet::new();
+    let mut argument = |value: &'d Literal| {
+        if let Literal::List(_) | Literal::Object(_) = value {
+            variables_in(value, &mut nested);
         }
-        Selection::FragmentSpread(spread) => directives_hold(&spread.node.directives, holds),
-        Selection::InlineFragment(inline) => {
-            directives_hold(&inline.node.directives, holds)
-                || selections_hold(&inline.node.selection_set.node, holds)
-        }
-    })
+    };
+    for (_, operation) in document.operations.iter() {
+        directive_arguments(&operation.node.directives, &mut argument);
+        selection_arguments(&operation.node.selection_set.node, &mut argument);
+    }
+    for fragment in document.fragments.values() {
+        directive_arguments(&fragment.node.directives, &mut argument);
+        selection_arguments(&fragment.node.selection_set.node, &mut argument);
+    }
+    nested
 }
 
-fn directives_hold(directives: &[Positioned<Directive>], holds: impl Fn(&Literal) -> bool + Copy) -> bool {
-    directives.iter().any(|directive| {
+fn variables_in<'d>(value: &'d Literal, found: &mut HashSet<&'d str>) {
+    match value {
+        Literal::Variable(name) => {
+            found.insert(name.as_str());
+        }
+        Literal::List(items) => items.iter().for_each(|item| variables_in(item, found)),
+        Literal::Object(fields) => fields.values().for_each(|field| variables_in(field, found)),
+        _ => {}
+    }
+}
+
+fn selection_arguments<'d>(set: &'d SelectionSet, argument: &mut impl FnMut(&'d Literal)) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                field
+                    .arguments
+                    .iter()
+                    .for_each(|(_, value)| argument(&value.node));
+                directive_arguments(&field.directives, argument);
+                selection_arguments(&field.selection_set.node, argument);
+            }
+            Selection::FragmentSpread(spread) => directive_arguments(&spread.node.directives, argument),
+            Selection::InlineFragment(inline) => {
+                directive_arguments(&inline.node.directives, argument);
+                selection_arguments(&inline.node.selection_set.node, argument);
+            }
+        }
+    }
+}
+
+fn directive_arguments<'d>(directives: &'d [Positioned<Directive>], argument: &mut impl FnMut(&'d Literal)) {
+    for directive in directives {
         directive
             .node
             .arguments
             .iter()
-            .any(|(_, value)| holds(&value.node))
-    })
-}
-
-/// Whether a literal holds a variable that `named` picks below its top level.
-fn nests(value: &Literal, named: impl Fn(&str) -> bool + Copy) -> bool {
-    fn holds(value: &Literal, named: impl Fn(&str) -> bool + Copy) -> bool {
-        match value {
-            Literal::Variable(name) => named(name.as_str()),
-            Literal::List(items) => items.iter().any(|item| holds(item, named)),
-            Literal::Object(fields) => fields.values().any(|field| holds(field, named)),
-            _ => false,
-        }
-    }
-    match value {
-        Literal::List(items) => items.iter().any(|item| holds(item, named)),
-        Literal::Object(fields) => fields.values().any(|field| holds(field, named)),
-        _ => false,
+            .for_each(|(_, value)| argument(&value.node));
     }
 }
 

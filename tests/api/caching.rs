@@ -290,3 +290,45 @@ async fn a_validation_that_checked_only_part_of_a_document_proves_nothing() {
     assert_eq!(seen, fresh);
     assert_eq!(reused(&scrape(app).await), before, "nothing was proven");
 }
+
+/// Apps leave out nullable variables they have no value for (`after` on a first page): a
+/// request that leaves out only whole-argument variables still proves its document, and
+/// later requests' variables are still checked, with the errors a fresh document gets.
+#[tokio::test]
+async fn a_document_is_proven_by_a_request_that_leaves_out_whole_argument_variables() {
+    let app = &TestApp::spawn().await;
+    let reused = |metrics: &str| sample(metrics, "yizhan_graphql_validations_reused_total");
+    let search = "query S($text: String!, $near: LocationInput, $first: Int, $after: String) {
+      search(text: $text, near: $near, first: $first, after: $after) { edges { node { name } } } }";
+    let send = |query: String, variables: Value| {
+        let body = json!({ "query": query, "variables": variables });
+        async move {
+            let response = app
+                .client
+                .post(app.url("/graphql"))
+                .header("accept", "application/graphql-response+json")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let before = reused(&scrape(app).await);
+    let first = send(search.to_owned(), json!({ "text": "驿站" })).await;
+    assert_eq!(first.0, StatusCode::OK, "{}", first.1);
+    let again = send(search.to_owned(), json!({ "text": "驿站", "first": 2 })).await;
+    assert_eq!(again.0, StatusCode::OK, "{}", again.1);
+    assert_eq!(
+        reused(&scrape(app).await),
+        before + 1.0,
+        "proven by the first request"
+    );
+
+    let bad = json!({ "text": "驿站", "first": "ten" });
+    let seen = send(search.to_owned(), bad.clone()).await;
+    let fresh = send(format!("{search} # fresh"), bad).await;
+    assert_eq!(seen.0, StatusCode::BAD_REQUEST, "{}", seen.1);
+    assert_eq!(seen, fresh);
+    assert_eq!(reused(&scrape(app).await), before + 1.0);
+}

@@ -179,10 +179,10 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    /// Offers `entry` to `best` when its text matches and it passes the filter. What the
+    /// Offers `entry` to `best` when it passes the filter and its text matches. What the
     /// entry holds inline is checked first (its signature, its distance with the best rank
     /// `least_rank` the index allows it, its filter keys), so that most places are turned
-    /// away without reading their listing.
+    /// away without reading their listing; then the rest of the filter, then the text.
     fn check<'e>(&self, entry: &'e Entry, least_rank: u8, best: &mut Best<'e>) {
         if !entry.signature.may_match(&self.query.bits) {
             return;
@@ -192,12 +192,12 @@ impl Checker<'_> {
             proximity: self.centre.map_or(0.0, |centre| centre.a_to(entry)),
             id: entry.id(),
         };
-        if best.closed_before(key) || !self.matcher.matches_profile(&entry.profile) {
+        if best.closed_before(key) || !self.matcher.matches(entry) {
             return;
         }
-        if let Some(rank) = self.query.rank_of(&entry.listing, self.now)
-            && self.matcher.matches(entry)
-        {
+        // The filter before the text: hours are cached per schedule, while the text's rank
+        // reads the listing's strings and may try every pinyin reading of its name.
+        if let Some(rank) = self.query.rank_of(&entry.listing, self.now) {
             key.rank = rank;
             best.offer(Hit { key, entry });
         }
@@ -297,8 +297,8 @@ impl Directory {
             .filter_map(|&(id, _)| index.entry(id as i32))
             .filter(|entry| {
                 entry.signature.may_match(&query.bits)
-                    && query.rank_of(&entry.listing, now).is_some()
                     && matcher.matches(entry)
+                    && query.rank_of(&entry.listing, now).is_some()
             })
             .count()
     }
