@@ -25,6 +25,7 @@ CATEGORIES = [
     ("execution: dropping the response tree", r"drop_in_place<async_graphql_value::ConstValue|drop_in_place<async_graphql::response::Response|drop_in_place<indexmap::map::IndexMap<async_graphql_value"),
     ("execution: directory (nearest, filters, hours)", r"yizhan::domain::directory|yizhan::domain::places|yizhan::domain::geo|yizhan::domain::hours|opening_hours|compact_calendar"),
     ("execution: demand counter", r"yizhan::domain::demand"),
+    ("execution: compiled plans (reading arguments, writing JSON)", r"yizhan::graphql::plan"),
     ("execution: our resolvers", r"yizhan::graphql::|yizhan::domain::"),
     ("execution: async-graphql executor", r"async_graphql::|async_graphql_value::"),
     ("metrics", r"yizhan::metrics|yizhan::http::metrics|prometheus_client"),
