@@ -201,6 +201,38 @@ async fn alias_and_complexity_limits_refuse_abusive_documents() {
     let (status, _, _) = app.send(None, deep, json!({})).await;
     assert_eq!(status, StatusCode::OK, "a reasonable document passes");
 
+    // Eight fragments, each spreading the next eight times: 556 bytes that spread to two
+    // million selections, which validation would visit one by one.
+    let fragments: String = (0..8)
+        .map(|level| {
+            let body = if level == 7 {
+                "__typename".to_owned()
+            } else {
+                vec![format!("...F{}", level + 1); 8].join(" ")
+            };
+            format!("fragment F{level} on Query {{ {body} }} ")
+        })
+        .collect();
+    let (status, _, body) = app
+        .send(None, &format!("{{ ...F0 }} {fragments}"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("fragments"),
+        "{body}"
+    );
+    let shared = "{ ...P } fragment P on Query { a: places(first: 1) { ...E } b: places(first: 2) { ...E } }
+      fragment E on PlaceConnection { edges { node { id name } } }";
+    let (status, _, body) = app.send(None, shared, json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "fragments spread a few times pass: {body}"
+    );
+
     let wide: String = (0..25).map(|i| format!("p{i}: places(first: 100) {{ edges {{ node {{ id name address kind amenities servesGroups phone version }} }} }} ")).collect();
     let (status, _, body) = app.send(None, &format!("{{ {wide} }}"), json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
