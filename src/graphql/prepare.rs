@@ -20,7 +20,7 @@ use quick_cache::{Weighter, sync::Cache};
 use sha2::{Digest, Sha256};
 
 use super::{
-    limits::{check_aliases, check_spread_size, selects_mutation, selects_subscription},
+    limits::{check_aliases, check_shape, selects_mutation, selects_subscription},
     plan::{self, Plan},
     validated::{VariableTypes, proves_document},
     voice::give_favorite_cache,
@@ -194,7 +194,7 @@ impl Documents {
             return Err(Refusal::MutationViaGet);
         }
         check_aliases(&parsed.document)?;
-        check_spread_size(&parsed.document)?;
+        check_shape(&parsed.document)?;
         let subscription = selects_subscription(&parsed.document, operation);
         let name = operation.map(str::to_owned).or_else(|| {
             let mut names = parsed.document.operations.iter().map(|(name, _)| name);
