@@ -71,11 +71,6 @@ impl Offer {
     pub fn new(offer: offer::Model) -> Self {
         Self { offer }
     }
-
-    /// The offer shown.
-    pub(crate) fn model(&self) -> &offer::Model {
-        &self.offer
-    }
 }
 
 #[Object]

@@ -121,6 +121,12 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Hands the parsed document to the request the executor is about to run, so it does
+    /// not parse again. A plan needs no copy, so this is done only for the executor.
+    pub fn hand_document(&self, request: &mut Request) {
+        request.set_parsed_query(self.parsed.document.clone());
+    }
+
     /// The plan that may answer the request instead of the executor: its document passed
     /// every rule before, and the request's variables are valid for their types.
     pub fn plan(&self) -> Option<&Plan> {
@@ -184,8 +190,8 @@ impl Documents {
         Ok((self.parse(&request.query)?, Some(hash)))
     }
 
-    /// Parses (or finds) the request's document, checks it, and hands it to the request so
-    /// execution does not parse again, with the request's own caches.
+    /// Parses (or finds) the request's document and checks it, and gives the request its
+    /// own caches; `Prepared::hand_document` gives it the document when the executor runs.
     pub fn prepare(&self, request: &mut Request, via_get: bool) -> Result<Prepared, Refusal> {
         let (parsed, new_hash) = self.document(request)?;
         let operation = request.operation_name.as_deref();
@@ -210,7 +216,6 @@ impl Documents {
                 .accept(&parsed.document, operation, &request.variables);
         let proves =
             !proven && parsed.provable && proves_document(&parsed.document, operation, &request.variables);
-        request.set_parsed_query(parsed.document.clone());
         give_favorite_cache(request);
         Ok(Prepared {
             parsed,

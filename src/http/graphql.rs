@@ -287,7 +287,7 @@ async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &He
         let mut outcomes = Vec::with_capacity(prepared.len());
         for operation in prepared {
             match operation {
-                Ok((request, ready)) => {
+                Ok((mut request, ready)) => {
                     let name = ready.name.clone();
                     if let Some(plan) = ready.plan()
                         && let Some(body) = Box::pin(plan.answer(&request, &state.domain, &viewer)).await
@@ -302,6 +302,7 @@ async fn execute(state: &AppState, call: Call, batch: BatchRequest, headers: &He
                     }
                     // Boxed: an operation's future is many kilobytes (it can hold any root
                     // field's), and the handler's future is moved several times on its way.
+                    ready.hand_document(&mut request);
                     let response = Box::pin(state.schema_for(&ready).execute(request)).await;
                     let outcome = if refused_before_execution(&response) {
                         Outcome::Refused

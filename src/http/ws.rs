@@ -260,7 +260,8 @@ impl Connection {
                 return refuse(AppError::bad_input("this operation cannot run here"));
             }
         };
-        let request = request.data(viewer);
+        let mut request = request.data(viewer);
+        prepared.hand_document(&mut request);
         let schema = state.schema_for(&prepared).clone();
         let (documents, outgoing) = (state.documents.clone(), self.outgoing.clone());
         let timeout = state.limits.request_timeout;

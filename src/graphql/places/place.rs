@@ -69,15 +69,6 @@ impl Place {
             expires_at: status.expires_at,
         })
     }
-
-    /// The offers valid at `now`.
-    pub(crate) fn current_offers_at(&self, now: DateTime<Utc>) -> Vec<Offer> {
-        self.listing
-            .current_offers(now)
-            .cloned()
-            .map(Offer::new)
-            .collect()
-    }
 }
 
 /// A position on the earth.
@@ -243,7 +234,12 @@ impl Place {
                 .map(Offer::new)
                 .collect());
         }
-        Ok(self.current_offers_at(now))
+        Ok(self
+            .listing
+            .current_offers(now)
+            .cloned()
+            .map(Offer::new)
+            .collect())
     }
 
     /// Its photos in display order (at most 9): published places' photos reach everyone,

@@ -427,8 +427,7 @@ impl Writer<'_> {
             }),
             PlaceField::Offers(fields) => {
                 let group = writer.group;
-                writer.list(place.current_offers_at(now), |writer, offer| {
-                    let offer = offer.model();
+                writer.list(listing.current_offers(now), |writer, offer| {
                     writer.object(fields, |writer, selected| match &selected.field {
                         OfferField::Typename => writer.typename("Offer"),
                         OfferField::Id => writer.scalar(&global_id(NodeType::Offer, offer.id).0),
