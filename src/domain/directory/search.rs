@@ -14,7 +14,7 @@ use super::{
     ranking::{Hit, Nearest, RankKey},
     spatial::{Centre, Entry, Index},
     store::Directory,
-    text::{Candidates, RANK_EXACT, RANK_IN_NAME, RANK_PINYIN, WordBits},
+    text::{Candidates, RANK_EXACT, RANK_IN_NAME, RANK_PINYIN, TextIndex, WordBits},
 };
 use crate::domain::geo::Point;
 
@@ -40,10 +40,12 @@ struct Query {
 }
 
 impl Query {
-    fn new(text: &str) -> Self {
+    /// The words' bits depend on which keys `index` holds: it is read under the same lock
+    /// as the places checked against them.
+    fn new(text: &str, index: &TextIndex) -> Self {
         let phrase = text.trim().to_lowercase();
         let words: Vec<String> = phrase.split_whitespace().map(str::to_owned).collect();
-        let bits = words.iter().map(|word| WordBits::of(word)).collect();
+        let bits = words.iter().map(|word| index.word_bits(word)).collect();
         Self { phrase, words, bits }
     }
 
@@ -228,13 +230,13 @@ impl Directory {
         after: Option<RankKey>,
         first: usize,
     ) -> Nearest {
+        let index = self.read();
         let checker = Checker {
-            query: Query::new(text),
+            query: Query::new(text, &index.text),
             matcher: Matcher::new(filter, now),
             centre: near.map(Centre::new),
             now,
         };
-        let index = self.read();
         let fresh = || Best {
             heap: BinaryHeap::with_capacity(first + 2),
             keep: first + 1,
@@ -287,9 +289,9 @@ impl Directory {
 
     /// How many published places `search` finds for `text` and `filter`.
     pub fn count_search(&self, text: &str, filter: &PlaceFilter, now: DateTime<Utc>) -> usize {
-        let query = Query::new(text);
-        let matcher = Matcher::new(filter, now);
         let index = self.read();
+        let query = Query::new(text, &index.text);
+        let matcher = Matcher::new(filter, now);
         index
             .text
             .candidates(&query.phrase, &query.words())

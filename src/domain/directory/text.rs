@@ -1,7 +1,8 @@
 //! The search index: for every published listing, the characters and character pairs of
-//! its name, address and offer titles, the first characters of its name, the first two
-//! letters of each pinyin reading of its name's characters and the first letters of
-//! adjacent characters, each key with the sorted ids that have it; and its whole name,
+//! its name, address and offer titles, the first characters of its name, and the pinyin
+//! of its name's characters (each reading, each reading with the next character's first
+//! letter, and the first letters of adjacent characters), each key with the sorted ids
+//! that have it; and its whole name,
 //! hashed. A word of one character is looked up directly, a longer one by the
 //! intersection of its pairs; Chinese has no spaces, so pairs serve 食堂 as words serve
 //! Latin text, and a pair of letters finds `kfc` inside `kfc-express` where whole words
@@ -27,12 +28,13 @@ enum Kind {
     Pair,
     NameStart,
     NameStartPair,
-    ReadingStart,
+    Reading,
     InitialPair,
+    ReadingThenInitial,
 }
 
 // `keys_of` shifts keys left by one, so the kind must leave the top bit free.
-const _: () = assert!((Kind::InitialPair as u64) < 8);
+const _: () = assert!((Kind::ReadingThenInitial as u64) < 8);
 
 fn key(kind: Kind, payload: u64) -> u64 {
     (kind as u64) << 60 | payload
@@ -60,12 +62,51 @@ fn pair_key(kind: Kind, first: char, second: char) -> u64 {
     key(kind, u64::from(first) << 21 | u64::from(second))
 }
 
-/// The first two letters of a reading (one-letter readings are found by initial pairs).
-fn reading_start_key(letters: &[u8]) -> u64 {
-    key(
-        Kind::ReadingStart,
-        u64::from(letters[0]) << 8 | u64::from(letters[1]),
-    )
+/// Up to eleven letters `a`–`z`, five bits each; `None` for anything else, which typed
+/// pinyin (ASCII letters) cannot consume whole.
+fn packed_letters(letters: &[u8]) -> Option<u64> {
+    if letters.len() > 11 {
+        return None;
+    }
+    letters.iter().try_fold(0, |packed, &letter| {
+        letter
+            .is_ascii_lowercase()
+            .then(|| packed << 5 | u64::from(letter - b'a' + 1))
+    })
+}
+
+/// A whole reading of a character (`packed_letters`), where a typed word ends inside one
+/// character (`yao`, `ya` in 药).
+fn reading_key(packed: u64) -> u64 {
+    key(Kind::Reading, packed)
+}
+
+/// A reading of one character typed in full (`packed_letters`), then the first letter of
+/// the next (`yi` + `y` in 医院, where `yiyuan` starts, but not in 驿站).
+fn reading_then_initial_key(packed: u64, next: u8) -> Option<u64> {
+    next.is_ascii_lowercase()
+        .then(|| key(Kind::ReadingThenInitial, packed << 5 | u64::from(next - b'a' + 1)))
+}
+
+/// The keys one of which every name that reads as the typed `word` has (`could_be_pinyin`):
+/// a match ends inside its first character's reading, or goes on to the next character
+/// from the first one's first letter or from its whole reading.
+pub(super) fn pinyin_keys(word: &str) -> Vec<u64> {
+    let letters = word.as_bytes();
+    let mut keys = vec![initial_pair_key(letters[0], letters[1])];
+    keys.extend(
+        pinyin::syllables_starting_with(word)
+            .filter_map(|syllable| packed_letters(syllable.as_bytes()))
+            .map(reading_key),
+    );
+    for typed in 2..letters.len() {
+        if pinyin::is_syllable(&word[..typed])
+            && let Some(packed) = packed_letters(&letters[..typed])
+        {
+            keys.extend(reading_then_initial_key(packed, letters[typed]));
+        }
+    }
+    keys
 }
 
 fn initial_pair_key(first: u8, second: u8) -> u64 {
@@ -102,25 +143,7 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
             push(pair_key(Kind::NameStartPair, first, second), true);
         }
     }
-    // A typed pinyin word that matches starts inside a reading (its first two letters are
-    // the reading's) or at a character's first letter followed by the next character's.
-    let mut previous: Vec<u8> = Vec::new();
-    for &c in &name {
-        let mut initials = Vec::new();
-        pinyin::for_each_reading(c, |reading| {
-            let letters = reading.as_bytes();
-            if letters.len() >= 2 {
-                push(reading_start_key(&letters[..2]), true);
-            }
-            initials.push(letters[0]);
-        });
-        for &initial in &initials {
-            for &before in &previous {
-                push(initial_pair_key(before, initial), true);
-            }
-        }
-        previous = initials;
-    }
+    pinyin_keys_of_name(&name, |key| push(key, true));
     // Each key once, marked as from the name when any of its occurrences is.
     flagged.sort_unstable();
     let mut keys: Vec<(u64, bool)> = Vec::with_capacity(flagged.len());
@@ -134,13 +157,44 @@ fn keys_of(listing: &Listing) -> Vec<(u64, bool)> {
     keys
 }
 
+/// Calls `each` with the pinyin keys of a name (lower case), some more than once: a typed
+/// pinyin word that matches ends inside its first character's reading, or goes on to the
+/// next character from the first one's first letter or its whole reading
+/// (`pinyin_keys` lists which).
+fn pinyin_keys_of_name(name: &[char], mut each: impl FnMut(u64)) {
+    // Each reading as its first letter and, when it is two or more letters `a`–`z`, packed.
+    let mut previous: Vec<(u8, Option<u64>)> = Vec::new();
+    let mut readings: Vec<(u8, Option<u64>)> = Vec::new();
+    for &c in name {
+        readings.clear();
+        pinyin::for_each_reading(c, |reading| {
+            let letters = reading.as_bytes();
+            // A typed word (two letters or more) never ends inside a one-letter reading.
+            let whole = packed_letters(letters).filter(|_| letters.len() >= 2);
+            if let Some(packed) = whole {
+                each(reading_key(packed));
+            }
+            readings.push((letters[0], whole));
+        });
+        for &(initial, _) in &readings {
+            for &(before, whole_before) in &previous {
+                each(initial_pair_key(before, initial));
+                if let Some(key) = whole_before.and_then(|packed| reading_then_initial_key(packed, initial)) {
+                    each(key);
+                }
+            }
+        }
+        std::mem::swap(&mut previous, &mut readings);
+    }
+}
+
 /// One of 64 bits for a key, by a multiplicative hash.
 fn bit_of(key: u64) -> u64 {
     1 << (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
 }
 
-/// The characters of a listing's name, address and offer titles, and the pinyin starts
-/// of its name (the keys `by_pinyin` looks up), each hashed to one of 64 bits. A place
+/// The characters of a listing's name, address and offer titles, and the pinyin keys of
+/// its name (those `by_pinyin` looks up), each hashed to one of 64 bits. A place
 /// lacking a word's bits cannot match the word, so most places a walk meets are turned
 /// away with an AND, without reading their text.
 #[derive(Clone, Copy, Debug, Default)]
@@ -162,7 +216,10 @@ impl Signature {
     fn add(&mut self, key: u64) {
         match key >> 60 {
             kind if kind == Kind::Char as u64 => self.chars |= bit_of(key),
-            kind if kind == Kind::ReadingStart as u64 || kind == Kind::InitialPair as u64 => {
+            kind if kind == Kind::Reading as u64
+                || kind == Kind::InitialPair as u64
+                || kind == Kind::ReadingThenInitial as u64 =>
+            {
                 self.readings |= bit_of(key)
             }
             _ => {}
@@ -182,22 +239,10 @@ impl Signature {
 }
 
 /// The bits a typed word needs: all of its characters' for a direct match, or one of its
-/// two possible pinyin starts' when it could be pinyin.
+/// `pinyin_keys`' when it could be pinyin (`TextIndex::word_bits`).
 pub(super) struct WordBits {
     chars: u64,
     readings: Option<u64>,
-}
-
-impl WordBits {
-    pub(super) fn of(word: &str) -> Self {
-        let letters = word.as_bytes();
-        Self {
-            chars: word.chars().fold(0, |bits, c| bits | bit_of(char_key(c))),
-            readings: pinyin::could_be_pinyin(word).then(|| {
-                bit_of(reading_start_key(&letters[..2])) | bit_of(initial_pair_key(letters[0], letters[1]))
-            }),
-        }
-    }
 }
 
 /// What the index says of a search before any candidate is listed.
@@ -464,19 +509,28 @@ impl TextIndex {
         }
     }
 
-    /// Places whose name may read as the typed pinyin: a match starts inside a reading
-    /// that begins with the word's first two letters, or at a character read from its
-    /// first letter followed by one whose reading begins with the word's second.
+    /// What a place's signature needs to match `word`. Of its pinyin keys, only those some
+    /// place has count: each adds a bit that a place may have for other keys, and most of a
+    /// word's ways to read (`yao` as `ya` then a character read from `o`) are in no name.
+    pub(super) fn word_bits(&self, word: &str) -> WordBits {
+        WordBits {
+            chars: word.chars().fold(0, |bits, c| bits | bit_of(char_key(c))),
+            readings: pinyin::could_be_pinyin(word).then(|| {
+                pinyin_keys(word)
+                    .into_iter()
+                    .filter(|key| self.postings.contains_key(key))
+                    .fold(0, |bits, key| bits | bit_of(key))
+            }),
+        }
+    }
+
+    /// Places whose name may read as the typed pinyin: those with any of its
+    /// `pinyin_keys`.
     fn by_pinyin(&self, word: &str) -> Vec<u32> {
-        let letters = word.as_bytes();
-        let ids = |key: u64| {
-            self.postings
-                .get(&key)
-                .into_iter()
-                .flat_map(|postings| postings.iter().map(|posting| posting.id))
-        };
-        let mut found: Vec<u32> = ids(reading_start_key(&letters[..2]))
-            .chain(ids(initial_pair_key(letters[0], letters[1])))
+        let mut found: Vec<u32> = pinyin_keys(word)
+            .into_iter()
+            .filter_map(|key| self.postings.get(&key))
+            .flat_map(|postings| postings.iter().map(|posting| posting.id))
             .collect();
         found.sort_unstable();
         found.dedup();
@@ -520,8 +574,7 @@ impl TextIndex {
             in_names = in_names.min(names);
             direct_everywhere &= places > 0;
             let typed = if pinyin::could_be_pinyin(word) {
-                let letters = word.as_bytes();
-                len(reading_start_key(&letters[..2])).0 + len(initial_pair_key(letters[0], letters[1])).0
+                pinyin_keys(word).into_iter().map(|key| len(key).0).sum()
             } else {
                 0
             };
@@ -613,6 +666,91 @@ fn intersect(left: &Candidates, right: &Candidates) -> Candidates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn name_keys(name: &str) -> HashSet<u64> {
+        let mut keys = HashSet::new();
+        pinyin_keys_of_name(&name.chars().collect::<Vec<_>>(), |key| {
+            keys.insert(key);
+        });
+        keys
+    }
+
+    fn readings(c: char) -> Vec<String> {
+        let mut all = Vec::new();
+        pinyin::for_each_reading(c, |reading| all.push(reading.to_owned()));
+        all
+    }
+
+    #[test]
+    fn every_name_that_reads_as_a_typed_word_has_one_of_its_keys() {
+        // Heteronyms (行 长 乐 单 重), ü (绿 女), one-letter readings (阿 饿 哦), and
+        // characters without a reading (digits, Latin letters) that break a run.
+        let alphabet: Vec<char> = "骑手食堂药店医院驿站工会休息行长乐单重绿女阿饿哦网格司机环卫7a号"
+            .chars()
+            .collect();
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        let mut tried = 0;
+        for _ in 0..20_000 {
+            let name: String = (0..1 + next(8)).map(|_| alphabet[next(alphabet.len())]).collect();
+            let chars: Vec<char> = name.chars().collect();
+            // A word typed for a run of the name's characters: each in full or by its first
+            // letter, the last by a part of a reading.
+            let start = next(chars.len());
+            let mut word = String::new();
+            for (at, &c) in chars[start..chars.len().min(start + 1 + next(4))]
+                .iter()
+                .enumerate()
+            {
+                let options = readings(c);
+                if options.is_empty() {
+                    break;
+                }
+                let reading = &options[next(options.len())];
+                let last = start + at + 1 == chars.len() || next(3) == 0;
+                if last {
+                    word.push_str(&reading[..1 + next(reading.len())]);
+                    break;
+                }
+                word.push_str(if next(2) == 0 { &reading[..1] } else { reading });
+            }
+            if !pinyin::could_be_pinyin(&word) {
+                continue;
+            }
+            tried += 1;
+            assert!(pinyin::matches(&name, &word), "{word} is typed for {name}");
+            let keys = name_keys(&name);
+            assert!(
+                pinyin_keys(&word).iter().any(|key| keys.contains(key)),
+                "{name} reads as {word} but has none of its keys"
+            );
+        }
+        assert!(tried > 5_000, "only {tried} words were pinyin");
+    }
+
+    #[test]
+    fn a_full_reading_keys_the_next_character() {
+        let keys_of_word = |word: &str| pinyin_keys(word).into_iter().collect::<HashSet<u64>>();
+        let yiyuan = keys_of_word("yiyuan");
+        assert!(
+            !name_keys("合成骑手驿站12号")
+                .iter()
+                .any(|key| yiyuan.contains(key))
+        );
+        assert!(
+            name_keys("合成骑手医院12号")
+                .iter()
+                .any(|key| yiyuan.contains(key))
+        );
+        let yao = keys_of_word("yao");
+        assert!(!name_keys("合成网格驿站").iter().any(|key| yao.contains(key)));
+        assert!(name_keys("骑手药堂").iter().any(|key| yao.contains(key)));
+    }
 
     #[test]
     fn the_name_index_keeps_every_place_of_a_shared_hash() {
