@@ -215,4 +215,39 @@ async fn pages_near_a_rider_match_a_full_ranking_of_every_match() {
         ids.dedup();
         assert_eq!(ids.len(), edges.len(), "{text}: no place twice");
     }
+
+    // A walk tests each place against the sets of the places that may match each word,
+    // kept from search to search: a change must reach them. A place renamed out of a
+    // common word is no longer found by it, and one renamed into it is, where it stands.
+    let ids_near = |text: &'static str, near: Value| {
+        let app = &app;
+        async move {
+            let body = app
+                .gql(SEARCH, json!({ "text": text, "near": near, "first": 5 }))
+                .await;
+            data(&body)["search"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|edge| edge["node"]["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<String>>()
+        }
+    };
+    let near = json!({ "lat": 36.30, "lng": 116.60 });
+    let nearest = ids_near("驿站", near.clone()).await[0].clone();
+    assert!(ids_near("yizhan", near.clone()).await.contains(&nearest));
+    rewrite(&app, &nearest, "name", "改名后的地方").await;
+    for text in ["驿站", "yizhan"] {
+        assert!(!ids_near(text, near.clone()).await.contains(&nearest), "{text}");
+    }
+    let body = app
+        .gql(SEARCH, json!({ "text": "服务中心", "near": near, "first": 1 }))
+        .await;
+    let centre = &data(&body)["search"]["edges"][0]["node"];
+    let centre_id = centre["id"].as_str().unwrap().to_owned();
+    rewrite(&app, &centre_id, "name", "新驿站").await;
+    for text in ["驿站", "yizhan"] {
+        let found = ids_near(text, centre["location"].clone()).await;
+        assert!(found.contains(&centre_id), "{text}: {found:?}");
+    }
 }

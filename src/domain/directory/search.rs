@@ -3,7 +3,7 @@
 //! walked outward cell by cell, nearest first, and the walk stops once no candidate left could rank
 //! before the page's last; without one, candidates go in id order and stop the same way.
 
-use std::collections::BinaryHeap;
+use std::{collections::BinaryHeap, sync::Arc};
 
 use chrono::{DateTime, Utc};
 
@@ -14,7 +14,7 @@ use super::{
     ranking::{Hit, Nearest, RankKey},
     spatial::{Centre, Entry, Index},
     store::Directory,
-    text::{Candidates, RANK_EXACT, RANK_IN_NAME, RANK_PINYIN, TextIndex, WordBits},
+    text::{Candidates, RANK_EXACT, RANK_IN_NAME, RANK_PINYIN, TextIndex, WordBits, WordSet},
 };
 use crate::domain::geo::Point;
 
@@ -183,9 +183,10 @@ struct Checker<'a> {
 impl Checker<'_> {
     /// Offers `entry` to `best` when it passes the filter and its text matches. What the
     /// entry holds inline is checked first (its signature, its distance with the best rank
-    /// `least_rank` the index allows it, its filter keys), so that most places are turned
-    /// away without reading their listing; then the rest of the filter, then the text.
-    fn check<'e>(&self, entry: &'e Entry, least_rank: u8, best: &mut Best<'e>) {
+    /// `least_rank` the index allows it, its filter keys), then whether it is in every
+    /// word's set of `exact` (when given), so that most places are turned away without
+    /// reading their listing; then the rest of the filter, then the text.
+    fn check<'e>(&self, entry: &'e Entry, least_rank: u8, best: &mut Best<'e>, exact: &[Arc<WordSet>]) {
         if !entry.signature.may_match(&self.query.bits) {
             return;
         }
@@ -194,7 +195,10 @@ impl Checker<'_> {
             proximity: self.centre.map_or(0.0, |centre| centre.a_to(entry)),
             id: entry.id(),
         };
-        if best.closed_before(key) || !self.matcher.matches(entry) {
+        if best.closed_before(key)
+            || !exact.iter().all(|set| set.contains(entry.id() as u32))
+            || !self.matcher.matches(entry)
+        {
             return;
         }
         // The filter before the text: hours are cached per schedule, while the text's rank
@@ -211,7 +215,7 @@ impl Checker<'_> {
         if pending.take_at(at)
             && let Some(entry) = index.entry(id as i32)
         {
-            self.check(entry, least_rank, best);
+            self.check(entry, least_rank, best, &[]);
         }
     }
 }
@@ -348,9 +352,16 @@ fn search_densely<'e>(
     let checked_first: std::collections::HashSet<u32> = first_ids.into_iter().collect();
     for &id in &checked_first {
         if let Some(entry) = index.entry(id as i32) {
-            checker.check(entry, RANK_EXACT, &mut best);
+            checker.check(entry, RANK_EXACT, &mut best, &[]);
         }
     }
+    let mut words = query.words();
+    words.sort_unstable();
+    words.dedup();
+    let exact: Vec<Arc<WordSet>> = words
+        .iter()
+        .filter_map(|word| index.text.word_set(word))
+        .collect();
     let mut cells = index.outward(near, MAX_RINGS);
     let mut checks = 0;
     while let Some((gap, members)) = cells.next_cell() {
@@ -367,7 +378,7 @@ fn search_densely<'e>(
                 continue;
             }
             checks += 1;
-            checker.check(entry, bound, &mut best);
+            checker.check(entry, bound, &mut best, &exact);
         }
         if checks > DENSE_CHECKS {
             return None;
@@ -401,7 +412,7 @@ fn walk_outward<'e>(
         }
         for entry in members {
             if let Some(least_rank) = pending.take(entry.id() as u32) {
-                checker.check(entry, least_rank, best);
+                checker.check(entry, least_rank, best, &[]);
             }
         }
     }

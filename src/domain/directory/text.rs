@@ -10,8 +10,8 @@
 //! more than matches but never fewer.
 
 use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
 };
 
 use super::{
@@ -88,10 +88,13 @@ fn reading_then_initial_key(packed: u64, next: u8) -> Option<u64> {
         .then(|| key(Kind::ReadingThenInitial, packed << 5 | u64::from(next - b'a' + 1)))
 }
 
-/// The keys one of which every name that reads as the typed `word` has (`could_be_pinyin`):
-/// a match ends inside its first character's reading, or goes on to the next character
-/// from the first one's first letter or from its whole reading.
+/// The keys one of which every name that reads as the typed `word` has: a match ends
+/// inside its first character's reading, or goes on to the next character from the first
+/// one's first letter or from its whole reading. None when the word cannot be pinyin.
 pub(super) fn pinyin_keys(word: &str) -> Vec<u64> {
+    if !pinyin::could_be_pinyin(word) {
+        return Vec::new();
+    }
     let letters = word.as_bytes();
     let mut keys = vec![initial_pair_key(letters[0], letters[1])];
     keys.extend(
@@ -188,6 +191,24 @@ fn pinyin_keys_of_name(name: &[char], mut each: impl FnMut(u64)) {
     }
 }
 
+/// The keys a text holding `word` has: its character, or its characters' pairs.
+fn direct_keys(word: &str) -> Vec<u64> {
+    let chars: Vec<char> = word.chars().collect();
+    match chars.as_slice() {
+        [] => Vec::new(),
+        [c] => vec![char_key(*c)],
+        _ => {
+            let mut keys: Vec<u64> = chars
+                .windows(2)
+                .map(|pair| pair_key(Kind::Pair, pair[0], pair[1]))
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        }
+    }
+}
+
 /// One of 64 bits for a key, by a multiplicative hash.
 fn bit_of(key: u64) -> u64 {
     1 << (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58)
@@ -280,6 +301,125 @@ pub(super) struct TextIndex {
     postings: HashMap<u64, Arc<Postings>, Fast>,
     /// Places by the hash of their lower-case name.
     names: NameIndex,
+    /// The places that may match recently searched words, kept exact through changes.
+    word_sets: Mutex<WordSets>,
+}
+
+/// Places that may match a word (those with its keys), as a bit by id: a dense search
+/// tests each place it meets against it, since a word's bits in the signatures' 64 are set
+/// for a quarter of the places that lack the word (a character's bit is, by other
+/// characters), and each of those would cost a read of the listing's text.
+#[derive(Clone, Default)]
+pub(super) struct WordSet {
+    bits: Vec<u64>,
+}
+
+impl WordSet {
+    pub(super) fn contains(&self, id: u32) -> bool {
+        self.bits
+            .get(id as usize / 64)
+            .is_some_and(|word| word & 1 << (id % 64) != 0)
+    }
+
+    /// Ids a set may hold: all of them in `WORD_SETS_BYTES`.
+    const IDS: u32 = (WORD_SETS_BYTES * 8) as u32;
+
+    /// Adds `id`; false (and nothing added) when it is beyond `IDS`.
+    #[must_use]
+    fn insert(&mut self, id: u32) -> bool {
+        if id >= Self::IDS {
+            return false;
+        }
+        let at = id as usize / 64;
+        if at >= self.bits.len() {
+            self.bits.resize(at + 1, 0);
+        }
+        self.bits[at] |= 1 << (id % 64);
+        true
+    }
+
+    fn remove(&mut self, id: u32) {
+        if let Some(word) = self.bits.get_mut(id as usize / 64) {
+            *word &= !(1 << (id % 64));
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.bits.capacity() * 8
+    }
+}
+
+/// The sets of the words searched last, within `WORD_SETS_BYTES`: riders search the same few
+/// words, and building a set reads the word's whole lists. Each change of the index updates
+/// them, so they never go stale.
+#[derive(Default)]
+struct WordSets {
+    /// Least recently used first.
+    recent: Vec<CachedWord>,
+    bytes: usize,
+}
+
+/// At most this many words' sets (each write updates every one), in at most this many bytes
+/// (a set takes an eighth of a byte a place: 125 KB at a million).
+const WORD_SETS: usize = 64;
+const WORD_SETS_BYTES: usize = 8 << 20;
+
+struct CachedWord {
+    word: Box<str>,
+    /// A place with all of these has the word's text (`direct`)...
+    direct: Vec<u64>,
+    /// ... and one with any of these may read as it.
+    typed: Vec<u64>,
+    set: Arc<WordSet>,
+}
+
+impl CachedWord {
+    /// Whether a place with `keys` (sorted) belongs in the set.
+    fn wants(&self, keys: &[(u64, bool)]) -> bool {
+        let has = |key: &u64| keys.binary_search_by_key(key, |(listed, _)| *listed).is_ok();
+        (!self.direct.is_empty() && self.direct.iter().all(has)) || self.typed.iter().any(has)
+    }
+}
+
+impl WordSets {
+    fn get(&mut self, word: &str) -> Option<Arc<WordSet>> {
+        let at = self.recent.iter().position(|cached| &*cached.word == word)?;
+        let cached = self.recent.remove(at);
+        let set = cached.set.clone();
+        self.recent.push(cached);
+        Some(set)
+    }
+
+    fn keep(&mut self, cached: CachedWord) {
+        self.bytes += cached.set.bytes();
+        self.recent.push(cached);
+        self.evict();
+    }
+
+    fn evict(&mut self) {
+        while self.recent.len() > WORD_SETS || self.bytes > WORD_SETS_BYTES {
+            let oldest = self.recent.remove(0);
+            self.bytes -= oldest.set.bytes();
+        }
+    }
+
+    /// A place with `keys` was listed (or, with `listed` false, unlisted).
+    fn change(&mut self, id: u32, keys: &[(u64, bool)], listed: bool) {
+        if self.recent.is_empty() {
+            return;
+        }
+        // A set that cannot hold the id is dropped: it would no longer list every place.
+        self.recent.retain_mut(|cached| {
+            if !listed {
+                Arc::make_mut(&mut cached.set).remove(id);
+                true
+            } else {
+                !cached.wants(keys) || Arc::make_mut(&mut cached.set).insert(id)
+            }
+        });
+        self.bytes = self.recent.iter().map(|cached| cached.set.bytes()).sum();
+        self.evict();
+    }
 }
 
 /// Places by the hash of their lower-case name, each as `hash << 32 | id`, sorted, in 4,096
@@ -363,11 +503,13 @@ impl TextIndex {
     pub(super) fn insert(&mut self, listing: &Listing) -> Signature {
         let id = listing.id as u32;
         let mut signature = Signature::default();
-        for (key, in_name) in keys_of(listing) {
+        let keys = keys_of(listing);
+        for &(key, in_name) in &keys {
             signature.add(key);
             Arc::make_mut(self.postings.entry(key).or_default()).insert(Posting { id, in_name });
         }
         self.names.insert(name_hash(listing.lower_name()), id);
+        self.word_sets_mut().change(id, &keys, true);
         signature
     }
 
@@ -389,6 +531,37 @@ impl TextIndex {
     /// `insert_name_of`.
     pub(super) fn restore_lists(&mut self, lists: HashMap<u64, Arc<Postings>, Fast>) {
         self.postings = lists;
+        *self.word_sets_mut() = WordSets::default();
+    }
+
+    fn word_sets_mut(&mut self) -> &mut WordSets {
+        self.word_sets.get_mut().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The places that may match `word`: those with all its `direct_keys` or any of its
+    /// `pinyin_keys`; `None` when some id is too large for a set.
+    pub(super) fn word_set(&self, word: &str) -> Option<Arc<WordSet>> {
+        let sets = || self.word_sets.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(set) = sets().get(word) {
+            return Some(set);
+        }
+        let typed = pinyin_keys(word);
+        let mut set = WordSet::default();
+        let direct = self.direct(word).into_iter().map(|posting| posting.id);
+        for id in direct.chain(self.by_pinyin(word)) {
+            if !set.insert(id) {
+                return None;
+            }
+        }
+        let set = Arc::new(set);
+        // Built under the directory's read lock: no change can have come between.
+        sets().keep(CachedWord {
+            word: word.into(),
+            direct: direct_keys(word),
+            typed,
+            set: set.clone(),
+        });
+        Some(set)
     }
 
     /// The places named exactly `name` (lower case), and perhaps a few others, by id.
@@ -399,7 +572,9 @@ impl TextIndex {
     /// Unlists a listing as it was inserted.
     pub(super) fn remove(&mut self, listing: &Listing) {
         let id = listing.id as u32;
-        for (key, in_name) in keys_of(listing) {
+        let keys = keys_of(listing);
+        self.word_sets_mut().change(id, &keys, false);
+        for (key, in_name) in keys {
             if let Some(postings) = self.postings.get_mut(&key) {
                 let postings = Arc::make_mut(postings);
                 postings.remove(id, in_name);
@@ -424,6 +599,7 @@ impl TextIndex {
             }
         }
         self.names.append(later.names);
+        *self.word_sets_mut() = WordSets::default();
     }
 
     /// How many keys it holds and the bytes their lists take.
@@ -495,17 +671,10 @@ impl TextIndex {
 
     /// Places whose text may hold `word`, with whether their name may.
     fn direct(&self, word: &str) -> Vec<Posting> {
-        let chars: Vec<char> = word.chars().collect();
-        match chars.as_slice() {
+        match direct_keys(word).as_slice() {
             [] => Vec::new(),
-            [c] => self.list(char_key(*c)),
-            _ => {
-                let keys: HashSet<u64> = chars
-                    .windows(2)
-                    .map(|pair| pair_key(Kind::Pair, pair[0], pair[1]))
-                    .collect();
-                self.all_of(&keys.into_iter().collect::<Vec<_>>())
-            }
+            [key] => self.list(*key),
+            keys => self.all_of(keys),
         }
     }
 
@@ -525,7 +694,7 @@ impl TextIndex {
     }
 
     /// Places whose name may read as the typed pinyin: those with any of its
-    /// `pinyin_keys`.
+    /// `pinyin_keys` (none when it cannot be pinyin).
     fn by_pinyin(&self, word: &str) -> Vec<u32> {
         let mut found: Vec<u32> = pinyin_keys(word)
             .into_iter()
@@ -573,11 +742,7 @@ impl TextIndex {
             };
             in_names = in_names.min(names);
             direct_everywhere &= places > 0;
-            let typed = if pinyin::could_be_pinyin(word) {
-                pinyin_keys(word).into_iter().map(|key| len(key).0).sum()
-            } else {
-                0
-            };
+            let typed = pinyin_keys(word).into_iter().map(|key| len(key).0).sum();
             by_pinyin_only = by_pinyin_only.min(typed);
         }
         Outline {
@@ -597,11 +762,7 @@ impl TextIndex {
         let mut candidates: Option<Candidates> = None;
         for word in words {
             let direct = self.direct(word);
-            let typed = if pinyin::could_be_pinyin(word) {
-                self.by_pinyin(word)
-            } else {
-                Vec::new()
-            };
+            let typed = self.by_pinyin(word);
             let of_word = union(&direct, &typed);
             candidates = Some(match candidates {
                 None => of_word,
@@ -665,6 +826,8 @@ fn intersect(left: &Candidates, right: &Candidates) -> Candidates {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     fn name_keys(name: &str) -> HashSet<u64> {
@@ -731,6 +894,68 @@ mod tests {
             );
         }
         assert!(tried > 5_000, "only {tried} words were pinyin");
+    }
+
+    fn listing(id: i32, name: &str) -> Listing {
+        let mut row = crate::domain::directory::listing::sample_row();
+        row.id = id;
+        row.name = name.to_owned();
+        row.address = "三和路 18 号".to_owned();
+        Listing::new(row, Vec::new(), Default::default(), None)
+    }
+
+    fn members(set: &WordSet) -> Vec<u32> {
+        (0..1000).filter(|&id| set.contains(id)).collect()
+    }
+
+    #[test]
+    fn word_sets_stay_exact_through_changes() {
+        let mut index = TextIndex::default();
+        index.insert(&listing(1, "骑手药堂"));
+        index.insert(&listing(2, "网格驿站"));
+        index.insert(&listing(3, "合成医院"));
+        // Direct, pinyin and a word in the address; a word no place has.
+        let set = |index: &TextIndex, word: &str| members(&index.word_set(word).unwrap());
+        assert_eq!(set(&index, "药"), [1]);
+        assert_eq!(set(&index, "yaotang"), [1]);
+        assert_eq!(set(&index, "yiyuan"), [3]);
+        assert_eq!(set(&index, "和路"), [1, 2, 3]);
+        assert_eq!(set(&index, "银行"), [] as [u32; 0]);
+        // Sets come from the cache, and changes update them: a new place, a renamed one, a
+        // removed one, and a place listed far beyond the set's last id.
+        index.insert(&listing(700, "药店"));
+        index.remove(&listing(2, "网格驿站"));
+        index.insert(&listing(2, "工商银行"));
+        index.remove(&listing(1, "骑手药堂"));
+        assert_eq!(set(&index, "药"), [700]);
+        assert_eq!(set(&index, "yaotang"), [] as [u32; 0]);
+        assert_eq!(set(&index, "yiyuan"), [3]);
+        assert_eq!(set(&index, "银行"), [2]);
+        assert_eq!(set(&index, "yinhang"), [2]);
+        assert_eq!(set(&index, "和路"), [2, 3, 700]);
+        let cached = index.word_sets.lock().unwrap().recent.len();
+        assert_eq!(cached, 6, "each word's set is built once");
+    }
+
+    #[test]
+    fn word_sets_keep_within_their_bounds() {
+        let mut index = TextIndex::default();
+        index.insert(&listing(1, "骑手药堂"));
+        for word in (0..WORD_SETS + 10).map(|n| format!("w{n}")) {
+            index.word_set(&word).unwrap();
+        }
+        assert_eq!(index.word_sets.lock().unwrap().recent.len(), WORD_SETS);
+        // A place whose id is past what a set's bytes hold: a set that would list it is
+        // not built, and a kept one that comes to list it is dropped.
+        let kept = index.word_set("药堂").unwrap();
+        assert!(kept.contains(1) && index.word_set("骑手").unwrap().contains(1));
+        let far = i32::MAX - 1;
+        index.insert(&listing(far, "骑手食堂"));
+        assert!(index.word_set("食堂").is_none());
+        let sets = index.word_sets.lock().unwrap();
+        assert!(sets.recent.iter().all(|cached| &*cached.word != "骑手"));
+        assert!(sets.recent.iter().any(|cached| &*cached.word == "药堂"));
+        assert!(sets.bytes <= WORD_SETS_BYTES);
     }
 
     #[test]

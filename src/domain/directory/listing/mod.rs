@@ -7,6 +7,8 @@
 
 mod packed;
 mod row;
+#[cfg(test)]
+pub(super) use row::tests::row as sample_row;
 
 use std::sync::Arc;
 

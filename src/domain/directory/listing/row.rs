@@ -212,13 +212,14 @@ fn unless_ascending<T: Ord>(stored: Vec<T>) -> Option<Box<[T]>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use chrono::{DateTime, TimeZone, Utc};
     use entity::place::{Amenity, PlaceKind, Publication, StatusState, WorkerGroup};
 
     use super::*;
 
-    fn row() -> place::Model {
+    /// A typical published place's row.
+    pub(in crate::domain::directory) fn row() -> place::Model {
         let now = Utc.with_ymd_and_hms(2026, 3, 4, 5, 6, 7).unwrap();
         place::Model {
             id: 7,
