@@ -235,7 +235,10 @@ async fn pages_near_a_rider_match_a_full_ranking_of_every_match() {
     };
     let near = json!({ "lat": 36.30, "lng": 116.60 });
     let nearest = ids_near("驿站", near.clone()).await[0].clone();
-    assert!(ids_near("yizhan", near.clone()).await.contains(&nearest));
+    // A word gets a set when searched a second time.
+    for _ in 0..2 {
+        assert!(ids_near("yizhan", near.clone()).await.contains(&nearest));
+    }
     rewrite(&app, &nearest, "name", "改名后的地方").await;
     for text in ["驿站", "yizhan"] {
         assert!(!ids_near(text, near.clone()).await.contains(&nearest), "{text}");

@@ -184,9 +184,9 @@ impl Checker<'_> {
     /// Offers `entry` to `best` when it passes the filter and its text matches. What the
     /// entry holds inline is checked first (its signature, its distance with the best rank
     /// `least_rank` the index allows it, its filter keys), then whether it is in every
-    /// word's set of `exact` (when given), so that most places are turned away without
+    /// one of `word_sets` (when given), so that most places are turned away without
     /// reading their listing; then the rest of the filter, then the text.
-    fn check<'e>(&self, entry: &'e Entry, least_rank: u8, best: &mut Best<'e>, exact: &[Arc<WordSet>]) {
+    fn check<'e>(&self, entry: &'e Entry, least_rank: u8, best: &mut Best<'e>, word_sets: &[Arc<WordSet>]) {
         if !entry.signature.may_match(&self.query.bits) {
             return;
         }
@@ -196,7 +196,7 @@ impl Checker<'_> {
             id: entry.id(),
         };
         if best.closed_before(key)
-            || !exact.iter().all(|set| set.contains(entry.id() as u32))
+            || !word_sets.iter().all(|set| set.contains(entry.id() as u32))
             || !self.matcher.matches(entry)
         {
             return;
@@ -358,7 +358,7 @@ fn search_densely<'e>(
     let mut words = query.words();
     words.sort_unstable();
     words.dedup();
-    let exact: Vec<Arc<WordSet>> = words
+    let word_sets: Vec<Arc<WordSet>> = words
         .iter()
         .filter_map(|word| index.text.word_set(word))
         .collect();
@@ -378,7 +378,7 @@ fn search_densely<'e>(
                 continue;
             }
             checks += 1;
-            checker.check(entry, bound, &mut best, &exact);
+            checker.check(entry, bound, &mut best, &word_sets);
         }
         if checks > DENSE_CHECKS {
             return None;

@@ -7,7 +7,9 @@
 //! intersection of its pairs; Chinese has no spaces, so pairs serve 食堂 as words serve
 //! Latin text, and a pair of letters finds `kfc` inside `kfc-express` where whole words
 //! would not. Candidates are then checked against the text itself, so the index may list
-//! more than matches but never fewer.
+//! more than matches but never fewer. For the words searched last, it also keeps the set
+//! of places that have each word's keys, which a search walking the grid tests places
+//! against before reading their text.
 
 use std::{
     collections::HashMap,
@@ -321,8 +323,23 @@ impl WordSet {
             .is_some_and(|word| word & 1 << (id % 64) != 0)
     }
 
-    /// Ids a set may hold: all of them in `WORD_SETS_BYTES`.
-    const IDS: u32 = (WORD_SETS_BYTES * 8) as u32;
+    /// Ids a set may hold: all of them in a quarter of `WORD_SETS_BYTES`.
+    const IDS: u32 = (WORD_SETS_BYTES / 4 * 8) as u32;
+
+    /// A set of `ids`, sized for the largest; `None` when it is past `IDS`.
+    fn of(ids: impl Iterator<Item = u32> + Clone) -> Option<Self> {
+        let largest = ids.clone().max().unwrap_or(0);
+        if largest >= Self::IDS {
+            return None;
+        }
+        let mut set = Self {
+            bits: vec![0; largest as usize / 64 + 1],
+        };
+        for id in ids {
+            set.bits[id as usize / 64] |= 1 << (id % 64);
+        }
+        Some(set)
+    }
 
     /// Adds `id`; false (and nothing added) when it is beyond `IDS`.
     #[must_use]
@@ -332,6 +349,8 @@ impl WordSet {
         }
         let at = id as usize / 64;
         if at >= self.bits.len() {
+            // Exactly: the bytes count toward the cache's budget.
+            self.bits.reserve_exact(at + 1 - self.bits.len());
             self.bits.resize(at + 1, 0);
         }
         self.bits[at] |= 1 << (id % 64);
@@ -350,19 +369,24 @@ impl WordSet {
 }
 
 /// The sets of the words searched last, within `WORD_SETS_BYTES`: riders search the same few
-/// words, and building a set reads the word's whole lists. Each change of the index updates
-/// them, so they never go stale.
+/// words, and building a set reads the word's whole lists, so a word gets one only when it
+/// is searched again while still among the last `ASKED_ONCE` words asked for. Each change
+/// of the index updates the sets (`append` and `restore_lists`, which replace whole lists,
+/// drop them), so they never go stale.
 #[derive(Default)]
 struct WordSets {
     /// Least recently used first.
     recent: Vec<CachedWord>,
     bytes: usize,
+    /// Hashes of words asked for once and given no set, oldest first.
+    asked_once: std::collections::VecDeque<u64>,
 }
 
 /// At most this many words' sets (each write updates every one), in at most this many bytes
-/// (a set takes an eighth of a byte a place: 125 KB at a million).
+/// (a set takes a bit for each id up to the largest it holds: 125 KB at a million places).
 const WORD_SETS: usize = 64;
 const WORD_SETS_BYTES: usize = 8 << 20;
+const ASKED_ONCE: usize = 256;
 
 struct CachedWord {
     word: Box<str>,
@@ -370,7 +394,8 @@ struct CachedWord {
     direct: Vec<u64>,
     /// ... and one with any of these may read as it.
     typed: Vec<u64>,
-    set: Arc<WordSet>,
+    /// `None` when some id is past `WordSet::IDS`.
+    set: Option<Arc<WordSet>>,
 }
 
 impl CachedWord {
@@ -379,27 +404,54 @@ impl CachedWord {
         let has = |key: &u64| keys.binary_search_by_key(key, |(listed, _)| *listed).is_ok();
         (!self.direct.is_empty() && self.direct.iter().all(has)) || self.typed.iter().any(has)
     }
+
+    fn bytes(&self) -> usize {
+        self.set.as_ref().map_or(0, |set| set.bytes())
+    }
+}
+
+/// What the cache says of a word.
+enum Cached {
+    /// Its set, or `None` when it has none.
+    Kept(Option<Arc<WordSet>>),
+    /// Asked for before: worth a set.
+    AskedBefore,
+    FirstAsked,
 }
 
 impl WordSets {
-    fn get(&mut self, word: &str) -> Option<Arc<WordSet>> {
-        let at = self.recent.iter().position(|cached| &*cached.word == word)?;
-        let cached = self.recent.remove(at);
-        let set = cached.set.clone();
-        self.recent.push(cached);
-        Some(set)
+    fn get(&mut self, word: &str) -> Cached {
+        if let Some(at) = self.recent.iter().position(|cached| &*cached.word == word) {
+            let cached = self.recent.remove(at);
+            let set = cached.set.clone();
+            self.recent.push(cached);
+            return Cached::Kept(set);
+        }
+        use std::hash::BuildHasher;
+        let hash = foldhash::fast::FixedState::default().hash_one(word);
+        if let Some(at) = self.asked_once.iter().position(|&asked| asked == hash) {
+            self.asked_once.remove(at);
+            return Cached::AskedBefore;
+        }
+        if self.asked_once.len() == ASKED_ONCE {
+            self.asked_once.pop_front();
+        }
+        self.asked_once.push_back(hash);
+        Cached::FirstAsked
     }
 
+    /// Keeps a word's set, in place of one built at the same time by another search.
     fn keep(&mut self, cached: CachedWord) {
-        self.bytes += cached.set.bytes();
+        self.recent.retain(|kept| kept.word != cached.word);
         self.recent.push(cached);
         self.evict();
     }
 
     fn evict(&mut self) {
+        self.bytes = self.recent.iter().map(CachedWord::bytes).sum();
         while self.recent.len() > WORD_SETS || self.bytes > WORD_SETS_BYTES {
             let oldest = self.recent.remove(0);
-            self.bytes -= oldest.set.bytes();
+            self.bytes -= oldest.bytes();
         }
     }
 
@@ -410,14 +462,16 @@ impl WordSets {
         }
         // A set that cannot hold the id is dropped: it would no longer list every place.
         self.recent.retain_mut(|cached| {
-            if !listed {
-                Arc::make_mut(&mut cached.set).remove(id);
-                true
-            } else {
-                !cached.wants(keys) || Arc::make_mut(&mut cached.set).insert(id)
+            let wanted = listed && cached.wants(keys);
+            match &mut cached.set {
+                None => true,
+                Some(set) if !listed => {
+                    Arc::make_mut(set).remove(id);
+                    true
+                }
+                Some(set) => !wanted || Arc::make_mut(set).insert(id),
             }
         });
-        self.bytes = self.recent.iter().map(|cached| cached.set.bytes()).sum();
         self.evict();
     }
 }
@@ -539,29 +593,30 @@ impl TextIndex {
     }
 
     /// The places that may match `word`: those with all its `direct_keys` or any of its
-    /// `pinyin_keys`; `None` when some id is too large for a set.
+    /// `pinyin_keys`. `None` the first time a word is asked for (a set costs a pass over
+    /// its lists), and when some id is too large for a set.
     pub(super) fn word_set(&self, word: &str) -> Option<Arc<WordSet>> {
         let sets = || self.word_sets.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(set) = sets().get(word) {
-            return Some(set);
+        match sets().get(word) {
+            Cached::Kept(set) => return set,
+            Cached::FirstAsked => return None,
+            Cached::AskedBefore => {}
         }
-        let typed = pinyin_keys(word);
-        let mut set = WordSet::default();
-        let direct = self.direct(word).into_iter().map(|posting| posting.id);
-        for id in direct.chain(self.by_pinyin(word)) {
-            if !set.insert(id) {
-                return None;
-            }
-        }
-        let set = Arc::new(set);
+        let direct = self.direct(word);
+        let typed = self.by_pinyin(word);
+        let ids = direct
+            .iter()
+            .map(|posting| posting.id)
+            .chain(typed.iter().copied());
+        let set = WordSet::of(ids).map(Arc::new);
         // Built under the directory's read lock: no change can have come between.
         sets().keep(CachedWord {
             word: word.into(),
             direct: direct_keys(word),
-            typed,
+            typed: pinyin_keys(word),
             set: set.clone(),
         });
-        Some(set)
+        set
     }
 
     /// The places named exactly `name` (lower case), and perhaps a few others, by id.
@@ -915,7 +970,12 @@ mod tests {
         index.insert(&listing(2, "网格驿站"));
         index.insert(&listing(3, "合成医院"));
         // Direct, pinyin and a word in the address; a word no place has.
-        let set = |index: &TextIndex, word: &str| members(&index.word_set(word).unwrap());
+        // A word's first search gets no set; its second builds one.
+        let set = |index: &TextIndex, word: &str| {
+            let kept = index.word_set(word).or_else(|| index.word_set(word));
+            members(&kept.unwrap())
+        };
+        assert!(index.word_set("药").is_none());
         assert_eq!(set(&index, "药"), [1]);
         assert_eq!(set(&index, "yaotang"), [1]);
         assert_eq!(set(&index, "yiyuan"), [3]);
@@ -941,21 +1001,36 @@ mod tests {
     fn word_sets_keep_within_their_bounds() {
         let mut index = TextIndex::default();
         index.insert(&listing(1, "骑手药堂"));
+        let twice = |index: &TextIndex, word: &str| {
+            assert!(index.word_set(word).is_none(), "{word} asked for the first time");
+            index.word_set(word)
+        };
         for word in (0..WORD_SETS + 10).map(|n| format!("w{n}")) {
-            index.word_set(&word).unwrap();
+            assert!(twice(&index, &word).is_some());
         }
         assert_eq!(index.word_sets.lock().unwrap().recent.len(), WORD_SETS);
-        // A place whose id is past what a set's bytes hold: a set that would list it is
-        // not built, and a kept one that comes to list it is dropped.
-        let kept = index.word_set("药堂").unwrap();
-        assert!(kept.contains(1) && index.word_set("骑手").unwrap().contains(1));
+        // A place whose id is past what a set may hold: a set that would list it is not
+        // built (and not tried again), and a kept one that comes to list it is dropped.
+        let kept = twice(&index, "药堂").unwrap();
+        assert!(kept.contains(1) && twice(&index, "骑手").unwrap().contains(1));
         let far = i32::MAX - 1;
         index.insert(&listing(far, "骑手食堂"));
+        assert!(twice(&index, "食堂").is_none());
         assert!(index.word_set("食堂").is_none());
         let sets = index.word_sets.lock().unwrap();
         assert!(sets.recent.iter().all(|cached| &*cached.word != "骑手"));
         assert!(sets.recent.iter().any(|cached| &*cached.word == "药堂"));
         assert!(sets.bytes <= WORD_SETS_BYTES);
+        drop(sets);
+        // Sets are sized exactly, and lists that replace whole ones drop them.
+        let mut first = TextIndex::default();
+        first.insert(&listing(1, "骑手药堂"));
+        assert_eq!(twice(&first, "药").unwrap().bytes(), 8);
+        let mut later = TextIndex::default();
+        later.insert(&listing(900, "药店"));
+        first.append(later);
+        assert!(first.word_sets.lock().unwrap().recent.is_empty());
+        assert_eq!(members(&twice(&first, "药").unwrap()), [1, 900]);
     }
 
     #[test]
