@@ -326,19 +326,50 @@ impl WordSet {
     /// Ids a set may hold: all of them in a quarter of `WORD_SETS_BYTES`.
     const IDS: u32 = (WORD_SETS_BYTES / 4 * 8) as u32;
 
-    /// A set of `ids`, sized for the largest; `None` when it is past `IDS`.
-    fn of(ids: impl Iterator<Item = u32> + Clone) -> Option<Self> {
-        let largest = ids.clone().max().unwrap_or(0);
-        if largest >= Self::IDS {
-            return None;
-        }
-        let mut set = Self {
-            bits: vec![0; largest as usize / 64 + 1],
-        };
-        for id in ids {
-            set.bits[id as usize / 64] |= 1 << (id % 64);
+    /// The places in any of `lists`, read straight into bits (a common word's lists hold
+    /// hundreds of thousands of entries: listing them first would take megabytes for a set
+    /// of kilobytes); `None` when an id is past `IDS`.
+    fn any_of<'p>(lists: impl Iterator<Item = &'p Postings>) -> Option<Self> {
+        let mut set = Self::default();
+        for posting in lists.flat_map(Postings::iter) {
+            let at = posting.id as usize / 64;
+            if posting.id >= Self::IDS {
+                return None;
+            }
+            if at >= set.bits.len() {
+                set.bits.resize(at + 1, 0);
+            }
+            set.bits[at] |= 1 << (posting.id % 64);
         }
         Some(set)
+    }
+
+    /// The places in every one of `lists` (none for no lists).
+    fn all_of<'p>(mut lists: impl Iterator<Item = &'p Postings>) -> Option<Self> {
+        let Some(first) = lists.next() else {
+            return Some(Self::default());
+        };
+        let mut set = Self::any_of(std::iter::once(first))?;
+        for list in lists {
+            let other = Self::any_of(std::iter::once(list))?;
+            set.bits.truncate(other.bits.len());
+            set.bits
+                .iter_mut()
+                .zip(&other.bits)
+                .for_each(|(mine, theirs)| *mine &= theirs);
+        }
+        Some(set)
+    }
+
+    fn union(mut self, other: Self) -> Self {
+        if other.bits.len() > self.bits.len() {
+            return other.union(self);
+        }
+        self.bits
+            .iter_mut()
+            .zip(&other.bits)
+            .for_each(|(mine, theirs)| *mine |= theirs);
+        self
     }
 
     /// Adds `id`; false (and nothing added) when it is beyond `IDS`.
@@ -602,18 +633,33 @@ impl TextIndex {
             Cached::FirstAsked => return None,
             Cached::AskedBefore => {}
         }
-        let direct = self.direct(word);
-        let typed = self.by_pinyin(word);
-        let ids = direct
-            .iter()
-            .map(|posting| posting.id)
-            .chain(typed.iter().copied());
-        let set = WordSet::of(ids).map(Arc::new);
+        let (direct, typed) = (direct_keys(word), pinyin_keys(word));
+        let lists = |keys: &[u64]| -> Option<Vec<&Postings>> {
+            keys.iter()
+                .map(|key| self.postings.get(key).map(|list| &**list))
+                .collect()
+        };
+        // A word one of whose direct keys no place has is in no text.
+        let in_text = match lists(&direct) {
+            Some(all) if !all.is_empty() => WordSet::all_of(all.into_iter()),
+            _ => Some(WordSet::default()),
+        };
+        let read_as = WordSet::any_of(
+            typed
+                .iter()
+                .filter_map(|key| self.postings.get(key))
+                .map(|list| &**list),
+        );
+        let set = in_text.zip(read_as).map(|(in_text, read_as)| {
+            let mut set = in_text.union(read_as);
+            set.bits.shrink_to_fit();
+            Arc::new(set)
+        });
         // Built under the directory's read lock: no change can have come between.
         sets().keep(CachedWord {
             word: word.into(),
-            direct: direct_keys(word),
-            typed: pinyin_keys(word),
+            direct,
+            typed,
             set: set.clone(),
         });
         set
