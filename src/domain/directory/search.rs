@@ -44,7 +44,10 @@ impl Query {
     /// as the places checked against them.
     fn new(text: &str, index: &TextIndex) -> Self {
         let phrase = text.trim().to_lowercase();
-        let words: Vec<String> = phrase.split_whitespace().map(str::to_owned).collect();
+        // Each word once: a word typed twice asks nothing more.
+        let mut words: Vec<String> = phrase.split_whitespace().map(str::to_owned).collect();
+        words.sort_unstable();
+        words.dedup();
         let bits = words.iter().map(|word| index.word_bits(word)).collect();
         Self { phrase, words, bits }
     }
@@ -355,10 +358,8 @@ fn search_densely<'e>(
             checker.check(entry, RANK_EXACT, &mut best, &[]);
         }
     }
-    let mut words = query.words();
-    words.sort_unstable();
-    words.dedup();
-    let word_sets: Vec<Arc<WordSet>> = words
+    let word_sets: Vec<Arc<WordSet>> = query
+        .words
         .iter()
         .filter_map(|word| index.text.word_set(word))
         .collect();

@@ -252,20 +252,17 @@ impl Signature {
     /// False when some word certainly matches neither the text directly nor the name as
     /// pinyin; true when every word may.
     pub(super) fn may_match(&self, words: &[WordBits]) -> bool {
-        words.iter().all(|word| {
-            self.chars & word.chars == word.chars
-                || word
-                    .readings
-                    .is_some_and(|readings| self.readings & readings != 0)
-        })
+        words
+            .iter()
+            .all(|word| self.chars & word.chars == word.chars || self.readings & word.readings != 0)
     }
 }
 
 /// The bits a typed word needs: all of its characters' for a direct match, or one of its
-/// `pinyin_keys`' when it could be pinyin (`TextIndex::word_bits`).
+/// `pinyin_keys`' (none when it cannot be pinyin; `TextIndex::word_bits`).
 pub(super) struct WordBits {
     chars: u64,
-    readings: Option<u64>,
+    readings: u64,
 }
 
 /// What the index says of a search before any candidate is listed.
@@ -408,7 +405,6 @@ impl WordSet {
 struct WordSets {
     /// Least recently used first.
     recent: Vec<CachedWord>,
-    bytes: usize,
     /// Hashes of words asked for once and given no set, oldest first.
     asked_once: std::collections::VecDeque<u64>,
 }
@@ -478,11 +474,13 @@ impl WordSets {
         self.evict();
     }
 
+    fn bytes(&self) -> usize {
+        self.recent.iter().map(CachedWord::bytes).sum()
+    }
+
     fn evict(&mut self) {
-        self.bytes = self.recent.iter().map(CachedWord::bytes).sum();
-        while self.recent.len() > WORD_SETS || self.bytes > WORD_SETS_BYTES {
-            let oldest = self.recent.remove(0);
-            self.bytes -= oldest.bytes();
+        while self.recent.len() > WORD_SETS || self.bytes() > WORD_SETS_BYTES {
+            self.recent.remove(0);
         }
     }
 
@@ -634,13 +632,12 @@ impl TextIndex {
             Cached::AskedBefore => {}
         }
         let (direct, typed) = (direct_keys(word), pinyin_keys(word));
-        let lists = |keys: &[u64]| -> Option<Vec<&Postings>> {
-            keys.iter()
-                .map(|key| self.postings.get(key).map(|list| &**list))
-                .collect()
-        };
         // A word one of whose direct keys no place has is in no text.
-        let in_text = match lists(&direct) {
+        let lists: Option<Vec<&Postings>> = direct
+            .iter()
+            .map(|key| self.postings.get(key).map(|list| &**list))
+            .collect();
+        let in_text = match lists {
             Some(all) if !all.is_empty() => WordSet::all_of(all.into_iter()),
             _ => Some(WordSet::default()),
         };
@@ -785,12 +782,10 @@ impl TextIndex {
     pub(super) fn word_bits(&self, word: &str) -> WordBits {
         WordBits {
             chars: word.chars().fold(0, |bits, c| bits | bit_of(char_key(c))),
-            readings: pinyin::could_be_pinyin(word).then(|| {
-                pinyin_keys(word)
-                    .into_iter()
-                    .filter(|key| self.postings.contains_key(key))
-                    .fold(0, |bits, key| bits | bit_of(key))
-            }),
+            readings: pinyin_keys(word)
+                .into_iter()
+                .filter(|key| self.postings.contains_key(key))
+                .fold(0, |bits, key| bits | bit_of(key)),
         }
     }
 
@@ -830,17 +825,12 @@ impl TextIndex {
         let mut by_pinyin_only = usize::MAX;
         let mut direct_everywhere = true;
         for word in words {
-            let chars: Vec<char> = word.chars().collect();
-            let (places, names) = match chars.as_slice() {
-                [] => (0, 0),
-                [c] => len(char_key(*c)),
-                _ => chars
-                    .windows(2)
-                    .map(|pair| len(pair_key(Kind::Pair, pair[0], pair[1])))
-                    .fold((usize::MAX, usize::MAX), |(p, n), (places, names)| {
-                        (p.min(places), n.min(names))
-                    }),
-            };
+            // At most as many as the rarest of its keys.
+            let (places, names) = direct_keys(word)
+                .into_iter()
+                .map(len)
+                .reduce(|(p, n), (places, names)| (p.min(places), n.min(names)))
+                .unwrap_or((0, 0));
             in_names = in_names.min(names);
             direct_everywhere &= places > 0;
             let typed = pinyin_keys(word).into_iter().map(|key| len(key).0).sum();
@@ -854,12 +844,9 @@ impl TextIndex {
         }
     }
 
-    /// Every place that may match every word of `phrase` (already lower case), with the
-    /// best rank it could reach. Checking each against its text decides.
+    /// Every place that may match every word (each once) of `phrase` (already lower
+    /// case), with the best rank it could reach. Checking each against its text decides.
     pub(super) fn candidates(&self, phrase: &str, words: &[&str]) -> Candidates {
-        let mut words = words.to_vec();
-        words.sort_unstable();
-        words.dedup();
         let mut candidates: Option<Candidates> = None;
         for word in words {
             let direct = self.direct(word);
@@ -1066,7 +1053,7 @@ mod tests {
         let sets = index.word_sets.lock().unwrap();
         assert!(sets.recent.iter().all(|cached| &*cached.word != "骑手"));
         assert!(sets.recent.iter().any(|cached| &*cached.word == "药堂"));
-        assert!(sets.bytes <= WORD_SETS_BYTES);
+        assert!(sets.bytes() <= WORD_SETS_BYTES);
         drop(sets);
         // Sets are sized exactly, and lists that replace whole ones drop them.
         let mut first = TextIndex::default();
